@@ -1,0 +1,62 @@
+# a2p-alerts. Two commands do everything on a fresh machine (Go, git, make):
+#   make demo   the whole system offline on the embedded emulator, one alert per priority
+#   make test   unit, infra and integration tests
+# Every tool comes from a go.mod under tools/ and is built into bin/ on first use.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+BIN        := $(CURDIR)/bin
+GOLANGCI   := $(BIN)/golangci-lint
+KUMO       := $(BIN)/kumo
+# Every module of the workspace (go.work), as ./path/... patterns.
+MODULES    := $(shell go list -m -f '{{.Dir}}' 2>/dev/null)
+PKGS       := $(addsuffix /...,$(MODULES))
+LAMBDA_ARCH ?= arm64
+export LAMBDA_ARCH
+
+.PHONY: help
+help: ## List the targets.
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## Build build/lambda/<function>.zip for LAMBDA_ARCH (default arm64).
+	go run ./scripts/build -out build/lambda
+
+.PHONY: test
+test: $(KUMO) ## Run every test: unit, infra (Pulumi mocks) and integration (embedded emulator).
+	A2P_KUMO_BIN=$(KUMO) go test -count=1 -timeout 14m $(PKGS)
+
+.PHONY: lint
+lint: $(GOLANGCI) ## go vet and golangci-lint on every module.
+	go vet $(PKGS)
+	@for m in $(MODULES); do echo "golangci-lint $${m#$(CURDIR)/}"; (cd $$m && $(GOLANGCI) run --config $(CURDIR)/.golangci.yml ./...); done
+
+.PHONY: fmt
+fmt: $(GOLANGCI) ## Format all Go code (gofmt + goimports).
+	@for m in $(MODULES); do (cd $$m && $(GOLANGCI) fmt --config $(CURDIR)/.golangci.yml ./...); done
+
+.PHONY: dev
+dev: $(KUMO) ## Run the sandbox on 127.0.0.1:4566 and print deliveries until Ctrl-C.
+	A2P_KUMO_BIN=$(KUMO) go run ./integration/cmd/sandbox -mode dev
+
+.PHONY: demo
+demo: $(KUMO) ## Run the sandbox, send one alert per priority, exit 0 if all three arrive.
+	A2P_KUMO_BIN=$(KUMO) go run ./integration/cmd/sandbox -mode demo
+
+.PHONY: bench
+bench: $(KUMO) ## Measure start-up, per-request cost and load; write docs/benchmarks.md.
+	A2P_KUMO_BIN=$(KUMO) go run ./integration/cmd/bench -out docs/benchmarks.md
+
+.PHONY: clean
+clean: ## Remove build outputs and built tools.
+	rm -rf build bin
+
+# Tools are separate modules outside the workspace so their dependencies
+# never change the services' dependency graph.
+$(GOLANGCI): tools/lint/go.mod tools/lint/go.sum
+	cd tools/lint && GOWORK=off go build -o $@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+
+$(KUMO): tools/go.mod tools/go.sum
+	cd tools && GOWORK=off go build -o $@ github.com/sivchari/kumo/cmd/kumo

@@ -1,0 +1,88 @@
+// Package api holds the wire types of POST /notification that the
+// processor writes and callers (and the integration tests) read: the
+// success body, the error body, and the one table that maps error codes to
+// HTTP status.
+package api
+
+import (
+	"net/http"
+
+	"github.com/a2p-alerts/a2p-alerts/shared/alert"
+)
+
+// Code classifies an error for callers. Each code has one HTTP status.
+type Code string
+
+// The error codes of the API.
+const (
+	// CodeInvalid: the body failed validation (400). Fields says why.
+	CodeInvalid Code = "invalid"
+	// CodeNotFound: the contact_id names no contact (404).
+	CodeNotFound Code = "not_found"
+	// CodeInProgress: the same message_id is being delivered now (409,
+	// with Retry-After).
+	CodeInProgress Code = "in_progress"
+	// CodeIdempotencyMismatch: the message_id was used with another
+	// payload (422).
+	CodeIdempotencyMismatch Code = "idempotency_mismatch"
+	// CodeNoDestination: the contact has no destination for the channel
+	// it prefers at this priority (422).
+	CodeNoDestination Code = "no_destination"
+	// CodeUnavailable: a downstream service failed; nothing was sent and
+	// the request may be retried (502).
+	CodeUnavailable Code = "unavailable"
+	// CodeInternal: an unexpected error; details are in the log under the
+	// request id (500).
+	CodeInternal Code = "internal"
+)
+
+// statuses is the one table from code to HTTP status.
+var statuses = map[Code]int{
+	CodeInvalid:             http.StatusBadRequest,
+	CodeNotFound:            http.StatusNotFound,
+	CodeInProgress:          http.StatusConflict,
+	CodeIdempotencyMismatch: http.StatusUnprocessableEntity,
+	CodeNoDestination:       http.StatusUnprocessableEntity,
+	CodeUnavailable:         http.StatusBadGateway,
+	CodeInternal:            http.StatusInternalServerError,
+}
+
+// Status returns the HTTP status for c; unknown codes are 500.
+func (c Code) Status() int {
+	if s, ok := statuses[c]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// ErrorBody is the body of every error response.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail describes an error for the caller.
+type ErrorDetail struct {
+	// Code classifies the error.
+	Code Code `json:"code"`
+	// Message is a sentence safe to show the caller.
+	Message string `json:"message"`
+	// Fields lists each failing field of an invalid body.
+	Fields []alert.FieldError `json:"fields,omitempty"`
+	// RequestID identifies the request in the logs.
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// StatusSent is the only status of a successful response.
+const StatusSent = "sent"
+
+// Sent is the body of a successful response.
+type Sent struct {
+	// MessageID echoes the alert's message_id.
+	MessageID string `json:"message_id"`
+	// Status is always StatusSent.
+	Status string `json:"status"`
+	// Channel is the channel used: call, sms or email.
+	Channel string `json:"channel"`
+	// ProviderMessageID is the SNS message id or the Connect contact id.
+	ProviderMessageID string `json:"provider_message_id"`
+}

@@ -1,0 +1,160 @@
+// Package contact describes a clinician who receives alerts: the channel
+// they prefer for each priority and where each channel delivers. It also
+// maps a contact to and from the contacts table's item, whose attribute
+// names are in package names.
+package contact
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/a2p-alerts/a2p-alerts/shared/alert"
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
+)
+
+// Channel is a way of delivering an alert.
+type Channel string
+
+// The channels a contact can prefer.
+const (
+	ChannelCall  Channel = "call"
+	ChannelSMS   Channel = "sms"
+	ChannelEmail Channel = "email"
+)
+
+// Channels lists every channel.
+var Channels = []Channel{ChannelCall, ChannelSMS, ChannelEmail}
+
+// ParseChannel returns the channel named s, or an error naming the
+// channels that exist.
+func ParseChannel(s string) (Channel, error) {
+	for _, c := range Channels {
+		if string(c) == s {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("unknown channel %q (want call, sms or email)", s)
+}
+
+// Contact is a clinician and their delivery preferences.
+type Contact struct {
+	// ID is the contact_id that alerts name.
+	ID string
+	// Name is the clinician's display name.
+	Name string
+	// Preferences maps each priority to the channel to use for it.
+	Preferences map[alert.Priority]Channel
+	// CallPhone is the E.164 number for voice calls.
+	CallPhone string
+	// SMSTopicARN is the SNS topic that delivers SMS to the contact.
+	SMSTopicARN string
+	// EmailTopicARN is the SNS topic that delivers email to the contact.
+	EmailTopicARN string
+}
+
+// ErrNoDestination reports that a contact prefers a channel for which it
+// has no destination.
+var ErrNoDestination = errors.New("no destination for the preferred channel")
+
+// Route returns the channel the contact prefers for p and its destination:
+// a phone number for calls, a topic ARN for SMS and email. It wraps
+// ErrNoDestination when the channel has none.
+func (c Contact) Route(p alert.Priority) (Channel, string, error) {
+	ch, ok := c.Preferences[p]
+	if !ok {
+		return "", "", fmt.Errorf("contact %s has no channel for priority %s: %w", c.ID, p, ErrNoDestination)
+	}
+	dest := c.Destination(ch)
+	if dest == "" {
+		return ch, "", fmt.Errorf("contact %s prefers %s for priority %s: %w", c.ID, ch, p, ErrNoDestination)
+	}
+	return ch, dest, nil
+}
+
+// Destination returns where ch delivers for this contact, or "".
+func (c Contact) Destination(ch Channel) string {
+	switch ch {
+	case ChannelCall:
+		return c.CallPhone
+	case ChannelSMS:
+		return c.SMSTopicARN
+	case ChannelEmail:
+		return c.EmailTopicARN
+	default:
+		return ""
+	}
+}
+
+// Item returns the contact as the contacts table's item: attribute name to
+// string value. Empty values are left out.
+func (c Contact) Item() map[string]string {
+	item := map[string]string{
+		names.AttrContactID:   c.ID,
+		names.AttrContactName: c.Name,
+	}
+	for _, p := range alert.Priorities {
+		if ch, ok := c.Preferences[p]; ok {
+			item[PreferenceAttr(p)] = string(ch)
+		}
+	}
+	for attr, v := range map[string]string{
+		names.AttrCallPhone:     c.CallPhone,
+		names.AttrSMSTopicARN:   c.SMSTopicARN,
+		names.AttrEmailTopicARN: c.EmailTopicARN,
+	} {
+		if v != "" {
+			item[attr] = v
+		}
+	}
+	return item
+}
+
+// PreferenceAttr is the attribute holding the channel for priority p.
+func PreferenceAttr(p alert.Priority) string {
+	return names.AttrPreferencePrefix + string(p)
+}
+
+// FromItem reads a contact from the contacts table's item. It fails when
+// the id is missing or a preference names an unknown channel.
+func FromItem(item map[string]string) (Contact, error) {
+	c := Contact{
+		ID:            item[names.AttrContactID],
+		Name:          item[names.AttrContactName],
+		Preferences:   map[alert.Priority]Channel{},
+		CallPhone:     item[names.AttrCallPhone],
+		SMSTopicARN:   item[names.AttrSMSTopicARN],
+		EmailTopicARN: item[names.AttrEmailTopicARN],
+	}
+	if c.ID == "" {
+		return Contact{}, fmt.Errorf("contact item has no %s", names.AttrContactID)
+	}
+	for _, p := range alert.Priorities {
+		v, ok := item[PreferenceAttr(p)]
+		if !ok {
+			continue
+		}
+		ch, err := ParseChannel(v)
+		if err != nil {
+			return Contact{}, fmt.Errorf("contact %s %s: %w", c.ID, PreferenceAttr(p), err)
+		}
+		c.Preferences[p] = ch
+	}
+	return c, nil
+}
+
+// e164 is "+", a country code not starting with 0, and at most 15 digits.
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+
+// ValidateE164 reports whether s is a phone number in E.164 form
+// ("+447700900123"): a plus sign and 2 to 15 digits, the first not 0.
+func ValidateE164(s string) error {
+	if !e164.MatchString(s) {
+		if strings.ContainsAny(s, " -()") {
+			return fmt.Errorf("phone number %q is not E.164: remove spaces, hyphens and brackets (e.g. +447700900123)", s)
+		}
+		return fmt.Errorf("phone number %q is not E.164: want + then 2 to 15 digits, no leading 0 (e.g. +447700900123)", s)
+	}
+	return nil
+}

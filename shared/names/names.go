@@ -1,0 +1,193 @@
+// Package names holds every name that more than one part of a2p-alerts
+// must spell the same way: the environment variables the Lambdas read, the
+// DynamoDB attribute names, the Pulumi configuration keys and the HTTP
+// headers of the API. Infra, services, tests and docs import these
+// constants instead of repeating the strings.
+package names
+
+// Environment variables read by the Lambda functions. The infra program sets
+// them on each function; the sandbox takes them from the deployed resource.
+const (
+	// EnvAPIClients holds the authorizer's callers: a JSON list of
+	// {"client": name, "sha256": hex SHA-256 of the token}.
+	EnvAPIClients = "A2P_API_CLIENTS"
+	// EnvContactsTable names the DynamoDB table of contacts.
+	EnvContactsTable = "A2P_CONTACTS_TABLE"
+	// EnvIdempotencyTable names the DynamoDB table of idempotency records.
+	EnvIdempotencyTable = "A2P_IDEMPOTENCY_TABLE"
+	// EnvIdempotencyTTL is how long a completed record answers replays, as
+	// a Go duration ("24h"). Optional; DefaultIdempotencyTTL when unset.
+	EnvIdempotencyTTL = "A2P_IDEMPOTENCY_TTL"
+	// EnvLockTimeout bounds the in-progress lock when the invocation carries
+	// no deadline, as a Go duration. It matches the function's timeout.
+	EnvLockTimeout = "A2P_LOCK_TIMEOUT"
+	// EnvConnectInstanceID is the Amazon Connect instance id for calls.
+	EnvConnectInstanceID = "A2P_CONNECT_INSTANCE_ID"
+	// EnvConnectContactFlowID is the outbound contact flow for calls.
+	EnvConnectContactFlowID = "A2P_CONNECT_CONTACT_FLOW_ID"
+	// EnvConnectSourcePhone is the E.164 number calls come from.
+	EnvConnectSourcePhone = "A2P_CONNECT_SOURCE_PHONE"
+	// EnvPHIDetectors lists the PHI detectors to apply, comma separated
+	// ("nhs_number"), or "none". Optional; all detectors when unset.
+	EnvPHIDetectors = "A2P_PHI_DETECTORS"
+	// EnvLogLevel is the slog level: DEBUG, INFO, WARN or ERROR. Optional.
+	EnvLogLevel = "A2P_LOG_LEVEL"
+)
+
+// Attribute names of the contacts table. Every attribute is a string (S).
+const (
+	// AttrContactID is the contacts table's partition key.
+	AttrContactID = "contact_id"
+	// AttrContactName is the clinician's display name.
+	AttrContactName = "name"
+	// AttrPreferencePrefix prefixes the channel preference per priority:
+	// "pref_H", "pref_M", "pref_L" hold "call", "sms" or "email".
+	AttrPreferencePrefix = "pref_"
+	// AttrCallPhone is the E.164 number that voice calls go to.
+	AttrCallPhone = "call_phone"
+	// AttrSMSTopicARN is the SNS topic whose subscription delivers SMS.
+	AttrSMSTopicARN = "sms_topic_arn"
+	// AttrEmailTopicARN is the SNS topic whose subscription delivers email.
+	AttrEmailTopicARN = "email_topic_arn"
+)
+
+// Attribute names of the idempotency table.
+const (
+	// AttrIdempotencyKey is the idempotency table's partition key: the
+	// alert's message_id.
+	AttrIdempotencyKey = "id"
+	// AttrStatus is "INPROGRESS" or "COMPLETED".
+	AttrStatus = "status"
+	// AttrPayloadHash is the hex SHA-256 of the canonical alert.
+	AttrPayloadHash = "payload_hash"
+	// AttrLockToken identifies the invocation holding an in-progress lock.
+	AttrLockToken = "lock_token"
+	// AttrLockExpiry is when an in-progress lock lapses, Unix milliseconds.
+	AttrLockExpiry = "lock_expiry_ms"
+	// AttrExpiration is the record's TTL attribute, Unix seconds.
+	AttrExpiration = "expiration"
+	// AttrResponseStatus is the stored HTTP status of a completed request.
+	AttrResponseStatus = "response_status"
+	// AttrResponseBody is the stored HTTP body of a completed request.
+	AttrResponseBody = "response_body"
+)
+
+// HTTP headers of the API.
+const (
+	// HeaderAuthorization carries the caller's API token.
+	HeaderAuthorization = "Authorization"
+	// HeaderIdempotentReplay is "true" on a response replayed from the
+	// idempotency store.
+	HeaderIdempotentReplay = "Idempotent-Replay"
+	// HeaderRetryAfter tells a caller when an in-progress request may be
+	// retried, in seconds.
+	HeaderRetryAfter = "Retry-After"
+	// HeaderRequestID echoes the Lambda request id on every response.
+	HeaderRequestID = "X-Request-Id"
+)
+
+// Authorizer context keys, passed by API Gateway to the processor.
+const (
+	// AuthContextClient is the name of the authenticated API client.
+	AuthContextClient = "client"
+)
+
+// Fixed names of the API.
+const (
+	// NotificationPath is the API resource that accepts alerts.
+	NotificationPath = "notification"
+	// ConnectMessageAttribute is the contact attribute holding the escaped
+	// text the contact flow speaks inside <speak>.
+	ConnectMessageAttribute = "message_ssml"
+)
+
+// Pulumi configuration keys of the infra program, in the project's
+// namespace ("a2p-alerts:<key>"). The README's configuration table lists
+// exactly these (a test in infra checks it).
+const (
+	// ConfigContacts is the list of clinicians to alert (structured).
+	ConfigContacts = "contacts"
+	// ConfigAPIClients is the list of API callers: name and token hash.
+	ConfigAPIClients = "apiClients"
+	// ConfigConnectInstanceID is an existing Amazon Connect instance id.
+	ConfigConnectInstanceID = "connectInstanceId"
+	// ConfigCreateConnectInstance creates a Connect instance when true.
+	ConfigCreateConnectInstance = "createConnectInstance"
+	// ConfigSourcePhoneNumber is the E.164 number calls come from.
+	ConfigSourcePhoneNumber = "sourcePhoneNumber"
+	// ConfigClaimPhoneNumberCountry claims a Connect number in this ISO
+	// country code when no source number is given.
+	ConfigClaimPhoneNumberCountry = "claimPhoneNumberCountry"
+	// ConfigVoice is the Amazon Polly voice of the contact flow.
+	ConfigVoice = "voice"
+	// ConfigProtection is "none" (dev) or "full" (prod: point-in-time
+	// recovery, deletion protection, retain on delete).
+	ConfigProtection = "protection"
+	// ConfigLogRetentionDays is the CloudWatch log retention in days.
+	ConfigLogRetentionDays = "logRetentionDays"
+	// ConfigLambdaArch is the Lambda architecture: arm64 or x86_64.
+	ConfigLambdaArch = "lambdaArch"
+	// ConfigArtifactDir is the folder holding <function>.zip from make build.
+	ConfigArtifactDir = "artifactDir"
+	// ConfigThrottleRateLimit is the stage's steady requests per second.
+	ConfigThrottleRateLimit = "throttleRateLimit"
+	// ConfigThrottleBurstLimit is the stage's burst of requests.
+	ConfigThrottleBurstLimit = "throttleBurstLimit"
+	// ConfigEnableWAF attaches an AWS WAF web ACL to the stage when true.
+	ConfigEnableWAF = "enableWaf"
+	// ConfigAuthorizerCacheTTL is the authorizer result TTL in seconds.
+	ConfigAuthorizerCacheTTL = "authorizerCacheTtl"
+	// ConfigIdempotencyTTL is how long replays are answered ("24h").
+	ConfigIdempotencyTTL = "idempotencyTtl"
+	// ConfigPHIDetectors lists the PHI detectors to enforce.
+	ConfigPHIDetectors = "phiDetectors"
+	// ConfigLogLevel is the functions' log level.
+	ConfigLogLevel = "logLevel"
+)
+
+// Defaults shared by the services and the infra program.
+const (
+	// DefaultIdempotencyTTL is how long a completed alert answers replays.
+	DefaultIdempotencyTTL = "24h"
+)
+
+// Stack outputs of the infra program (`pulumi stack output --json`). The
+// integration tests read an external deployment through these keys.
+const (
+	// OutputNotificationURL is the invoke URL of POST /notification.
+	OutputNotificationURL = "notificationUrl"
+	// OutputRestAPIID is the REST API id (the sandbox's Host header).
+	OutputRestAPIID = "restApiId"
+	// OutputStageName is the API stage.
+	OutputStageName = "stageName"
+	// OutputContactsTable is the contacts table name.
+	OutputContactsTable = "contactsTable"
+	// OutputIdempotencyTable is the idempotency table name.
+	OutputIdempotencyTable = "idempotencyTable"
+	// OutputTopicARNs maps "<contact id>/<channel>" to its topic ARN.
+	OutputTopicARNs = "topicArns"
+	// OutputAuthorizerFunction is the authorizer Lambda's name.
+	OutputAuthorizerFunction = "authorizerFunction"
+	// OutputProcessorFunction is the processor Lambda's name.
+	OutputProcessorFunction = "processorFunction"
+	// OutputContactFlowID is the Connect contact flow id.
+	OutputContactFlowID = "contactFlowId"
+)
+
+// Function names used as Pulumi logical names and artefact names: the build
+// writes build/lambda/<name>.zip.
+const (
+	// FunctionAuthorizer is the authorizer function's logical name.
+	FunctionAuthorizer = "authorizer"
+	// FunctionProcessor is the processor function's logical name.
+	FunctionProcessor = "processor"
+)
+
+// Pulumi configuration keys added after the first list (same namespace and
+// the same README table).
+const (
+	// ConfigManageAPIGatewayAccount makes the stack own the region's API
+	// Gateway account settings (the CloudWatch Logs role that access logging
+	// needs) when true. The setting is a per-account, per-region singleton.
+	ConfigManageAPIGatewayAccount = "manageApiGatewayAccount"
+)

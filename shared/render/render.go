@@ -1,0 +1,138 @@
+// Package render turns a validated alert into what each channel delivers:
+// the SMS text, the email subject and body, and the text a voice call
+// speaks. Text bound for SSML is XML-escaped here, so an alert cannot
+// inject markup into the contact flow's <speak> element.
+package render
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/a2p-alerts/a2p-alerts/shared/alert"
+)
+
+// SMSText is the text of an SMS and how carriers will carry it.
+type SMSText struct {
+	// Text is the whole message, sent as one SNS Publish.
+	Text string
+	// Encoding is "GSM-7" when every character is in the GSM 03.38
+	// alphabet, else "UCS-2".
+	Encoding string
+	// Segments is how many SMS parts the text needs.
+	Segments int
+}
+
+// SMS builds the SMS for a.
+//
+// Past 160 GSM-7 characters (or 70 UCS-2 characters, when the text holds
+// any character outside the GSM alphabet) the message is NOT truncated:
+// SNS sends it as a concatenated SMS of 153-character (67 for UCS-2)
+// parts, which the handset shows as one message. Each part is billed as
+// an SMS. The longest alert (1000-character description) fits SNS's
+// 1600-character limit for one Publish. Segments reports the count so the
+// processor can log it.
+func SMS(a alert.Alert) SMSText {
+	text := fmt.Sprintf("%s priority: %s\nPatient: %s\n%s\nRef: %s",
+		title(a.Priority), a.Type, a.PatientID, a.Description, a.MessageID)
+	enc, segs := smsSegments(text)
+	return SMSText{Text: text, Encoding: enc, Segments: segs}
+}
+
+// EmailText is an email's subject and plain-text body.
+type EmailText struct {
+	// Subject is at most 100 ASCII characters, one line, as SNS requires.
+	Subject string
+	// Body is the plain-text message.
+	Body string
+}
+
+// maxSubject is SNS's limit on a Publish subject.
+const maxSubject = 100
+
+// Email builds the email for a.
+func Email(a alert.Alert) EmailText {
+	subject := fmt.Sprintf("[%s priority] %s (ref %s)", title(a.Priority), a.Type, a.MessageID)
+	if len(subject) > maxSubject { // all fields in the subject are ASCII
+		subject = subject[:maxSubject-3] + "..."
+	}
+	body := fmt.Sprintf("A %s priority alert needs your attention.\n\nType: %s\nPatient: %s\n\n%s\n\nReference: %s\n",
+		a.Priority.Label(), a.Type, a.PatientID, a.Description, a.MessageID)
+	return EmailText{Subject: subject, Body: body}
+}
+
+// Voice builds the text a call speaks, already XML-escaped for use
+// inside the contact flow's <speak> element.
+func Voice(a alert.Alert) string {
+	text := fmt.Sprintf("This is a %s priority alert. %s, for patient %s. %s. Reference %s.",
+		a.Priority.Label(), strings.ReplaceAll(a.Type, "_", " "), spell(a.PatientID),
+		strings.TrimRight(a.Description, ". "), a.MessageID)
+	return EscapeSSML(text)
+}
+
+// spell separates a patient id's characters so text-to-speech reads it
+// out character by character instead of as a word or a number.
+func spell(id string) string {
+	return strings.Join(strings.Split(id, ""), " ")
+}
+
+var ssmlEscaper = strings.NewReplacer(
+	"&", "&amp;",
+	"<", "&lt;",
+	">", "&gt;",
+	`"`, "&quot;",
+	"'", "&apos;",
+)
+
+// EscapeSSML escapes the five characters XML reserves (& < > " ') so s can
+// stand as text inside SSML.
+func EscapeSSML(s string) string {
+	return ssmlEscaper.Replace(s)
+}
+
+func title(p alert.Priority) string {
+	l := p.Label()
+	return strings.ToUpper(l[:1]) + l[1:]
+}
+
+// gsmBasic is the GSM 03.38 basic character set; gsmExtension characters
+// take two septets (an escape and the character).
+const (
+	gsmBasic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+		"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+	gsmExtension = "^{}\\[~]|€\f"
+)
+
+// smsSegments returns the encoding and the number of parts text needs.
+func smsSegments(text string) (string, int) {
+	septets := 0
+	for _, r := range text {
+		switch {
+		case strings.ContainsRune(gsmBasic, r):
+			septets++
+		case strings.ContainsRune(gsmExtension, r):
+			septets += 2
+		default:
+			return "UCS-2", parts(utf16Units(text), 70, 67)
+		}
+	}
+	return "GSM-7", parts(septets, 160, 153)
+}
+
+func parts(n, single, multi int) int {
+	if n <= single {
+		return 1
+	}
+	return (n + multi - 1) / multi
+}
+
+func utf16Units(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= 0x10000 {
+			n += 2
+		} else {
+			n++
+		}
+	}
+	return n
+}

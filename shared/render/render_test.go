@@ -1,0 +1,139 @@
+package render_test
+
+import (
+	"encoding/xml"
+	"strings"
+	"testing"
+
+	"github.com/a2p-alerts/a2p-alerts/shared/alert"
+	"github.com/a2p-alerts/a2p-alerts/shared/render"
+)
+
+func sample() alert.Alert {
+	return alert.Alert{
+		MessageID: "msg-1", Type: "blood_test_alert", PatientID: "P-7",
+		ContactID: "C-1", Description: "Potassium 6.9 mmol/L", Priority: alert.PriorityHigh,
+	}
+}
+
+func TestEscapeSSML(t *testing.T) {
+	t.Parallel()
+	tests := map[string]string{
+		"plain":                   "plain",
+		"a & b":                   "a &amp; b",
+		"<break time='3s'/>":      "&lt;break time=&apos;3s&apos;/&gt;",
+		`"quoted"`:                "&quot;quoted&quot;",
+		"</speak><speak>injected": "&lt;/speak&gt;&lt;speak&gt;injected",
+		"&amp; already":           "&amp;amp; already",
+		"ünïcödé stays":           "ünïcödé stays",
+	}
+	for in, want := range tests {
+		if got := render.EscapeSSML(in); got != want {
+			t.Errorf("EscapeSSML(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestVoiceCannotInjectMarkup parses the voice text inside <speak> as XML
+// and checks that hostile descriptions stay character data.
+func TestVoiceCannotInjectMarkup(t *testing.T) {
+	t.Parallel()
+	for _, desc := range []string{
+		`</speak><speak><audio src="https://evil.example/x.mp3"/>`,
+		`<break time="10s"/> & more`,
+		`'single' "double" <>&`,
+	} {
+		a := sample()
+		a.Description = desc
+		doc := "<speak>" + render.Voice(a) + "</speak>"
+		dec := xml.NewDecoder(strings.NewReader(doc))
+		elements := 0
+		var text strings.Builder
+		for {
+			tok, err := dec.Token()
+			if err != nil {
+				break
+			}
+			switch tk := tok.(type) {
+			case xml.StartElement:
+				elements++
+			case xml.CharData:
+				text.Write(tk)
+			}
+		}
+		if elements != 1 {
+			t.Errorf("description %q produced %d elements in <speak>, want 1", desc, elements)
+		}
+		if !strings.Contains(text.String(), strings.TrimRight(desc, ". ")) {
+			t.Errorf("spoken text %q lost the description %q", text.String(), desc)
+		}
+	}
+}
+
+func TestVoiceContent(t *testing.T) {
+	t.Parallel()
+	got := render.Voice(sample())
+	for _, want := range []string{"high priority alert", "blood test alert", "P - 7", "Potassium 6.9 mmol/L", "Reference msg-1"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Voice() = %q, want it to contain %q", got, want)
+		}
+	}
+}
+
+func TestEmail(t *testing.T) {
+	t.Parallel()
+	e := render.Email(sample())
+	if e.Subject != "[High priority] blood_test_alert (ref msg-1)" {
+		t.Errorf("Subject = %q", e.Subject)
+	}
+	for _, want := range []string{"high priority", "Type: blood_test_alert", "Patient: P-7", "Potassium 6.9 mmol/L", "Reference: msg-1"} {
+		if !strings.Contains(e.Body, want) {
+			t.Errorf("Body lacks %q:\n%s", want, e.Body)
+		}
+	}
+	long := sample()
+	long.MessageID = strings.Repeat("m", 128)
+	s := render.Email(long).Subject
+	if len(s) != 100 || !strings.HasSuffix(s, "...") || strings.ContainsAny(s, "\r\n") {
+		t.Errorf("long subject = %q (%d bytes), want 100 bytes ending ...", s, len(s))
+	}
+}
+
+func TestSMS(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		desc     string
+		encoding string
+		segments int
+	}{
+		{"short", "Potassium high", "GSM-7", 1},
+		{"long GSM", strings.Repeat("a", 300), "GSM-7", 3},
+		{"extension chars count twice", strings.Repeat("€", 100), "GSM-7", 2},
+		{"unicode switches to UCS-2", "Résultat prêt – à voir", "UCS-2", 2},
+		{"longest", strings.Repeat("b", 1000), "GSM-7", 7}, // 1056 septets / 153
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a := sample()
+			a.Description = tt.desc
+			got := render.SMS(a)
+			if got.Encoding != tt.encoding || got.Segments != tt.segments {
+				t.Errorf("SMS = %s in %d parts, want %s in %d (text %d chars)", got.Encoding, got.Segments, tt.encoding, tt.segments, len([]rune(got.Text)))
+			}
+			if !strings.Contains(got.Text, tt.desc) {
+				t.Error("SMS text lost the description: nothing may be truncated")
+			}
+			if len([]rune(got.Text)) > 1600 {
+				t.Errorf("SMS text is %d chars, over SNS's 1600", len([]rune(got.Text)))
+			}
+		})
+	}
+	got := render.SMS(sample()).Text
+	for _, want := range []string{"High priority: blood_test_alert", "Patient: P-7", "Potassium 6.9 mmol/L", "Ref: msg-1"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("SMS text %q lacks %q", got, want)
+		}
+	}
+}

@@ -1,0 +1,41 @@
+// Package token makes and hashes API client tokens. Deployments store only
+// a token's SHA-256 (config apiClients, env names.EnvAPIClients); the token
+// itself goes to the calling system and nowhere else.
+package token
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+)
+
+// Bytes is the entropy of a generated token: 256 bits.
+const Bytes = 32
+
+// Hash returns the lower-case hex SHA-256 of a token.
+func Hash(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:])
+}
+
+// Generate returns a new random token (URL-safe base64, no padding) and
+// its hash.
+func Generate() (tok, hash string, err error) {
+	b := make([]byte, Bytes)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", fmt.Errorf("read random bytes: %w", err)
+	}
+	tok = base64.RawURLEncoding.EncodeToString(b)
+	return tok, Hash(tok), nil
+}
+
+var hashPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// ValidHash reports whether h looks like a Hash result: 64 lower-case hex
+// characters.
+func ValidHash(h string) bool {
+	return hashPattern.MatchString(h)
+}
