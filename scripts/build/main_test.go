@@ -1,0 +1,59 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"io"
+	"testing"
+)
+
+func TestZipBootstrapIsDeterministic(t *testing.T) {
+	t.Parallel()
+	bin := bytes.Repeat([]byte("\x7fELF binary bytes "), 1000)
+	a, err := zipBootstrap(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := zipBootstrap(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) {
+		t.Fatal("two zips of the same binary differ")
+	}
+	zr, err := zip.NewReader(bytes.NewReader(a), int64(len(a)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(zr.File) != 1 {
+		t.Fatalf("zip holds %d files, want 1", len(zr.File))
+	}
+	f := zr.File[0]
+	if f.Name != "bootstrap" || f.Mode().Perm() != 0o755 || !f.Modified.Equal(zipTime) {
+		t.Errorf("entry = %s %v %v, want bootstrap 0755 %v", f.Name, f.Mode(), f.Modified, zipTime)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	got, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, bin) {
+		t.Error("unzipped bootstrap differs from the binary")
+	}
+}
+
+func TestGoArch(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"": "arm64", "arm64": "arm64", "ARM64": "arm64", "x86_64": "amd64", "amd64": "amd64"} {
+		if got, err := goArch(in); err != nil || got != want {
+			t.Errorf("goArch(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := goArch("riscv64"); err == nil {
+		t.Error("goArch accepted riscv64")
+	}
+}
