@@ -1,0 +1,133 @@
+package stack
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
+)
+
+// DataType is the type token of the Data component.
+const DataType = "a2p:data:Tables"
+
+// DynamoDB constants.
+const (
+	billingPayPerRequest = "PAY_PER_REQUEST"
+	attrTypeString       = "S"
+)
+
+// DataArgs configures the Data component.
+type DataArgs struct {
+	// Contacts become one item each in the contacts table.
+	Contacts []ContactConfig
+	// TopicARNs maps TopicKey(contact id, channel) to the topic's ARN,
+	// for the items' sms_topic_arn and email_topic_arn.
+	TopicARNs pulumi.StringMap
+	// Protection "full" turns on point-in-time recovery, deletion
+	// protection and retain-on-delete for both tables.
+	Protection Protection
+}
+
+// Data holds the DynamoDB tables and the contact items.
+type Data struct {
+	pulumi.ResourceState
+
+	// Contacts is the contacts table, keyed by names.AttrContactID.
+	Contacts *dynamodb.Table
+	// Idempotency is the idempotency table, keyed by
+	// names.AttrIdempotencyKey, with TTL on names.AttrExpiration.
+	Idempotency *dynamodb.Table
+	// Items holds one contacts-table item per contact, by contact id.
+	Items map[string]*dynamodb.TableItem
+}
+
+// NewData creates both tables and the contact items.
+func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.ResourceOption) (*Data, error) {
+	d := &Data{Items: map[string]*dynamodb.TableItem{}}
+	if err := ctx.RegisterComponentResource(DataType, name, d, opts...); err != nil {
+		return nil, fmt.Errorf("register %s: %w", name, err)
+	}
+	full := args.Protection.Full()
+	tableOpts := []pulumi.ResourceOption{pulumi.Parent(d), pulumi.RetainOnDelete(full)}
+	tableArgs := func(hashKey string) *dynamodb.TableArgs {
+		return &dynamodb.TableArgs{
+			Attributes:  dynamodb.TableAttributeArray{dynamodb.TableAttributeArgs{Name: pulumi.String(hashKey), Type: pulumi.String(attrTypeString)}},
+			HashKey:     pulumi.String(hashKey),
+			BillingMode: pulumi.String(billingPayPerRequest),
+			// Encrypted at rest with the AWS managed key (aws/dynamodb).
+			// Its key policy lets principals of the account use it through
+			// DynamoDB, so the functions need no KMS permission for it.
+			ServerSideEncryption:      dynamodb.TableServerSideEncryptionArgs{Enabled: pulumi.Bool(true)},
+			PointInTimeRecovery:       dynamodb.TablePointInTimeRecoveryArgs{Enabled: pulumi.Bool(full)},
+			DeletionProtectionEnabled: pulumi.Bool(full),
+		}
+	}
+
+	var err error
+	d.Contacts, err = dynamodb.NewTable(ctx, name+"-contacts", tableArgs(names.AttrContactID), tableOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("create contacts table: %w", err)
+	}
+	idem := tableArgs(names.AttrIdempotencyKey)
+	idem.Ttl = dynamodb.TableTtlArgs{AttributeName: pulumi.String(names.AttrExpiration), Enabled: pulumi.Bool(true)}
+	d.Idempotency, err = dynamodb.NewTable(ctx, name+"-idempotency", idem, tableOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("create idempotency table: %w", err)
+	}
+
+	for _, c := range args.Contacts {
+		arns := pulumi.StringMap{}
+		for _, tc := range topicChannels {
+			if arn, ok := args.TopicARNs[TopicKey(c.ID, tc.channel)]; ok {
+				arns[string(tc.channel)] = arn
+			}
+		}
+		item := applyString(arns.ToStringMapOutput(), func(v map[string]string) (string, error) {
+			return ContactItemJSON(c, v[string(contact.ChannelSMS)], v[string(contact.ChannelEmail)])
+		})
+		ti, err := dynamodb.NewTableItem(ctx, name+"-contact-"+c.ID, &dynamodb.TableItemArgs{
+			TableName: d.Contacts.Name,
+			HashKey:   pulumi.String(names.AttrContactID),
+			Item:      item,
+		}, pulumi.Parent(d))
+		if err != nil {
+			return nil, fmt.Errorf("create contact item %s: %w", c.ID, err)
+		}
+		d.Items[c.ID] = ti
+	}
+
+	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
+		"contactsTable":    d.Contacts.Name,
+		"idempotencyTable": d.Idempotency.Name,
+	}); err != nil {
+		return nil, fmt.Errorf("register %s outputs: %w", name, err)
+	}
+	return d, nil
+}
+
+// ContactItemJSON renders a contact as its contacts-table item in DynamoDB
+// JSON ({"attr": {"S": "value"}}), through contact.Contact.Item so that the
+// infra writes exactly what the processor reads. Empty ARNs are left out.
+func ContactItemJSON(c ContactConfig, smsTopicARN, emailTopicARN string) (string, error) {
+	item := contact.Contact{
+		ID:            c.ID,
+		Name:          c.Name,
+		Preferences:   c.Preferences,
+		CallPhone:     c.CallPhone,
+		SMSTopicARN:   smsTopicARN,
+		EmailTopicARN: emailTopicARN,
+	}.Item()
+	ddb := make(map[string]map[string]string, len(item))
+	for k, v := range item {
+		ddb[k] = map[string]string{attrTypeString: v}
+	}
+	b, err := json.Marshal(ddb)
+	if err != nil {
+		return "", fmt.Errorf("marshal contact item %s: %w", c.ID, err)
+	}
+	return string(b), nil
+}

@@ -1,0 +1,351 @@
+package stack
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
+)
+
+// FunctionsType is the type token of the Functions component.
+const FunctionsType = "a2p:functions:Lambdas"
+
+// Sizing of the functions.
+const (
+	// AuthorizerMemoryMB: the authorizer hashes one header and compares it
+	// with a short list; the smallest size is plenty.
+	AuthorizerMemoryMB = 128
+	// AuthorizerTimeout: a run takes milliseconds; 5 s covers a cold
+	// start with room to spare and fails fast (401/500) if it hangs.
+	AuthorizerTimeout = 5 * time.Second
+	// ProcessorMemoryMB: Lambda gives CPU in proportion to memory; 256 MB
+	// keeps the cold start's TLS handshakes (DynamoDB, SNS, Connect) and
+	// the JSON work quick at little cost.
+	ProcessorMemoryMB = 256
+	// ProcessorTimeout is well under API Gateway's 29 s integration limit,
+	// so the function, not API Gateway, decides the caller's answer. It
+	// also sets names.EnvLockTimeout: the idempotency lock must not lapse
+	// before the invocation that holds it has timed out, or a retry could
+	// deliver the alert twice.
+	ProcessorTimeout = 10 * time.Second
+)
+
+// Lambda settings shared by both functions.
+const (
+	lambdaHandler    = "bootstrap" // the binary's name in the zip
+	lambdaLogFormat  = "Text"      // the functions write their own JSON lines
+	tracingActive    = "Active"
+	artifactSuffix   = ".zip"
+	lambdaLogGroupNS = "/aws/lambda/"
+)
+
+// FunctionsArgs configures the Functions component.
+type FunctionsArgs struct {
+	// NamePrefix prefixes the function names:
+	// "<NamePrefix>-<names.FunctionX>".
+	NamePrefix string
+	// Roles are the execution roles; this component attaches their
+	// inline policies.
+	Roles *Roles
+	// ArtifactDir holds <names.FunctionX>.zip.
+	ArtifactDir string
+	// Arch is ArchARM64 or ArchX86.
+	Arch string
+	// LogRetentionDays is the log groups' retention.
+	LogRetentionDays int
+	// LogLevel is the functions' slog level.
+	LogLevel string
+	// APIClients are the authorizer's callers.
+	APIClients []APIClient
+	// ContactsTable and IdempotencyTable are the processor's tables.
+	ContactsTable, IdempotencyTable *dynamodb.Table
+	// IdempotencyTTL is how long completed alerts answer replays.
+	IdempotencyTTL time.Duration
+	// TopicARNs are the topics the processor may publish to.
+	TopicARNs pulumi.StringArray
+	// KeyARN is the topics' KMS key.
+	KeyARN pulumi.StringInput
+	// Voice is the Connect side, or nil when no contact is called.
+	Voice *Voice
+	// PHIDetectors is passed through to names.EnvPHIDetectors; nil
+	// leaves it unset (every detector).
+	PHIDetectors []string
+}
+
+// Functions holds the two Lambda functions with their log groups and
+// inline role policies.
+type Functions struct {
+	pulumi.ResourceState
+
+	// Authorizer is the REQUEST authorizer function.
+	Authorizer *lambda.Function
+	// Processor is the function behind POST /notification.
+	Processor *lambda.Function
+	// AuthorizerLogs is /aws/lambda/<authorizer name>.
+	AuthorizerLogs *cloudwatch.LogGroup
+	// ProcessorLogs is /aws/lambda/<processor name>.
+	ProcessorLogs *cloudwatch.LogGroup
+	// AuthorizerPolicy is the authorizer role's inline policy.
+	AuthorizerPolicy *iam.RolePolicy
+	// ProcessorPolicy is the processor role's inline policy.
+	ProcessorPolicy *iam.RolePolicy
+}
+
+// FunctionName is the physical name of function fn in a stack.
+func FunctionName(prefix, fn string) string { return prefix + "-" + fn }
+
+// NewFunctions creates the log groups, the inline policies and the
+// functions, in that order, so that a function never runs without its log
+// group or its permissions.
+func NewFunctions(ctx *pulumi.Context, name string, args *FunctionsArgs, opts ...pulumi.ResourceOption) (*Functions, error) {
+	f := &Functions{}
+	if err := ctx.RegisterComponentResource(FunctionsType, name, f, opts...); err != nil {
+		return nil, fmt.Errorf("register %s: %w", name, err)
+	}
+	var err error
+
+	// Authorizer: logs and traces only.
+	f.AuthorizerLogs, err = f.logGroup(ctx, name, names.FunctionAuthorizer, args)
+	if err != nil {
+		return nil, err
+	}
+	authDoc := policyOutput(pulumi.StringMap{"logs": f.AuthorizerLogs.Arn}, func(v map[string]string) PolicyDocument {
+		return policy(logsStatement(v["logs"]), xrayStatement())
+	})
+	f.AuthorizerPolicy, err = iam.NewRolePolicy(ctx, name+"-"+names.FunctionAuthorizer+"-policy", &iam.RolePolicyArgs{
+		Role:   args.Roles.Authorizer.Name,
+		Policy: authDoc,
+	}, pulumi.Parent(f))
+	if err != nil {
+		return nil, fmt.Errorf("create authorizer policy: %w", err)
+	}
+	clients, err := json.Marshal(args.APIClients)
+	if err != nil {
+		return nil, fmt.Errorf("marshal api clients: %w", err)
+	}
+	f.Authorizer, err = f.function(ctx, name, names.FunctionAuthorizer, args, functionSpec{
+		role:     args.Roles.Authorizer,
+		logs:     f.AuthorizerLogs,
+		policy:   f.AuthorizerPolicy,
+		memoryMB: AuthorizerMemoryMB,
+		timeout:  AuthorizerTimeout,
+		env: pulumi.StringMap{
+			names.EnvAPIClients: pulumi.String(string(clients)),
+			names.EnvLogLevel:   pulumi.String(args.LogLevel),
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// Processor.
+	f.ProcessorLogs, err = f.logGroup(ctx, name, names.FunctionProcessor, args)
+	if err != nil {
+		return nil, err
+	}
+	f.ProcessorPolicy, err = iam.NewRolePolicy(ctx, name+"-"+names.FunctionProcessor+"-policy", &iam.RolePolicyArgs{
+		Role:   args.Roles.Processor.Name,
+		Policy: processorPolicyOutput(args, f.ProcessorLogs.Arn),
+	}, pulumi.Parent(f))
+	if err != nil {
+		return nil, fmt.Errorf("create processor policy: %w", err)
+	}
+	env := pulumi.StringMap{
+		names.EnvContactsTable:    args.ContactsTable.Name,
+		names.EnvIdempotencyTable: args.IdempotencyTable.Name,
+		names.EnvIdempotencyTTL:   pulumi.String(FormatDuration(args.IdempotencyTTL)),
+		names.EnvLockTimeout:      pulumi.String(FormatDuration(ProcessorTimeout)),
+		names.EnvLogLevel:         pulumi.String(args.LogLevel),
+	}
+	if args.Voice != nil {
+		env[names.EnvConnectInstanceID] = args.Voice.InstanceID
+		env[names.EnvConnectContactFlowID] = args.Voice.ContactFlowID
+		env[names.EnvConnectSourcePhone] = args.Voice.SourcePhoneNumber
+	}
+	if args.PHIDetectors != nil {
+		env[names.EnvPHIDetectors] = pulumi.String(strings.Join(args.PHIDetectors, ","))
+	}
+	f.Processor, err = f.function(ctx, name, names.FunctionProcessor, args, functionSpec{
+		role:     args.Roles.Processor,
+		logs:     f.ProcessorLogs,
+		policy:   f.ProcessorPolicy,
+		memoryMB: ProcessorMemoryMB,
+		timeout:  ProcessorTimeout,
+		env:      env,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	if err := ctx.RegisterResourceOutputs(f, pulumi.Map{
+		"authorizerName": f.Authorizer.Name,
+		"processorName":  f.Processor.Name,
+	}); err != nil {
+		return nil, fmt.Errorf("register %s outputs: %w", name, err)
+	}
+	return f, nil
+}
+
+// logGroup creates /aws/lambda/<function name> with the retention, before
+// the function exists, so Lambda does not create it without one.
+func (f *Functions) logGroup(ctx *pulumi.Context, name, fn string, args *FunctionsArgs) (*cloudwatch.LogGroup, error) {
+	lg, err := cloudwatch.NewLogGroup(ctx, name+"-"+fn+"-logs", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(lambdaLogGroupNS + FunctionName(args.NamePrefix, fn)),
+		RetentionInDays: pulumi.Int(args.LogRetentionDays),
+	}, pulumi.Parent(f))
+	if err != nil {
+		return nil, fmt.Errorf("create %s log group: %w", fn, err)
+	}
+	return lg, nil
+}
+
+// functionSpec is what differs between the two functions.
+type functionSpec struct {
+	role     *iam.Role
+	logs     *cloudwatch.LogGroup
+	policy   *iam.RolePolicy
+	memoryMB int
+	timeout  time.Duration
+	env      pulumi.StringMap
+}
+
+// function creates one Lambda function from <ArtifactDir>/<fn>.zip.
+func (f *Functions) function(ctx *pulumi.Context, name, fn string, args *FunctionsArgs, s functionSpec) (*lambda.Function, error) {
+	fun, err := lambda.NewFunction(ctx, name+"-"+fn, &lambda.FunctionArgs{
+		Name:          pulumi.String(FunctionName(args.NamePrefix, fn)),
+		Role:          s.role.Arn,
+		Runtime:       lambda.RuntimeCustomAL2023,
+		Handler:       pulumi.String(lambdaHandler),
+		Code:          pulumi.NewFileArchive(filepath.Join(args.ArtifactDir, fn+artifactSuffix)),
+		Architectures: pulumi.StringArray{pulumi.String(args.Arch)},
+		MemorySize:    pulumi.Int(s.memoryMB),
+		Timeout:       pulumi.Int(int(s.timeout / time.Second)),
+		TracingConfig: lambda.FunctionTracingConfigArgs{Mode: pulumi.String(tracingActive)},
+		Environment:   lambda.FunctionEnvironmentArgs{Variables: s.env},
+		LoggingConfig: lambda.FunctionLoggingConfigArgs{
+			LogFormat: pulumi.String(lambdaLogFormat),
+			LogGroup:  s.logs.Name,
+		},
+	}, pulumi.Parent(f), pulumi.DependsOn([]pulumi.Resource{s.logs, s.policy}))
+	if err != nil {
+		return nil, fmt.Errorf("create %s function: %w", fn, err)
+	}
+	return fun, nil
+}
+
+// processorResources are the ARNs the processor's policy names.
+type processorResources struct {
+	contactsTable    string
+	idempotencyTable string
+	topics           []string
+	key              string
+	// connectInstance is the instance ARN, or "" when no contact is called.
+	connectInstance string
+	logGroup        string
+}
+
+// processorPolicy is the processor's least-privilege policy: read the
+// contacts table; record idempotency; publish to its topics with their key;
+// start calls on its Connect instance; write its logs and traces.
+func processorPolicy(r processorResources) PolicyDocument {
+	doc := policy(
+		Statement{
+			Sid:      "ReadContacts",
+			Effect:   effectAllow,
+			Action:   []string{"dynamodb:GetItem"},
+			Resource: []string{r.contactsTable},
+		},
+		Statement{
+			Sid:      "IdempotencyRecords",
+			Effect:   effectAllow,
+			Action:   []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+			Resource: []string{r.idempotencyTable},
+		},
+	)
+	if len(r.topics) > 0 {
+		doc.Statement = append(doc.Statement,
+			Statement{
+				Sid:      "PublishToContactTopics",
+				Effect:   effectAllow,
+				Action:   []string{"sns:Publish"},
+				Resource: r.topics,
+			},
+			// Publishing to an encrypted topic needs the publisher to use
+			// the topic's key.
+			Statement{
+				Sid:      "EncryptForTopics",
+				Effect:   effectAllow,
+				Action:   []string{"kms:GenerateDataKey", "kms:Decrypt"},
+				Resource: []string{r.key},
+			},
+		)
+	}
+	if r.connectInstance != "" {
+		doc.Statement = append(doc.Statement, Statement{
+			Sid:      "StartAlertCalls",
+			Effect:   effectAllow,
+			Action:   []string{"connect:StartOutboundVoiceContact"},
+			Resource: []string{r.connectInstance + "/contact/*"},
+		})
+	}
+	doc.Statement = append(doc.Statement, logsStatement(r.logGroup), xrayStatement())
+	return doc
+}
+
+// processorPolicyOutput resolves the processor's resources and renders its
+// policy.
+func processorPolicyOutput(args *FunctionsArgs, logGroupARN pulumi.StringInput) pulumi.StringOutput {
+	single := pulumi.StringMap{
+		"contacts":    args.ContactsTable.Arn,
+		"idempotency": args.IdempotencyTable.Arn,
+		"key":         args.KeyARN,
+		"logs":        logGroupARN,
+	}
+	if args.Voice != nil {
+		single["connect"] = args.Voice.InstanceARN
+	}
+	topics := args.TopicARNs
+	if topics == nil {
+		topics = pulumi.StringArray{}
+	}
+	return applyString(pulumi.All(single, topics), func(in []any) (string, error) {
+		v, ok := in[0].(map[string]string)
+		if !ok {
+			return "", fmt.Errorf("processor policy: resources are %T", in[0])
+		}
+		t, ok := in[1].([]string)
+		if !ok {
+			return "", fmt.Errorf("processor policy: topics are %T", in[1])
+		}
+		return processorPolicy(processorResources{
+			contactsTable:    v["contacts"],
+			idempotencyTable: v["idempotency"],
+			topics:           t,
+			key:              v["key"],
+			connectInstance:  v["connect"],
+			logGroup:         v["logs"],
+		}).JSON()
+	})
+}
+
+// FormatDuration renders d as a Go duration without zero units: "24h",
+// "10s", "1h30m" (time.Duration.String gives "24h0m0s").
+func FormatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}

@@ -1,0 +1,71 @@
+package stack
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
+)
+
+// RolesType is the type token of the Roles component.
+const RolesType = "a2p:iam:Roles"
+
+// lambdaService is the principal that assumes the functions' roles.
+const lambdaService = "lambda.amazonaws.com"
+
+// RolesArgs configures the Roles component.
+type RolesArgs struct {
+	// Label prefixes the roles' descriptions, e.g. "a2p-alerts dev".
+	Label string
+}
+
+// Roles holds one execution role per function, with a trust policy only.
+// The roles exist before the topics so that the topic policies can name
+// the processor's role; the Functions component attaches their
+// permissions as inline policies once the resources they grant exist.
+type Roles struct {
+	pulumi.ResourceState
+
+	// Authorizer is the authorizer function's role.
+	Authorizer *iam.Role
+	// Processor is the processor function's role, the only publisher the
+	// topic policies allow.
+	Processor *iam.Role
+}
+
+// NewRoles creates the two execution roles.
+func NewRoles(ctx *pulumi.Context, name string, args *RolesArgs, opts ...pulumi.ResourceOption) (*Roles, error) {
+	r := &Roles{}
+	if err := ctx.RegisterComponentResource(RolesType, name, r, opts...); err != nil {
+		return nil, fmt.Errorf("register %s: %w", name, err)
+	}
+	trust, err := assumeRolePolicy(lambdaService).JSON()
+	if err != nil {
+		return nil, err
+	}
+	newRole := func(fn string) (*iam.Role, error) {
+		role, err := iam.NewRole(ctx, name+"-"+fn, &iam.RoleArgs{
+			AssumeRolePolicy: pulumi.String(trust),
+			Description:      pulumi.Sprintf("%s: execution role of the %s function", args.Label, fn),
+		}, pulumi.Parent(r))
+		if err != nil {
+			return nil, fmt.Errorf("create %s role: %w", fn, err)
+		}
+		return role, nil
+	}
+	if r.Authorizer, err = newRole(names.FunctionAuthorizer); err != nil {
+		return nil, err
+	}
+	if r.Processor, err = newRole(names.FunctionProcessor); err != nil {
+		return nil, err
+	}
+	if err := ctx.RegisterResourceOutputs(r, pulumi.Map{
+		"authorizerRoleArn": r.Authorizer.Arn,
+		"processorRoleArn":  r.Processor.Arn,
+	}); err != nil {
+		return nil, fmt.Errorf("register %s outputs: %w", name, err)
+	}
+	return r, nil
+}
