@@ -1,0 +1,131 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/a2p-alerts/a2p-alerts/services/processor/connect"
+	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
+	"github.com/a2p-alerts/a2p-alerts/shared/phi"
+)
+
+// defaultLockTimeout bounds the idempotency lock when an invocation has no
+// deadline; it matches the function's timeout.
+const defaultLockTimeout = 10 * time.Second
+
+// config is what the function reads from its environment at start-up.
+type config struct {
+	contactsTable    string
+	idempotencyTable string
+	idempotencyTTL   time.Duration
+	lockTimeout      time.Duration
+	// connect is nil when the stack places no calls.
+	connect  *connect.Settings
+	guard    phi.Guard
+	logLevel slog.Level
+}
+
+// loadConfig reads the environment through lookup (os.LookupEnv in main).
+// Required: names.EnvContactsTable, names.EnvIdempotencyTable. Optional:
+// names.EnvIdempotencyTTL (names.DefaultIdempotencyTTL), names.EnvLockTimeout
+// (10s), names.EnvPHIDetectors (all detectors), names.EnvLogLevel (INFO),
+// and the three names.EnvConnect* settings, all or none. An empty value
+// counts as unset. Every error names the variable at fault.
+func loadConfig(lookup func(string) (string, bool)) (config, error) {
+	get := func(name string) string {
+		v, _ := lookup(name)
+		return strings.TrimSpace(v)
+	}
+	var cfg config
+	var err error
+
+	if cfg.contactsTable = get(names.EnvContactsTable); cfg.contactsTable == "" {
+		return cfg, fmt.Errorf("%s is not set: it names the contacts table", names.EnvContactsTable)
+	}
+	if cfg.idempotencyTable = get(names.EnvIdempotencyTable); cfg.idempotencyTable == "" {
+		return cfg, fmt.Errorf("%s is not set: it names the idempotency table", names.EnvIdempotencyTable)
+	}
+	if cfg.idempotencyTTL, err = positiveDuration(names.EnvIdempotencyTTL, get(names.EnvIdempotencyTTL), names.DefaultIdempotencyTTL); err != nil {
+		return cfg, err
+	}
+	if cfg.lockTimeout, err = positiveDuration(names.EnvLockTimeout, get(names.EnvLockTimeout), defaultLockTimeout.String()); err != nil {
+		return cfg, err
+	}
+	if cfg.connect, err = connectSettings(get); err != nil {
+		return cfg, err
+	}
+	if cfg.guard, err = phi.Parse(get(names.EnvPHIDetectors)); err != nil {
+		return cfg, fmt.Errorf("%s: %w", names.EnvPHIDetectors, err)
+	}
+	if cfg.logLevel, err = parseLogLevel(get(names.EnvLogLevel)); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// positiveDuration parses a Go duration, def when value is empty.
+func positiveDuration(name, value, def string) (time.Duration, error) {
+	if value == "" {
+		value = def
+	}
+	d, err := time.ParseDuration(value)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %q is not a Go duration such as 24h or 10s", name, value)
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%s: %q must be positive", name, value)
+	}
+	return d, nil
+}
+
+// connectSettings returns the Connect settings when all three are set, nil
+// when none is, and an error naming the missing ones otherwise.
+func connectSettings(get func(string) string) (*connect.Settings, error) {
+	s := connect.Settings{
+		InstanceID:    get(names.EnvConnectInstanceID),
+		ContactFlowID: get(names.EnvConnectContactFlowID),
+		SourcePhone:   get(names.EnvConnectSourcePhone),
+	}
+	var set, missing []string
+	for _, v := range []struct{ name, value string }{
+		{names.EnvConnectInstanceID, s.InstanceID},
+		{names.EnvConnectContactFlowID, s.ContactFlowID},
+		{names.EnvConnectSourcePhone, s.SourcePhone},
+	} {
+		if v.value == "" {
+			missing = append(missing, v.name)
+		} else {
+			set = append(set, v.name)
+		}
+	}
+	switch {
+	case len(set) == 0:
+		return nil, nil // valid: the stack places no calls
+	case len(missing) > 0:
+		return nil, fmt.Errorf("%s not set while %s set: calls need all three Amazon Connect settings, or none",
+			strings.Join(missing, ", "), strings.Join(set, ", "))
+	}
+	if err := contact.ValidateE164(s.SourcePhone); err != nil {
+		return nil, fmt.Errorf("%s: %w", names.EnvConnectSourcePhone, err)
+	}
+	return &s, nil
+}
+
+// parseLogLevel reads DEBUG, INFO, WARN or ERROR (any case); empty is INFO.
+func parseLogLevel(value string) (slog.Level, error) {
+	switch strings.ToUpper(value) {
+	case "", "INFO":
+		return slog.LevelInfo, nil
+	case "DEBUG":
+		return slog.LevelDebug, nil
+	case "WARN":
+		return slog.LevelWarn, nil
+	case "ERROR":
+		return slog.LevelError, nil
+	default:
+		return 0, fmt.Errorf("%s: %q is not DEBUG, INFO, WARN or ERROR", names.EnvLogLevel, value)
+	}
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/a2p-alerts/a2p-alerts/services/processor/connect"
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
+)
+
+// env is a fake environment for loadConfig.
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v, ok := vars[name]
+		return v, ok
+	}
+}
+
+// required holds the variables every start needs.
+func required(extra map[string]string) map[string]string {
+	vars := map[string]string{
+		names.EnvContactsTable:    "a2p-contacts",
+		names.EnvIdempotencyTable: "a2p-idempotency",
+	}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	return vars
+}
+
+var allConnect = map[string]string{
+	names.EnvConnectInstanceID:    "inst-1",
+	names.EnvConnectContactFlowID: "flow-1",
+	names.EnvConnectSourcePhone:   "+442079460000",
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	t.Parallel()
+	cfg, err := loadConfig(env(required(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.contactsTable != "a2p-contacts" || cfg.idempotencyTable != "a2p-idempotency" {
+		t.Errorf("tables = %q, %q", cfg.contactsTable, cfg.idempotencyTable)
+	}
+	if cfg.idempotencyTTL != 24*time.Hour || cfg.lockTimeout != 10*time.Second {
+		t.Errorf("ttl %s lock timeout %s, want 24h and 10s", cfg.idempotencyTTL, cfg.lockTimeout)
+	}
+	if cfg.connect != nil {
+		t.Errorf("connect = %+v, want none", cfg.connect)
+	}
+	if len(cfg.guard) == 0 {
+		t.Error("no PHI detector by default, want all")
+	}
+	if cfg.logLevel != slog.LevelInfo {
+		t.Errorf("log level = %v, want INFO", cfg.logLevel)
+	}
+}
+
+func TestLoadConfigOptionalValues(t *testing.T) {
+	t.Parallel()
+	vars := required(allConnect)
+	vars[names.EnvIdempotencyTTL] = "36h"
+	vars[names.EnvLockTimeout] = "29s"
+	vars[names.EnvPHIDetectors] = "none"
+	vars[names.EnvLogLevel] = "debug"
+	cfg, err := loadConfig(env(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := connect.Settings{InstanceID: "inst-1", ContactFlowID: "flow-1", SourcePhone: "+442079460000"}
+	if cfg.connect == nil || *cfg.connect != want {
+		t.Errorf("connect = %+v, want %+v", cfg.connect, want)
+	}
+	if cfg.idempotencyTTL != 36*time.Hour || cfg.lockTimeout != 29*time.Second {
+		t.Errorf("ttl %s lock timeout %s", cfg.idempotencyTTL, cfg.lockTimeout)
+	}
+	if len(cfg.guard) != 0 || cfg.logLevel != slog.LevelDebug {
+		t.Errorf("guard %v level %v, want none and DEBUG", cfg.guard, cfg.logLevel)
+	}
+}
+
+func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		vars map[string]string
+		want []string // every one must appear in the error
+	}{
+		{"no contacts table", map[string]string{names.EnvIdempotencyTable: "t"}, []string{names.EnvContactsTable}},
+		{"no idempotency table", map[string]string{names.EnvContactsTable: "t"}, []string{names.EnvIdempotencyTable}},
+		{"blank contacts table", required(map[string]string{names.EnvContactsTable: "  "}), []string{names.EnvContactsTable}},
+		{"bad ttl", required(map[string]string{names.EnvIdempotencyTTL: "1 day"}), []string{names.EnvIdempotencyTTL, "1 day"}},
+		{"zero ttl", required(map[string]string{names.EnvIdempotencyTTL: "0s"}), []string{names.EnvIdempotencyTTL, "positive"}},
+		{"bad lock timeout", required(map[string]string{names.EnvLockTimeout: "ten"}), []string{names.EnvLockTimeout}},
+		{"negative lock timeout", required(map[string]string{names.EnvLockTimeout: "-5s"}), []string{names.EnvLockTimeout}},
+		{"unknown PHI detector", required(map[string]string{names.EnvPHIDetectors: "nhs_number,ssn"}), []string{names.EnvPHIDetectors, "ssn"}},
+		{"bad log level", required(map[string]string{names.EnvLogLevel: "LOUD"}), []string{names.EnvLogLevel, "LOUD"}},
+		{
+			"connect instance only",
+			required(map[string]string{names.EnvConnectInstanceID: "inst-1"}),
+			[]string{names.EnvConnectContactFlowID, names.EnvConnectSourcePhone},
+		},
+		{
+			"connect without source phone",
+			required(map[string]string{names.EnvConnectInstanceID: "inst-1", names.EnvConnectContactFlowID: "flow-1"}),
+			[]string{names.EnvConnectSourcePhone},
+		},
+		{
+			"connect source phone not E.164",
+			required(map[string]string{
+				names.EnvConnectInstanceID: "inst-1", names.EnvConnectContactFlowID: "flow-1", names.EnvConnectSourcePhone: "020 7946 0000",
+			}),
+			[]string{names.EnvConnectSourcePhone, "E.164"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := loadConfig(env(tt.vars))
+			if err == nil {
+				t.Fatal("loadConfig accepted the environment")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadConfigEmptyConnectMeansNoCalls(t *testing.T) {
+	t.Parallel()
+	cfg, err := loadConfig(env(required(map[string]string{
+		names.EnvConnectInstanceID: "", names.EnvConnectContactFlowID: "", names.EnvConnectSourcePhone: "",
+	})))
+	if err != nil || cfg.connect != nil {
+		t.Errorf("loadConfig = %+v, %v; want no Connect settings and no error", cfg.connect, err)
+	}
+}

@@ -1,0 +1,79 @@
+// Command processor is the a2p-alerts processor Lambda behind POST
+// /notification. It validates an alert, takes an idempotency lock on its
+// message_id, delivers it once by the contact's preferred channel (SNS for
+// SMS and email, Amazon Connect for calls) and records the answer.
+//
+// main only wires: it reads the environment (config.go), builds the AWS
+// clients from the default configuration (so AWS_ENDPOINT_URL and
+// AWS_ENDPOINT_URL_<SERVICE> can point them at an emulator), injects them
+// into notify.Handler and starts the Lambda runtime. The logic is in
+// package notify; the adapters are in dynamo, sns, connect and xray.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	awsconnect "github.com/aws/aws-sdk-go-v2/service/connect"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/a2p-alerts/a2p-alerts/services/processor/connect"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/dynamo"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/sns"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/xray"
+)
+
+func main() {
+	cfg, err := loadConfig(os.LookupEnv)
+	if err != nil {
+		startupFailed(slog.New(slog.NewJSONHandler(os.Stdout, nil)), err)
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.logLevel}))
+	if err := xray.Configure(logger); err != nil {
+		startupFailed(logger, err)
+	}
+
+	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background())
+	if err != nil {
+		startupFailed(logger, err)
+	}
+	xray.Instrument(&awsCfg)
+	db := dynamodb.NewFromConfig(awsCfg)
+
+	var caller notify.Caller // stays nil when the stack places no calls
+	if cfg.connect != nil {
+		c, err := connect.NewCaller(awsconnect.NewFromConfig(awsCfg), *cfg.connect)
+		if err != nil {
+			startupFailed(logger, err)
+		}
+		caller = c
+	}
+
+	h, err := notify.New(notify.Config{
+		Contacts:    dynamo.NewContactStore(db, cfg.contactsTable),
+		Idempotency: dynamo.NewIdempotencyStore(db, cfg.idempotencyTable),
+		Publisher:   sns.NewPublisher(awssns.NewFromConfig(awsCfg)),
+		Caller:      caller,
+		Guard:       cfg.guard,
+		TTL:         cfg.idempotencyTTL,
+		LockTimeout: cfg.lockTimeout,
+		Logger:      logger,
+		Tracer:      xray.NewTracer(xray.SegmentName),
+	})
+	if err != nil {
+		startupFailed(logger, err)
+	}
+	lambda.Start(h.Handle)
+}
+
+// startupFailed logs why the function cannot start and exits, which Lambda
+// reports as an init error.
+func startupFailed(logger *slog.Logger, err error) {
+	logger.Error("processor start-up failed", slog.String("error", err.Error()))
+	os.Exit(1)
+}

@@ -1,0 +1,68 @@
+package notify_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
+)
+
+// BenchmarkHandler measures the handler's own cost on in-memory fakes,
+// with JSON logging to io.Discard as in production.
+func BenchmarkHandler(b *testing.B) {
+	quiet := func(c *notify.Config) {
+		c.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+		c.Tracer = nil
+	}
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: testRequestID})
+
+	b.Run("valid_alert", func(b *testing.B) {
+		f := newFixture(b, quiet)
+		// Every lock is granted and every record written, without keeping
+		// them: each iteration is a first delivery.
+		f.idem.acquire = func(context.Context, notify.Lock) (notify.Record, error) { return notify.Record{}, nil }
+		f.idem.completeFn = func(context.Context, string, string, notify.StoredResponse, time.Time) error { return nil }
+		ev := eventFor(b, testAlert())
+		b.ReportAllocs()
+		for b.Loop() {
+			f.pub.calls = f.pub.calls[:0]
+			f.idem.acquires, f.idem.complete = f.idem.acquires[:0], f.idem.complete[:0]
+			if resp, _ := f.h.Handle(ctx, ev); resp.StatusCode != http.StatusOK {
+				b.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
+			}
+		}
+	})
+
+	b.Run("replay", func(b *testing.B) {
+		f := newFixture(b, quiet)
+		ev := eventFor(b, testAlert())
+		if resp, _ := f.h.Handle(ctx, ev); resp.StatusCode != http.StatusOK {
+			b.Fatalf("first delivery: status %d: %s", resp.StatusCode, resp.Body)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			f.idem.acquires = f.idem.acquires[:0]
+			if resp, _ := f.h.Handle(ctx, ev); resp.Headers["Idempotent-Replay"] != "true" {
+				b.Fatalf("not a replay: status %d: %s", resp.StatusCode, resp.Body)
+			}
+		}
+	})
+
+	b.Run("validation_failure", func(b *testing.B) {
+		f := newFixture(b, quiet)
+		ev := loadEvent(b, "proxy-event.json")
+		ev.Body = `{"message_id":"msg 1","type":"Blood","patient_id":"","contact_id":"dr-jones","description":"x","priority":"Z"}`
+		b.ReportAllocs()
+		for b.Loop() {
+			if resp, _ := f.h.Handle(ctx, ev); resp.StatusCode != http.StatusBadRequest {
+				b.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
+			}
+		}
+	})
+}

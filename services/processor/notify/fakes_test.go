@@ -1,0 +1,450 @@
+package notify_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
+	"github.com/a2p-alerts/a2p-alerts/shared/alert"
+	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+	"github.com/a2p-alerts/a2p-alerts/shared/phi"
+)
+
+// t0 is the fixed time the fake clock starts at.
+var t0 = time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
+
+const (
+	testTTL         = 24 * time.Hour
+	testLockTimeout = 10 * time.Second
+	testRequestID   = "lambda-req-0001"
+
+	phone      = "+447700900123"
+	smsTopic   = "arn:aws:sns:eu-west-2:000000000000:a2p-dr-jones-sms"
+	emailTopic = "arn:aws:sns:eu-west-2:000000000000:a2p-dr-jones-email"
+)
+
+// contacts the fake store knows.
+var testContacts = map[string]contact.Contact{
+	"dr-jones": {
+		ID: "dr-jones", Name: "Dr Jones",
+		Preferences: map[alert.Priority]contact.Channel{
+			alert.PriorityHigh: contact.ChannelCall, alert.PriorityMedium: contact.ChannelSMS, alert.PriorityLow: contact.ChannelEmail,
+		},
+		CallPhone: phone, SMSTopicARN: smsTopic, EmailTopicARN: emailTopic,
+	},
+	"dr-nophone": {
+		ID: "dr-nophone", Name: "Dr No Phone",
+		Preferences: map[alert.Priority]contact.Channel{alert.PriorityHigh: contact.ChannelCall},
+		SMSTopicARN: smsTopic,
+	},
+	"dr-highonly": {
+		ID: "dr-highonly", Name: "Dr High Only",
+		Preferences: map[alert.Priority]contact.Channel{alert.PriorityHigh: contact.ChannelSMS},
+		SMSTopicARN: smsTopic,
+	},
+}
+
+// testAlert is a valid alert; its description and patient id are the
+// values that must never be logged.
+func testAlert() alert.Alert {
+	return alert.Alert{
+		MessageID:   "msg-0001",
+		Type:        "blood_test_alert",
+		PatientID:   "PSEUDO-7f3a9c",
+		ContactID:   "dr-jones",
+		Description: "Potassium 6.9 mmol/L & rising <recheck>",
+		Priority:    alert.PriorityMedium,
+	}
+}
+
+func alertJSON(tb testing.TB, a alert.Alert) string {
+	tb.Helper()
+	b, err := json.Marshal(a)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
+}
+
+// loadEvent reads a proxy event fixture from testdata.
+func loadEvent(tb testing.TB, name string) events.APIGatewayProxyRequest {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var ev events.APIGatewayProxyRequest
+	if err := json.Unmarshal(b, &ev); err != nil {
+		tb.Fatalf("%s: %v", name, err)
+	}
+	return ev
+}
+
+// eventFor is the standard fixture carrying a as its body.
+func eventFor(tb testing.TB, a alert.Alert) events.APIGatewayProxyRequest {
+	tb.Helper()
+	ev := loadEvent(tb, "proxy-event.json")
+	ev.Body = alertJSON(tb, a)
+	return ev
+}
+
+// fakeClock is a settable clock.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// fakeTokens returns token-1, token-2, ...
+type fakeTokens struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (f *fakeTokens) Next() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n++
+	return fmt.Sprintf("token-%d", f.n)
+}
+
+// fakeContacts is a ContactStore; get defaults to testContacts.
+type fakeContacts struct {
+	get func(ctx context.Context, id string) (contact.Contact, error)
+}
+
+func (f *fakeContacts) GetContact(ctx context.Context, id string) (contact.Contact, error) {
+	return f.get(ctx, id)
+}
+
+func memContacts(_ context.Context, id string) (contact.Contact, error) {
+	c, ok := testContacts[id]
+	if !ok {
+		return contact.Contact{}, fmt.Errorf("contact %s: %w", id, notify.ErrContactNotFound)
+	}
+	return c, nil
+}
+
+// fakeIdem is an IdempotencyStore whose functions default to an in-memory
+// store with the DynamoDB adapter's semantics; tests replace a function to
+// inject failures, and every call is recorded.
+type fakeIdem struct {
+	mu       sync.Mutex
+	records  map[string]notify.Record
+	acquires []notify.Lock
+	complete []completeCall
+	releases []releaseCall
+
+	acquire    func(ctx context.Context, l notify.Lock) (notify.Record, error)
+	completeFn func(ctx context.Context, key, token string, resp notify.StoredResponse, exp time.Time) error
+	release    func(ctx context.Context, key, token string) error
+}
+
+type completeCall struct {
+	key, token string
+	resp       notify.StoredResponse
+	expiration time.Time
+}
+
+type releaseCall struct{ key, token string }
+
+func newFakeIdem() *fakeIdem {
+	f := &fakeIdem{records: map[string]notify.Record{}}
+	f.acquire = f.memAcquire
+	f.completeFn = f.memComplete
+	f.release = f.memRelease
+	return f
+}
+
+func (f *fakeIdem) Acquire(ctx context.Context, l notify.Lock) (notify.Record, error) {
+	f.mu.Lock()
+	f.acquires = append(f.acquires, l)
+	f.mu.Unlock()
+	return f.acquire(ctx, l)
+}
+
+func (f *fakeIdem) Complete(ctx context.Context, key, token string, resp notify.StoredResponse, exp time.Time) error {
+	f.mu.Lock()
+	f.complete = append(f.complete, completeCall{key, token, resp, exp})
+	f.mu.Unlock()
+	return f.completeFn(ctx, key, token, resp, exp)
+}
+
+func (f *fakeIdem) Release(ctx context.Context, key, token string) error {
+	f.mu.Lock()
+	f.releases = append(f.releases, releaseCall{key, token})
+	f.mu.Unlock()
+	return f.release(ctx, key, token)
+}
+
+// memAcquire applies the acquire condition: no record, an expired record,
+// or a lapsed in-progress lock.
+func (f *fakeIdem) memAcquire(_ context.Context, l notify.Lock) (notify.Record, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if rec, ok := f.records[l.Key]; ok {
+		expired := rec.Expiration.Unix() < l.Now.Unix()
+		lapsed := rec.Status == notify.StatusInProgress && rec.LockExpiry.UnixMilli() < l.Now.UnixMilli()
+		if !expired && !lapsed {
+			return rec, fmt.Errorf("record %s: %w", l.Key, notify.ErrRecordExists)
+		}
+	}
+	f.records[l.Key] = notify.Record{
+		Key: l.Key, Status: notify.StatusInProgress, PayloadHash: l.PayloadHash,
+		LockToken: l.Token, LockExpiry: l.LockExpiry, Expiration: l.Expiration,
+	}
+	return notify.Record{}, nil
+}
+
+func (f *fakeIdem) memComplete(_ context.Context, key, token string, resp notify.StoredResponse, exp time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rec, ok := f.records[key]
+	if !ok || rec.Status != notify.StatusInProgress || rec.LockToken != token {
+		return fmt.Errorf("complete %s: %w", key, notify.ErrLockLost)
+	}
+	rec.Status = notify.StatusCompleted
+	rec.Response = resp
+	rec.Expiration = exp
+	f.records[key] = rec
+	return nil
+}
+
+func (f *fakeIdem) memRelease(_ context.Context, key, token string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rec, ok := f.records[key]
+	if !ok || rec.Status != notify.StatusInProgress || rec.LockToken != token {
+		return fmt.Errorf("release %s: %w", key, notify.ErrLockLost)
+	}
+	delete(f.records, key)
+	return nil
+}
+
+func (f *fakeIdem) record(key string) (notify.Record, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rec, ok := f.records[key]
+	return rec, ok
+}
+
+func (f *fakeIdem) put(rec notify.Record) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.records[rec.Key] = rec
+}
+
+// fakePublisher records publishes; publish defaults to success.
+type fakePublisher struct {
+	mu      sync.Mutex
+	calls   []publishCall
+	publish func(ctx context.Context, topicARN, subject, message string) (string, error)
+}
+
+type publishCall struct{ topicARN, subject, message string }
+
+func (f *fakePublisher) Publish(ctx context.Context, topicARN, subject, message string) (string, error) {
+	f.mu.Lock()
+	f.calls = append(f.calls, publishCall{topicARN, subject, message})
+	f.mu.Unlock()
+	if f.publish == nil {
+		return "sns-message-1", nil
+	}
+	return f.publish(ctx, topicARN, subject, message)
+}
+
+func (f *fakePublisher) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.calls)
+}
+
+// fakeCaller records calls; call defaults to success.
+type fakeCaller struct {
+	mu    sync.Mutex
+	calls []notify.CallRequest
+	call  func(ctx context.Context, req notify.CallRequest) (string, error)
+}
+
+func (f *fakeCaller) Call(ctx context.Context, req notify.CallRequest) (string, error) {
+	f.mu.Lock()
+	f.calls = append(f.calls, req)
+	f.mu.Unlock()
+	if f.call == nil {
+		return "connect-contact-1", nil
+	}
+	return f.call(ctx, req)
+}
+
+func (f *fakeCaller) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.calls)
+}
+
+// fakeTracer records the annotations and status of the last span.
+type fakeTracer struct {
+	mu          sync.Mutex
+	started     int
+	annotations map[string]string
+	status      int
+}
+
+func (f *fakeTracer) Start(ctx context.Context) (context.Context, notify.Span) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.started++
+	f.annotations = map[string]string{}
+	f.status = 0
+	return ctx, fakeSpan{f}
+}
+
+type fakeSpan struct{ t *fakeTracer }
+
+func (s fakeSpan) Annotate(key, value string) {
+	s.t.mu.Lock()
+	defer s.t.mu.Unlock()
+	s.t.annotations[key] = value
+}
+
+func (s fakeSpan) End(status int) {
+	s.t.mu.Lock()
+	defer s.t.mu.Unlock()
+	s.t.status = status
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// fixture is a Handler wired to fakes.
+type fixture struct {
+	h        *notify.Handler
+	contacts *fakeContacts
+	idem     *fakeIdem
+	pub      *fakePublisher
+	caller   *fakeCaller
+	tracer   *fakeTracer
+	clock    *fakeClock
+	tokens   *fakeTokens
+	logs     *syncBuffer
+}
+
+// newFixture builds a handler on fakes, logging at DEBUG (the strictest
+// level for the PHI checks). edit may change the config before New.
+func newFixture(tb testing.TB, edit ...func(*notify.Config)) *fixture {
+	tb.Helper()
+	f := &fixture{
+		contacts: &fakeContacts{get: memContacts},
+		idem:     newFakeIdem(),
+		pub:      &fakePublisher{},
+		caller:   &fakeCaller{},
+		tracer:   &fakeTracer{},
+		clock:    &fakeClock{now: t0},
+		tokens:   &fakeTokens{},
+		logs:     &syncBuffer{},
+	}
+	cfg := notify.Config{
+		Contacts:    f.contacts,
+		Idempotency: f.idem,
+		Publisher:   f.pub,
+		Caller:      f.caller,
+		Guard:       phi.Default(),
+		TTL:         testTTL,
+		LockTimeout: testLockTimeout,
+		Logger:      slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Tracer:      f.tracer,
+		Now:         f.clock.Now,
+		NewToken:    f.tokens.Next,
+	}
+	for _, e := range edit {
+		e(&cfg)
+	}
+	h, err := notify.New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f.h = h
+	return f
+}
+
+// invoke handles ev in a Lambda context with testRequestID.
+func (f *fixture) invoke(tb testing.TB, ev events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	tb.Helper()
+	ctx := lambdacontext.NewContext(tb.Context(), &lambdacontext.LambdaContext{AwsRequestID: testRequestID})
+	return f.invokeCtx(tb, ctx, ev)
+}
+
+func (f *fixture) invokeCtx(tb testing.TB, ctx context.Context, ev events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	tb.Helper()
+	resp, err := f.h.Handle(ctx, ev)
+	if err != nil {
+		tb.Fatalf("Handle returned an error: %v", err)
+	}
+	return resp
+}
+
+// logLines parses every log line written so far.
+func (f *fixture) logLines(tb testing.TB) []map[string]any {
+	tb.Helper()
+	var lines []map[string]any
+	for line := range bytes.Lines([]byte(f.logs.String())) {
+		var m map[string]any
+		if err := json.Unmarshal(line, &m); err != nil {
+			tb.Fatalf("log line is not JSON: %q: %v", line, err)
+		}
+		lines = append(lines, m)
+	}
+	return lines
+}
+
+// requestLine returns the last "request" log line.
+func (f *fixture) requestLine(tb testing.TB) map[string]any {
+	tb.Helper()
+	lines := f.logLines(tb)
+	for i := len(lines) - 1; i >= 0; i-- {
+		if lines[i]["msg"] == "request" {
+			return lines[i]
+		}
+	}
+	tb.Fatalf("no request log line in %s", f.logs.String())
+	return nil
+}
+
+func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }

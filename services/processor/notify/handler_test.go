@@ -1,0 +1,834 @@
+package notify_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
+	"github.com/a2p-alerts/a2p-alerts/shared/alert"
+	"github.com/a2p-alerts/a2p-alerts/shared/api"
+	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
+	"github.com/a2p-alerts/a2p-alerts/shared/render"
+)
+
+// checkHeaders asserts the headers every response carries.
+func checkHeaders(tb testing.TB, resp events.APIGatewayProxyResponse, requestID string) {
+	tb.Helper()
+	if got, want := resp.Headers["Content-Type"], "application/json"; got != want {
+		tb.Errorf("Content-Type = %q, want %q", got, want)
+	}
+	if got, want := resp.Headers[names.HeaderRequestID], requestID; got != want {
+		tb.Errorf("%s = %q, want %q", names.HeaderRequestID, got, want)
+	}
+}
+
+func decodeSent(tb testing.TB, resp events.APIGatewayProxyResponse) api.Sent {
+	tb.Helper()
+	var s api.Sent
+	dec := json.NewDecoder(strings.NewReader(resp.Body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		tb.Fatalf("body %q is not api.Sent: %v", resp.Body, err)
+	}
+	return s
+}
+
+func decodeError(tb testing.TB, resp events.APIGatewayProxyResponse) api.ErrorDetail {
+	tb.Helper()
+	var b api.ErrorBody
+	dec := json.NewDecoder(strings.NewReader(resp.Body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil {
+		tb.Fatalf("body %q is not api.ErrorBody: %v", resp.Body, err)
+	}
+	return b.Error
+}
+
+func TestHandleDeliversByPreferredChannel(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		priority alert.Priority
+		channel  contact.Channel
+		provider string
+	}{
+		{"call for high", alert.PriorityHigh, contact.ChannelCall, "connect-contact-1"},
+		{"sms for medium", alert.PriorityMedium, contact.ChannelSMS, "sns-message-1"},
+		{"email for low", alert.PriorityLow, contact.ChannelEmail, "sns-message-1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			a := testAlert()
+			a.Priority = tt.priority
+			resp := f.invoke(t, eventFor(t, a))
+
+			if got, want := resp.StatusCode, http.StatusOK; got != want {
+				t.Fatalf("status = %d, want %d; body %s", got, want, resp.Body)
+			}
+			checkHeaders(t, resp, testRequestID)
+			if _, ok := resp.Headers[names.HeaderIdempotentReplay]; ok {
+				t.Errorf("first delivery carries %s", names.HeaderIdempotentReplay)
+			}
+			got := decodeSent(t, resp)
+			want := api.Sent{MessageID: a.MessageID, Status: api.StatusSent, Channel: string(tt.channel), ProviderMessageID: tt.provider}
+			if got != want {
+				t.Errorf("body = %+v, want %+v", got, want)
+			}
+
+			switch tt.channel {
+			case contact.ChannelCall:
+				if f.pub.count() != 0 {
+					t.Errorf("published %d messages for a call", f.pub.count())
+				}
+				wantCall := notify.CallRequest{Destination: phone, MessageSSML: render.Voice(a), ClientToken: notify.CallClientToken(a.MessageID)}
+				if !slices.Equal(f.caller.calls, []notify.CallRequest{wantCall}) {
+					t.Errorf("calls = %+v, want %+v", f.caller.calls, []notify.CallRequest{wantCall})
+				}
+				if !strings.Contains(wantCall.MessageSSML, "&amp; rising &lt;recheck&gt;") {
+					t.Errorf("voice text is not SSML-escaped: %q", wantCall.MessageSSML)
+				}
+			case contact.ChannelSMS:
+				want := []publishCall{{smsTopic, "", render.SMS(a).Text}}
+				if !slices.Equal(f.pub.calls, want) {
+					t.Errorf("publishes = %+v, want %+v", f.pub.calls, want)
+				}
+			case contact.ChannelEmail:
+				e := render.Email(a)
+				want := []publishCall{{emailTopic, e.Subject, e.Body}}
+				if !slices.Equal(f.pub.calls, want) {
+					t.Errorf("publishes = %+v, want %+v", f.pub.calls, want)
+				}
+			}
+			if tt.channel != contact.ChannelCall && f.caller.count() != 0 {
+				t.Errorf("placed %d calls for %s", f.caller.count(), tt.channel)
+			}
+
+			rec, ok := f.idem.record(a.MessageID)
+			if !ok {
+				t.Fatal("no idempotency record after delivery")
+			}
+			if rec.Status != notify.StatusCompleted || rec.Response.Status != http.StatusOK || rec.Response.Body != resp.Body {
+				t.Errorf("record = %+v, want COMPLETED with the 200 response %s", rec, resp.Body)
+			}
+			if got, want := rec.Expiration, t0.Add(testTTL); !got.Equal(want) {
+				t.Errorf("record expiration = %v, want %v", got, want)
+			}
+			if len(f.idem.releases) != 0 {
+				t.Errorf("released the lock after a delivery: %+v", f.idem.releases)
+			}
+
+			wantAnn := map[string]string{
+				notify.AnnotationMessageID: a.MessageID, notify.AnnotationChannel: string(tt.channel),
+				notify.AnnotationPriority: string(tt.priority), notify.AnnotationOutcome: notify.OutcomeSent,
+			}
+			if !mapsEqual(f.tracer.annotations, wantAnn) || f.tracer.status != http.StatusOK {
+				t.Errorf("span = %v status %d, want %v status 200", f.tracer.annotations, f.tracer.status, wantAnn)
+			}
+		})
+	}
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func TestHandleTakesLockWithHashTokenAndExpiry(t *testing.T) {
+	t.Parallel()
+	a := testAlert()
+	t.Run("deadline from the context", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		deadline := t0.Add(7 * time.Second)
+		ctx, cancel := context.WithDeadline(t.Context(), deadline)
+		defer cancel()
+		f.invokeCtx(t, ctx, eventFor(t, a))
+		want := notify.Lock{
+			Key: a.MessageID, PayloadHash: a.Hash(), Token: "token-1", Now: t0,
+			LockExpiry: deadline, Expiration: t0.Add(testTTL),
+		}
+		if len(f.idem.acquires) != 1 || f.idem.acquires[0] != want {
+			t.Errorf("acquires = %+v, want [%+v]", f.idem.acquires, want)
+		}
+	})
+	t.Run("lock timeout without a deadline", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		f.invoke(t, eventFor(t, a))
+		if got, want := f.idem.acquires[0].LockExpiry, t0.Add(testLockTimeout); !got.Equal(want) {
+			t.Errorf("lock expiry = %v, want %v", got, want)
+		}
+		if got, want := f.idem.complete[0].token, f.idem.acquires[0].Token; got != want {
+			t.Errorf("completed with token %q, lock taken with %q", got, want)
+		}
+	})
+}
+
+func TestHandleReplaysCompletedAlert(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	a := testAlert()
+	first := f.invoke(t, eventFor(t, a))
+	if first.StatusCode != http.StatusOK {
+		t.Fatalf("first status = %d; body %s", first.StatusCode, first.Body)
+	}
+
+	// The same alert with its keys in another order and other spacing.
+	ev := eventFor(t, a)
+	ev.Body = fmt.Sprintf(`{ "priority": %q, "description": %q, "contact_id": %q, "patient_id": %q, "type": %q, "message_id": %q }`,
+		a.Priority, a.Description, a.ContactID, a.PatientID, a.Type, a.MessageID)
+	ctx := lambdacontext.NewContext(t.Context(), &lambdacontext.LambdaContext{AwsRequestID: "lambda-req-replay"})
+	f.clock.Advance(time.Hour)
+	replay := f.invokeCtx(t, ctx, ev)
+
+	if replay.StatusCode != first.StatusCode || replay.Body != first.Body {
+		t.Errorf("replay = %d %s, want %d %s", replay.StatusCode, replay.Body, first.StatusCode, first.Body)
+	}
+	checkHeaders(t, replay, "lambda-req-replay")
+	if got := replay.Headers[names.HeaderIdempotentReplay]; got != "true" {
+		t.Errorf("%s = %q, want \"true\"", names.HeaderIdempotentReplay, got)
+	}
+	if f.pub.count() != 1 || f.caller.count() != 0 {
+		t.Errorf("sent %d messages and %d calls, want 1 message", f.pub.count(), f.caller.count())
+	}
+	if len(f.idem.complete) != 1 || len(f.idem.releases) != 0 {
+		t.Errorf("replay wrote the store: %d completes, %d releases", len(f.idem.complete), len(f.idem.releases))
+	}
+	line := f.requestLine(t)
+	if line["outcome"] != notify.OutcomeReplay || line["channel"] != string(contact.ChannelSMS) {
+		t.Errorf("log line = %v, want outcome replay on channel sms", line)
+	}
+}
+
+func TestHandleRejectsReusedMessageID(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status notify.RecordStatus
+	}{
+		{"completed with another payload", notify.StatusCompleted},
+		{"in progress with another payload", notify.StatusInProgress},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			a := testAlert()
+			other := a
+			other.Description = "Another alert entirely"
+			f.idem.put(notify.Record{
+				Key: a.MessageID, Status: tt.status, PayloadHash: other.Hash(), LockToken: "other",
+				LockExpiry: t0.Add(5 * time.Second), Expiration: t0.Add(testTTL),
+				Response: notify.StoredResponse{Status: http.StatusOK, Body: `{"message_id":"msg-0001","status":"sent","channel":"sms","provider_message_id":"x"}`},
+			})
+			resp := f.invoke(t, eventFor(t, a))
+			if got, want := resp.StatusCode, http.StatusUnprocessableEntity; got != want {
+				t.Fatalf("status = %d, want %d; body %s", got, want, resp.Body)
+			}
+			checkHeaders(t, resp, testRequestID)
+			if got := decodeError(t, resp); got.Code != api.CodeIdempotencyMismatch || got.Message == "" {
+				t.Errorf("error = %+v, want code %s with a message", got, api.CodeIdempotencyMismatch)
+			}
+			if _, ok := resp.Headers[names.HeaderIdempotentReplay]; ok {
+				t.Error("a mismatch carries the replay header")
+			}
+			if f.pub.count()+f.caller.count() != 0 || len(f.idem.releases) != 0 {
+				t.Errorf("sent %d, released %d; want nothing", f.pub.count()+f.caller.count(), len(f.idem.releases))
+			}
+		})
+	}
+}
+
+func TestHandleAnswersInProgress(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		lockExpiry time.Time
+		want       string
+	}{
+		{"rounds the wait up", t0.Add(4200 * time.Millisecond), "5"},
+		{"whole seconds", t0.Add(3 * time.Second), "3"},
+		// The store saw the lock live, the clock says it lapsed: retry soon.
+		{"at least one second", t0.Add(-time.Second), "1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			a := testAlert()
+			held := notify.Record{
+				Key: a.MessageID, Status: notify.StatusInProgress, PayloadHash: a.Hash(),
+				LockToken: "someone-else", LockExpiry: tt.lockExpiry, Expiration: t0.Add(testTTL),
+			}
+			f.idem.acquire = func(context.Context, notify.Lock) (notify.Record, error) {
+				return held, fmt.Errorf("held: %w", notify.ErrRecordExists)
+			}
+			resp := f.invoke(t, eventFor(t, a))
+			if got, want := resp.StatusCode, http.StatusConflict; got != want {
+				t.Fatalf("status = %d, want %d; body %s", got, want, resp.Body)
+			}
+			checkHeaders(t, resp, testRequestID)
+			if got := resp.Headers[names.HeaderRetryAfter]; got != tt.want {
+				t.Errorf("%s = %q, want %q", names.HeaderRetryAfter, got, tt.want)
+			}
+			if got := decodeError(t, resp); got.Code != api.CodeInProgress || got.RequestID != testRequestID {
+				t.Errorf("error = %+v, want code %s and request id", got, api.CodeInProgress)
+			}
+			if f.pub.count()+f.caller.count() != 0 || len(f.idem.releases) != 0 {
+				t.Error("an in-progress answer sent something or released someone else's lock")
+			}
+		})
+	}
+}
+
+func TestHandleRetakesLapsedLock(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	a := testAlert()
+	f.idem.put(notify.Record{
+		Key: a.MessageID, Status: notify.StatusInProgress, PayloadHash: a.Hash(),
+		LockToken: "crashed-invocation", LockExpiry: t0.Add(-time.Millisecond), Expiration: t0.Add(testTTL),
+	})
+	resp := f.invoke(t, eventFor(t, a))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status = %d; body %s", resp.StatusCode, resp.Body)
+	}
+	rec, _ := f.idem.record(a.MessageID)
+	if rec.Status != notify.StatusCompleted || rec.LockToken != "token-1" {
+		t.Errorf("record = %+v, want COMPLETED under token-1", rec)
+	}
+	if f.pub.count() != 1 {
+		t.Errorf("published %d, want 1", f.pub.count())
+	}
+}
+
+func TestHandleFailedDeliveryReleasesLockAndRetryDelivers(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		priority alert.Priority
+		fail     func(f *fixture, err error)
+		sent     func(f *fixture) int
+	}{
+		{"sms", alert.PriorityMedium,
+			func(f *fixture, err error) {
+				f.pub.publish = func(context.Context, string, string, string) (string, error) { return "", err }
+			},
+			func(f *fixture) int { return f.pub.count() }},
+		{"email", alert.PriorityLow,
+			func(f *fixture, err error) {
+				f.pub.publish = func(context.Context, string, string, string) (string, error) { return "", err }
+			},
+			func(f *fixture) int { return f.pub.count() }},
+		{"call", alert.PriorityHigh,
+			func(f *fixture, err error) {
+				f.caller.call = func(context.Context, notify.CallRequest) (string, error) { return "", err }
+			},
+			func(f *fixture) int { return f.caller.count() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			a := testAlert()
+			a.Priority = tt.priority
+			tt.fail(f, errors.New("ThrottlingException: rate exceeded"))
+
+			resp := f.invoke(t, eventFor(t, a))
+			if got, want := resp.StatusCode, http.StatusBadGateway; got != want {
+				t.Fatalf("status = %d, want %d; body %s", got, want, resp.Body)
+			}
+			checkHeaders(t, resp, testRequestID)
+			detail := decodeError(t, resp)
+			if detail.Code != api.CodeUnavailable || strings.Contains(resp.Body, "Throttling") {
+				t.Errorf("error = %+v, want code %s without the provider's detail", detail, api.CodeUnavailable)
+			}
+			if want := []releaseCall{{a.MessageID, "token-1"}}; !slices.Equal(f.idem.releases, want) {
+				t.Errorf("releases = %+v, want %+v", f.idem.releases, want)
+			}
+			if _, ok := f.idem.record(a.MessageID); ok {
+				t.Error("a record remains after a failed delivery")
+			}
+
+			tt.fail(f, nil) // the provider recovers
+			f.clock.Advance(time.Second)
+			resp = f.invoke(t, eventFor(t, a))
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("retry status = %d; body %s", resp.StatusCode, resp.Body)
+			}
+			if _, ok := resp.Headers[names.HeaderIdempotentReplay]; ok {
+				t.Error("the retry of a failed delivery was answered as a replay")
+			}
+			if got := tt.sent(f); got != 2 {
+				t.Errorf("provider called %d times, want 2 (failure, then the retry)", got)
+			}
+			if rec, _ := f.idem.record(a.MessageID); rec.Status != notify.StatusCompleted || rec.LockToken != "token-2" {
+				t.Errorf("record = %+v, want COMPLETED under token-2", rec)
+			}
+		})
+	}
+}
+
+func TestHandleCompletionWriteFailure(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		failures     int   // failing attempts before the store works again
+		failWith     error // error of a failing attempt
+		wantAttempts int
+		wantRecorded bool
+	}{
+		{"fails twice then works", 2, errors.New("ProvisionedThroughputExceeded"), 3, true},
+		{"fails every time", 100, errors.New("ProvisionedThroughputExceeded"), 3, false},
+		{"lock lost is not retried", 100, fmt.Errorf("complete: %w", notify.ErrLockLost), 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			a := testAlert()
+			attempts := 0
+			f.idem.completeFn = func(ctx context.Context, key, token string, resp notify.StoredResponse, exp time.Time) error {
+				attempts++
+				if attempts <= tt.failures {
+					return tt.failWith
+				}
+				return f.idem.memComplete(ctx, key, token, resp, exp)
+			}
+			resp := f.invoke(t, eventFor(t, a))
+			if got, want := resp.StatusCode, http.StatusOK; got != want {
+				t.Fatalf("status = %d, want %d (the alert was sent); body %s", got, want, resp.Body)
+			}
+			if got := decodeSent(t, resp); got.Status != api.StatusSent {
+				t.Errorf("body = %+v", got)
+			}
+			if attempts != tt.wantAttempts {
+				t.Errorf("completion attempts = %d, want %d", attempts, tt.wantAttempts)
+			}
+			if len(f.idem.releases) != 0 {
+				t.Error("released the lock of a delivered alert: a retry would send it again at once")
+			}
+			rec, _ := f.idem.record(a.MessageID)
+			if got := rec.Status == notify.StatusCompleted; got != tt.wantRecorded {
+				t.Errorf("recorded = %v, want %v", got, tt.wantRecorded)
+			}
+			var errorLines int
+			for _, l := range f.logLines(t) {
+				if l["level"] == "ERROR" && strings.Contains(fmt.Sprint(l["msg"]), "could not be saved") {
+					errorLines++
+					if l["message_id"] != a.MessageID || l["request_id"] != testRequestID {
+						t.Errorf("ERROR line lacks ids: %v", l)
+					}
+				}
+			}
+			if want := map[bool]int{true: 0, false: 1}[tt.wantRecorded]; errorLines != want {
+				t.Errorf("ERROR lines about the record = %d, want %d; logs:\n%s", errorLines, want, f.logs.String())
+			}
+			if line := f.requestLine(t); line["outcome"] != notify.OutcomeSent || line["level"] != "INFO" {
+				t.Errorf("request line = %v, want outcome sent at INFO", line)
+			}
+		})
+	}
+}
+
+// errorCase is a request that must fail with one code and status.
+type errorCase struct {
+	name        string
+	setup       func(t *testing.T, f *fixture) events.APIGatewayProxyRequest
+	status      int
+	code        api.Code
+	fields      []alert.FieldError
+	wantRelease bool
+	// hidden is text from the cause that must not reach the body.
+	hidden string
+}
+
+func errorCases() []errorCase {
+	withBody := func(t *testing.T, body string) events.APIGatewayProxyRequest {
+		ev := loadEvent(t, "proxy-event.json")
+		ev.Body = body
+		return ev
+	}
+	std := func(edit func(*alert.Alert)) func(t *testing.T, f *fixture) events.APIGatewayProxyRequest {
+		return func(t *testing.T, _ *fixture) events.APIGatewayProxyRequest {
+			a := testAlert()
+			if edit != nil {
+				edit(&a)
+			}
+			return eventFor(t, a)
+		}
+	}
+	return []errorCase{
+		{
+			name: "400 missing and bad fields",
+			setup: func(t *testing.T, _ *fixture) events.APIGatewayProxyRequest {
+				return withBody(t, `{"message_id":"msg-1","type":"blood_test_alert","contact_id":"dr-jones","description":"x","priority":"Z","extra":1}`)
+			},
+			status: http.StatusBadRequest, code: api.CodeInvalid,
+			fields: []alert.FieldError{
+				{Field: "extra", Reason: "is not a known field"},
+				{Field: "patient_id", Reason: "is required"},
+				{Field: "priority", Reason: "must be one of L, M, H"},
+			},
+		},
+		{
+			name: "400 not JSON",
+			setup: func(t *testing.T, _ *fixture) events.APIGatewayProxyRequest {
+				return withBody(t, `not json`)
+			},
+			status: http.StatusBadRequest, code: api.CodeInvalid,
+			fields: []alert.FieldError{{Field: "body", Reason: "must be a JSON object"}},
+		},
+		{
+			name: "400 body too large",
+			setup: func(t *testing.T, _ *fixture) events.APIGatewayProxyRequest {
+				return withBody(t, `{"description":"`+strings.Repeat("a", alert.MaxBodyBytes)+`"}`)
+			},
+			status: http.StatusBadRequest, code: api.CodeInvalid,
+			fields: []alert.FieldError{{Field: "body", Reason: fmt.Sprintf("is larger than the limit of %d bytes", alert.MaxBodyBytes)}},
+		},
+		{
+			name: "400 base64 body too large",
+			setup: func(t *testing.T, _ *fixture) events.APIGatewayProxyRequest {
+				ev := withBody(t, base64.StdEncoding.EncodeToString([]byte(strings.Repeat(" ", alert.MaxBodyBytes+1))))
+				ev.IsBase64Encoded = true
+				return ev
+			},
+			status: http.StatusBadRequest, code: api.CodeInvalid,
+			fields: []alert.FieldError{{Field: "body", Reason: fmt.Sprintf("is larger than the limit of %d bytes", alert.MaxBodyBytes)}},
+		},
+		{
+			name: "400 invalid base64",
+			setup: func(t *testing.T, _ *fixture) events.APIGatewayProxyRequest {
+				ev := withBody(t, `{"not":"base64"}`)
+				ev.IsBase64Encoded = true
+				return ev
+			},
+			status: http.StatusBadRequest, code: api.CodeInvalid,
+			fields: []alert.FieldError{{Field: "body", Reason: "is flagged base64 but is not valid base64"}},
+		},
+		{
+			name:   "400 NHS number in the description",
+			setup:  std(func(a *alert.Alert) { a.Description = "Patient 943 476 5919 needs review" }),
+			status: http.StatusBadRequest, code: api.CodeInvalid,
+		},
+		{
+			name:   "404 unknown contact",
+			setup:  std(func(a *alert.Alert) { a.ContactID = "dr-nobody" }),
+			status: http.StatusNotFound, code: api.CodeNotFound, wantRelease: true,
+		},
+		{
+			name:   "422 no destination for the preferred channel",
+			setup:  std(func(a *alert.Alert) { a.ContactID = "dr-nophone"; a.Priority = alert.PriorityHigh }),
+			status: http.StatusUnprocessableEntity, code: api.CodeNoDestination, wantRelease: true,
+		},
+		{
+			name:   "422 no channel for the priority",
+			setup:  std(func(a *alert.Alert) { a.ContactID = "dr-highonly"; a.Priority = alert.PriorityLow }),
+			status: http.StatusUnprocessableEntity, code: api.CodeNoDestination, wantRelease: true,
+		},
+		{
+			name: "502 contact store fails",
+			setup: func(t *testing.T, f *fixture) events.APIGatewayProxyRequest {
+				f.contacts.get = func(context.Context, string) (contact.Contact, error) {
+					return contact.Contact{}, errors.New("dynamodb: RequestLimitExceeded on table secret-contacts")
+				}
+				return eventFor(t, testAlert())
+			},
+			status: http.StatusBadGateway, code: api.CodeUnavailable, wantRelease: true, hidden: "secret-contacts",
+		},
+		{
+			name: "502 idempotency store fails",
+			setup: func(t *testing.T, f *fixture) events.APIGatewayProxyRequest {
+				f.idem.acquire = func(context.Context, notify.Lock) (notify.Record, error) {
+					return notify.Record{}, errors.New("dynamodb: InternalServerError on table secret-idem")
+				}
+				return eventFor(t, testAlert())
+			},
+			status: http.StatusBadGateway, code: api.CodeUnavailable, hidden: "secret-idem",
+		},
+		{
+			name: "500 call without Connect settings",
+			setup: func(t *testing.T, f *fixture) events.APIGatewayProxyRequest {
+				*f = *newFixture(t, func(c *notify.Config) { c.Caller = nil })
+				a := testAlert()
+				a.Priority = alert.PriorityHigh
+				return eventFor(t, a)
+			},
+			status: http.StatusInternalServerError, code: api.CodeInternal, wantRelease: true, hidden: "Connect",
+		},
+		{
+			name: "500 record with an unknown status",
+			setup: func(t *testing.T, f *fixture) events.APIGatewayProxyRequest {
+				a := testAlert()
+				f.idem.put(notify.Record{Key: a.MessageID, Status: "WEIRD", PayloadHash: a.Hash(), Expiration: t0.Add(time.Hour), LockExpiry: t0.Add(time.Hour)})
+				return eventFor(t, a)
+			},
+			status: http.StatusInternalServerError, code: api.CodeInternal, hidden: "WEIRD",
+		},
+		{
+			name: "500 completed record without a response",
+			setup: func(t *testing.T, f *fixture) events.APIGatewayProxyRequest {
+				a := testAlert()
+				f.idem.put(notify.Record{Key: a.MessageID, Status: notify.StatusCompleted, PayloadHash: a.Hash(), Expiration: t0.Add(time.Hour)})
+				return eventFor(t, a)
+			},
+			status: http.StatusInternalServerError, code: api.CodeInternal, hidden: "holds no response",
+		},
+		{
+			name: "500 panic before delivery",
+			setup: func(t *testing.T, f *fixture) events.APIGatewayProxyRequest {
+				f.contacts.get = func(context.Context, string) (contact.Contact, error) {
+					panic("boom: secret-panic-detail")
+				}
+				return eventFor(t, testAlert())
+			},
+			status: http.StatusInternalServerError, code: api.CodeInternal, wantRelease: true, hidden: "secret-panic-detail",
+		},
+		{
+			name: "500 panic during delivery keeps the lock",
+			setup: func(t *testing.T, f *fixture) events.APIGatewayProxyRequest {
+				f.pub.publish = func(_ context.Context, topic, _, _ string) (string, error) {
+					ids := make([]string, 0, 1)
+					return ids[len(topic)], nil // a real runtime panic: index out of range
+				}
+				return eventFor(t, testAlert())
+			},
+			status: http.StatusInternalServerError, code: api.CodeInternal, wantRelease: false, hidden: "index out of range",
+		},
+	}
+}
+
+func TestHandleErrorResponses(t *testing.T) {
+	t.Parallel()
+	for _, tt := range errorCases() {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			ev := tt.setup(t, f)
+			resp := f.invoke(t, ev)
+
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, tt.status, resp.Body)
+			}
+			if got, want := tt.code.Status(), tt.status; got != want {
+				t.Fatalf("test case is inconsistent with api's table: %s is %d", tt.code, got)
+			}
+			checkHeaders(t, resp, testRequestID)
+			detail := decodeError(t, resp)
+			if detail.Code != tt.code || detail.Message == "" || detail.RequestID != testRequestID {
+				t.Errorf("error = %+v, want code %s, a message and request_id %s", detail, tt.code, testRequestID)
+			}
+			if tt.fields != nil && !slices.Equal(detail.Fields, tt.fields) {
+				t.Errorf("fields = %+v, want %+v", detail.Fields, tt.fields)
+			}
+			if tt.code == api.CodeInvalid && len(detail.Fields) == 0 {
+				t.Error("an invalid alert answered without fields")
+			}
+			if tt.code != api.CodeInvalid && len(detail.Fields) != 0 {
+				t.Errorf("fields on a %s error: %+v", tt.code, detail.Fields)
+			}
+			if tt.hidden != "" && strings.Contains(resp.Body, tt.hidden) {
+				t.Errorf("body %s exposes internal detail %q", resp.Body, tt.hidden)
+			}
+			if tt.code == api.CodeInternal && !strings.Contains(resp.Body, `"request_id":"`+testRequestID+`"`) {
+				t.Errorf("500 body %s lacks the request_id", resp.Body)
+			}
+			if got := len(f.idem.releases) == 1; got != tt.wantRelease {
+				t.Errorf("released = %v (%+v), want %v", got, f.idem.releases, tt.wantRelease)
+			}
+			if tt.wantRelease {
+				if _, ok := f.idem.record(testAlert().MessageID); ok {
+					t.Error("the record remains after the release")
+				}
+			}
+			if tt.code != api.CodeInternal && f.pub.count()+f.caller.count() != 0 {
+				t.Error("sent an alert on a failed request")
+			}
+			if _, ok := resp.Headers[names.HeaderRetryAfter]; ok {
+				t.Errorf("%s on a %s error", names.HeaderRetryAfter, tt.code)
+			}
+
+			line := f.requestLine(t)
+			if line["outcome"] != string(tt.code) || line["status"] != float64(tt.status) {
+				t.Errorf("log line = %v, want outcome %s status %d", line, tt.code, tt.status)
+			}
+			wantLevel := map[int]string{http.StatusInternalServerError: "ERROR", http.StatusBadGateway: "WARN"}[tt.status]
+			if wantLevel == "" {
+				wantLevel = "INFO"
+			}
+			if line["level"] != wantLevel {
+				t.Errorf("log level = %v, want %s", line["level"], wantLevel)
+			}
+			if tt.status >= 500 && tt.hidden != "" && !strings.Contains(fmt.Sprint(line["error"]), tt.hidden) {
+				t.Errorf("log line error %q lacks the cause %q", line["error"], tt.hidden)
+			}
+			if f.tracer.status != tt.status || f.tracer.annotations[notify.AnnotationOutcome] != string(tt.code) {
+				t.Errorf("span status %d outcome %q, want %d %s", f.tracer.status, f.tracer.annotations[notify.AnnotationOutcome], tt.status, tt.code)
+			}
+		})
+	}
+}
+
+func TestHandleFixtures(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		fixture    string
+		lambdaID   string
+		wantID     string
+		wantClient any
+	}{
+		{"proxy-event.json", testRequestID, testRequestID, "ward-system"},
+		{"proxy-event-base64.json", "", "apigw-req-0002", "ward-system"},
+		{"proxy-event-principal-only.json", "", "apigw-req-0004", "legacy-client"},
+		{"proxy-event-kumo.json", "", "kumo-req-0003", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			ctx := t.Context()
+			if tt.lambdaID != "" {
+				ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: tt.lambdaID})
+			}
+			resp := f.invokeCtx(t, ctx, loadEvent(t, tt.fixture))
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status = %d; body %s", resp.StatusCode, resp.Body)
+			}
+			checkHeaders(t, resp, tt.wantID)
+			if got := decodeSent(t, resp); got.MessageID != "msg-0001" || got.Channel != "sms" {
+				t.Errorf("body = %+v, want msg-0001 by sms", got)
+			}
+			line := f.requestLine(t)
+			if line["client"] != tt.wantClient || line["request_id"] != tt.wantID {
+				t.Errorf("log client %v request_id %v, want %v %v", line["client"], line["request_id"], tt.wantClient, tt.wantID)
+			}
+		})
+	}
+}
+
+func TestHandleRequestIDWithoutAnySource(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ev := eventFor(t, testAlert())
+	ev.RequestContext.RequestID = ""
+	resp := f.invokeCtx(t, t.Context(), ev)
+	if got := resp.Headers[names.HeaderRequestID]; got != "token-1" {
+		t.Errorf("request id = %q, want a fresh one from the token source", got)
+	}
+}
+
+func TestHandleLogLine(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.clock.now = t0
+	f.contacts.get = func(ctx context.Context, id string) (contact.Contact, error) {
+		f.clock.Advance(1500 * time.Microsecond)
+		return memContacts(ctx, id)
+	}
+	a := testAlert()
+	a.Description = strings.Repeat("Potassium high ", 12) // 180 characters: 2 SMS parts at least
+	f.invoke(t, eventFor(t, a))
+	line := f.requestLine(t)
+	want := map[string]any{
+		"level": "INFO", "request_id": testRequestID, "client": "ward-system", "message_id": a.MessageID,
+		"contact_id": a.ContactID, "priority": "M", "channel": "sms", "outcome": "sent",
+		"status": float64(200), "duration_ms": 1.5, "sms_segments": float64(render.SMS(a).Segments),
+	}
+	for k, v := range want {
+		if line[k] != v {
+			t.Errorf("log %s = %v, want %v", k, line[k], v)
+		}
+	}
+	if render.SMS(a).Segments < 2 {
+		t.Fatalf("test alert should need several SMS parts")
+	}
+}
+
+func TestNew(t *testing.T) {
+	t.Parallel()
+	base := func() notify.Config {
+		f := newFixture(t)
+		return notify.Config{
+			Contacts: f.contacts, Idempotency: f.idem, Publisher: f.pub, Logger: slogDiscard(),
+			TTL: time.Hour, LockTimeout: time.Second,
+		}
+	}
+	tests := []struct {
+		name string
+		edit func(*notify.Config)
+		want string // part of the error; "" for success
+	}{
+		{"minimal", func(*notify.Config) {}, ""},
+		{"no contacts", func(c *notify.Config) { c.Contacts = nil }, "Contacts"},
+		{"no store or publisher", func(c *notify.Config) { c.Idempotency = nil; c.Publisher = nil }, "Idempotency, Publisher"},
+		{"no logger", func(c *notify.Config) { c.Logger = nil }, "Logger"},
+		{"zero TTL", func(c *notify.Config) { c.TTL = 0 }, "TTL"},
+		{"negative lock timeout", func(c *notify.Config) { c.LockTimeout = -time.Second }, "LockTimeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := base()
+			tt.edit(&cfg)
+			h, err := notify.New(cfg)
+			switch {
+			case tt.want == "" && (err != nil || h == nil):
+				t.Fatalf("New = %v, %v; want a handler", h, err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("New error = %v, want one naming %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestCallClientToken(t *testing.T) {
+	t.Parallel()
+	a, b := notify.CallClientToken("msg-0001"), notify.CallClientToken("msg-0002")
+	if a != notify.CallClientToken("msg-0001") {
+		t.Error("the token is not stable for one message_id")
+	}
+	if a == b {
+		t.Error("two message_ids share a token")
+	}
+	if len(a) != 64 || strings.Trim(a, "0123456789abcdef") != "" {
+		t.Errorf("token %q is not 64 lowercase hex characters", a)
+	}
+	long := notify.CallClientToken(strings.Repeat("x", 128))
+	if len(long) > 500 {
+		t.Errorf("token of the longest message_id is %d characters, over Connect's 500", len(long))
+	}
+}
+
+func TestErrorUnwrapsCause(t *testing.T) {
+	t.Parallel()
+	cause := errors.New("root cause")
+	e := &notify.Error{Code: api.CodeUnavailable, Message: "m", Err: cause}
+	if !errors.Is(e, cause) || e.Status() != http.StatusBadGateway {
+		t.Errorf("errors.Is = %v, status = %d", errors.Is(e, cause), e.Status())
+	}
+	if got := (&notify.Error{Code: api.CodeNotFound, Message: "gone"}).Error(); got != "not_found: gone" {
+		t.Errorf("Error() = %q", got)
+	}
+}

@@ -1,0 +1,218 @@
+package notify
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/a2p-alerts/a2p-alerts/shared/alert"
+	"github.com/a2p-alerts/a2p-alerts/shared/api"
+	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
+	"github.com/a2p-alerts/a2p-alerts/shared/render"
+)
+
+// request is what the handler knows about one request as it goes: what
+// the log line and the trace report, and the lock it must give back.
+type request struct {
+	id     string
+	client string
+	span   Span
+
+	messageID   string
+	contactID   string
+	priority    alert.Priority
+	channel     contact.Channel
+	smsSegments int
+
+	// lock is the idempotency lock this request holds, nil when none.
+	lock *Lock
+	// deliveryStarted is set just before the provider is called.
+	deliveryStarted bool
+
+	outcome       string
+	err           error
+	invalidFields []string
+
+	// secrets are values that must never reach a log line: the alert's
+	// free text and patient id, the rendered texts, phone numbers.
+	secrets []string
+}
+
+func (r *request) setAlert(a alert.Alert) {
+	r.messageID = a.MessageID
+	r.contactID = a.ContactID
+	r.priority = a.Priority
+	r.addSecrets(a.Description, render.EscapeSSML(a.Description), a.PatientID)
+	r.span.Annotate(AnnotationMessageID, a.MessageID)
+	r.span.Annotate(AnnotationPriority, string(a.Priority))
+}
+
+func (r *request) setChannel(ch contact.Channel) {
+	if ch == "" {
+		return
+	}
+	r.channel = ch
+	r.span.Annotate(AnnotationChannel, string(ch))
+}
+
+func (r *request) addSecrets(s ...string) {
+	for _, v := range s {
+		if v != "" {
+			r.secrets = append(r.secrets, v)
+		}
+	}
+}
+
+// redacted replaces a secret in a logged error.
+const redacted = "[redacted]"
+
+// scrub removes every secret from s, longest first so that a secret inside
+// another is not left in pieces. Errors from providers may echo what they
+// were sent; this keeps it out of the log.
+func (r *request) scrub(s string) string {
+	secrets := slices.Clone(r.secrets)
+	slices.SortFunc(secrets, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	for _, v := range secrets {
+		s = strings.ReplaceAll(s, v, redacted)
+	}
+	return s
+}
+
+// Log attribute keys.
+const (
+	logRequestID = "request_id"
+	logMessageID = "message_id"
+	logError     = "error"
+)
+
+// logRequest writes the request's one line: INFO for answers up to 4xx,
+// WARN for 502, ERROR for 500. It never holds the alert's text, patient id,
+// rendered texts or phone numbers.
+func (h *Handler) logRequest(ctx context.Context, r *request, status int, d time.Duration) {
+	level := slog.LevelInfo
+	switch {
+	case status >= http.StatusInternalServerError && status != http.StatusBadGateway:
+		level = slog.LevelError
+	case status >= http.StatusInternalServerError:
+		level = slog.LevelWarn
+	}
+	attrs := make([]slog.Attr, 0, 12)
+	attrs = append(attrs, slog.String(logRequestID, r.id))
+	if r.client != "" {
+		attrs = append(attrs, slog.String("client", r.client))
+	}
+	if r.messageID != "" {
+		attrs = append(attrs,
+			slog.String(logMessageID, r.messageID),
+			slog.String("contact_id", r.contactID),
+			slog.String("priority", string(r.priority)))
+	}
+	if r.channel != "" {
+		attrs = append(attrs, slog.String("channel", string(r.channel)))
+	}
+	if r.channel == contact.ChannelSMS && r.smsSegments > 0 {
+		attrs = append(attrs, slog.Int("sms_segments", r.smsSegments))
+	}
+	attrs = append(attrs,
+		slog.String("outcome", r.outcome),
+		slog.Int("status", status),
+		slog.Float64("duration_ms", float64(d.Microseconds())/1000))
+	if len(r.invalidFields) > 0 {
+		attrs = append(attrs, slog.Any("invalid_fields", r.invalidFields))
+	}
+	if r.err != nil && status >= http.StatusInternalServerError {
+		attrs = append(attrs, slog.String(logError, r.scrub(r.err.Error())))
+	}
+	h.logger.LogAttrs(ctx, level, "request", attrs...)
+}
+
+// fieldNames lists the failing fields for the log. Names the caller made
+// up (unknown fields) are not repeated.
+func fieldNames(fields []alert.FieldError) []string {
+	out := make([]string, 0, len(fields))
+	for _, f := range fields {
+		name := "(unknown field)"
+		if f.Field == "body" || slices.ContainsFunc(alert.Fields, func(af *alert.Field) bool { return af.Name == f.Field }) {
+			name = f.Field
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+// requestID is the Lambda request id, else API Gateway's, else a fresh one.
+func requestID(ctx context.Context, ev events.APIGatewayProxyRequest, fresh func() string) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		return lc.AwsRequestID
+	}
+	if ev.RequestContext.RequestID != "" {
+		return ev.RequestContext.RequestID
+	}
+	return fresh()
+}
+
+// clientName is the API client the authorizer admitted, when API Gateway
+// passed its context (kumo does not).
+func clientName(ev events.APIGatewayProxyRequest) string {
+	for _, key := range []string{names.AuthContextClient, "principalId"} {
+		if v, ok := ev.RequestContext.Authorizer[key].(string); ok && v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// replayedChannel reads the channel of a stored success body, for the log.
+func replayedChannel(body string) contact.Channel {
+	var sent api.Sent
+	if err := json.Unmarshal([]byte(body), &sent); err != nil {
+		return ""
+	}
+	ch, err := contact.ParseChannel(sent.Channel)
+	if err != nil {
+		return ""
+	}
+	return ch
+}
+
+// Response headers.
+const (
+	headerContentType = "Content-Type"
+	contentTypeJSON   = "application/json"
+	headerReplay      = names.HeaderIdempotentReplay
+	headerRetryAfter  = names.HeaderRetryAfter
+)
+
+func oneHeader(key, value string) map[string]string {
+	return map[string]string{key: value}
+}
+
+// response builds a proxy response with the headers every answer carries.
+func response(status int, body, requestID string, extra map[string]string) events.APIGatewayProxyResponse {
+	headers := map[string]string{
+		headerContentType:     contentTypeJSON,
+		names.HeaderRequestID: requestID,
+	}
+	for k, v := range extra {
+		headers[k] = v
+	}
+	return events.APIGatewayProxyResponse{StatusCode: status, Headers: headers, Body: body}
+}
+
+// mustJSON marshals the API's plain structs, which cannot fail.
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return `{"error":{"code":"internal","message":"internal error"}}`
+	}
+	return string(b)
+}
