@@ -15,6 +15,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
+	"github.com/a2p-alerts/a2p-alerts/shared/token"
 )
 
 // Protection is how hard the stack guards its data against deletion.
@@ -118,12 +119,7 @@ func (c ContactConfig) destination(ch contact.Channel) string {
 
 // APIClient is one caller of names.ConfigAPIClients. Its JSON form is the
 // element of names.EnvAPIClients that the authorizer reads.
-type APIClient struct {
-	// Name identifies the caller in logs and in the authorizer context.
-	Name string `json:"client"`
-	// SHA256 is the lowercase hex SHA-256 of the caller's token.
-	SHA256 string `json:"sha256"`
-}
+type APIClient = token.Client
 
 // Config is the validated configuration of one stack. LoadConfig reads it
 // from the stack's Pulumi configuration; Build takes it as is (after

@@ -14,13 +14,12 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 	"github.com/a2p-alerts/a2p-alerts/shared/phi"
+	"github.com/a2p-alerts/a2p-alerts/shared/token"
 )
 
 var (
 	// contactIDPattern keeps contact ids usable in resource names.
 	contactIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-	// sha256Pattern is what the authorizer accepts: 64 lowercase hex.
-	sha256Pattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	// uuidPattern is the form of an Amazon Connect instance id.
 	uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 	// countryPattern is an ISO 3166-1 alpha-2 code.
@@ -196,7 +195,7 @@ func (v *validator) apiClients(clients []APIClient) {
 		}
 		// Messages never repeat the hash: it is not a secret, but a wrong
 		// value pasted here might be the token itself.
-		if !sha256Pattern.MatchString(c.SHA256) {
+		if !token.ValidHash(c.SHA256) {
 			v.add(k+".sha256", fmt.Sprintf("must be the SHA-256 of the token as 64 lowercase hex characters (got %d characters)", len(c.SHA256)))
 			continue
 		}

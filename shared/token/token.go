@@ -39,3 +39,13 @@ var hashPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 func ValidHash(h string) bool {
 	return hashPattern.MatchString(h)
 }
+
+// Client is one element of the JSON list in names.EnvAPIClients: a named
+// caller and its token's hash. The infra program writes the list; the
+// authorizer reads it.
+type Client struct {
+	// Name identifies the caller in logs and in the authorizer context.
+	Name string `json:"client"`
+	// SHA256 is Hash of the caller's token.
+	SHA256 string `json:"sha256"`
+}

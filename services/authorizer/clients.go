@@ -1,0 +1,103 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
+	"github.com/a2p-alerts/a2p-alerts/shared/token"
+)
+
+// Client is one named API caller the authorizer accepts. The function never
+// holds the caller's token, only its SHA-256.
+type Client struct {
+	// Name identifies the caller; it becomes the principalId and the
+	// authorizer context value under names.AuthContextClient.
+	Name string
+	// Hash is the SHA-256 of the caller's token (the token without any
+	// "Bearer " prefix).
+	Hash [sha256.Size]byte
+}
+
+// ParseClients parses the value of names.EnvAPIClients: a non-empty JSON list
+// of {"client": name, "sha256": 64 lowercase hex characters}, with unique
+// client names and unique hashes. Errors name the variable and the problem,
+// and never repeat a hash.
+func ParseClients(raw string) ([]Client, error) {
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var entries []token.Client
+	if err := dec.Decode(&entries); err != nil {
+		return nil, fmt.Errorf(`%s: not a JSON list of {"client": ..., "sha256": ...}: %w`, names.EnvAPIClients, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%s: unexpected data after the JSON list", names.EnvAPIClients)
+	}
+
+	clients := make([]Client, 0, len(entries))
+	for i, e := range entries {
+		hash, err := parseHash(e.SHA256)
+		if err != nil {
+			return nil, fmt.Errorf("%s: entry %d (client %q): %w", names.EnvAPIClients, i, e.Name, err)
+		}
+		clients = append(clients, Client{Name: e.Name, Hash: hash})
+	}
+	if err := validateClients(clients); err != nil {
+		return nil, fmt.Errorf("%s: %w", names.EnvAPIClients, err)
+	}
+	return clients, nil
+}
+
+// parseHash decodes 64 lowercase hex characters. The error does not repeat
+// the input.
+func parseHash(s string) ([sha256.Size]byte, error) {
+	var hash [sha256.Size]byte
+	if len(s) != hex.EncodedLen(sha256.Size) {
+		return hash, fmt.Errorf("sha256 must be %d lowercase hex characters, got %d characters",
+			hex.EncodedLen(sha256.Size), len(s))
+	}
+	for i := range len(s) {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return hash, errors.New("sha256 must be lowercase hex (0-9, a-f)")
+		}
+	}
+	if _, err := hex.Decode(hash[:], []byte(s)); err != nil {
+		return hash, fmt.Errorf("sha256 is not hex: %w", err)
+	}
+	return hash, nil
+}
+
+// validateClients checks what both ParseClients and New rely on: at least
+// one client, names that are non-empty and printable without surrounding
+// spaces, no duplicate name and no duplicate hash (two clients with one
+// token could not be told apart).
+func validateClients(clients []Client) error {
+	if len(clients) == 0 {
+		return errors.New("the list of clients is empty")
+	}
+	byName := make(map[string]int, len(clients))
+	byHash := make(map[[sha256.Size]byte]string, len(clients))
+	for i, c := range clients {
+		if c.Name == "" {
+			return fmt.Errorf("entry %d: client name is empty", i)
+		}
+		if strings.TrimSpace(c.Name) != c.Name || strings.ContainsFunc(c.Name, func(r rune) bool { return !unicode.IsPrint(r) }) {
+			return fmt.Errorf("entry %d: client name %q has surrounding spaces or unprintable characters", i, c.Name)
+		}
+		if j, ok := byName[c.Name]; ok {
+			return fmt.Errorf("entry %d: duplicate client name %q (also entry %d)", i, c.Name, j)
+		}
+		byName[c.Name] = i
+		if other, ok := byHash[c.Hash]; ok {
+			return fmt.Errorf("entry %d (client %q): same sha256 as client %q", i, c.Name, other)
+		}
+		byHash[c.Hash] = c.Name
+	}
+	return nil
+}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
+)
+
+// config is what the function reads from its environment at start-up.
+type config struct {
+	clients  []Client
+	logLevel slog.Level
+}
+
+// loadConfig reads the environment through lookup (os.LookupEnv in main).
+// names.EnvAPIClients is required; names.EnvLogLevel is optional (INFO).
+// Every error names the variable at fault.
+func loadConfig(lookup func(string) (string, bool)) (config, error) {
+	var cfg config
+	raw, ok := lookup(names.EnvAPIClients)
+	if !ok {
+		return cfg, fmt.Errorf("%s is not set", names.EnvAPIClients)
+	}
+	clients, err := ParseClients(raw)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.clients = clients
+
+	cfg.logLevel = slog.LevelInfo
+	if level, ok := lookup(names.EnvLogLevel); ok && level != "" {
+		switch strings.ToUpper(level) {
+		case "DEBUG":
+			cfg.logLevel = slog.LevelDebug
+		case "INFO":
+			cfg.logLevel = slog.LevelInfo
+		case "WARN":
+			cfg.logLevel = slog.LevelWarn
+		case "ERROR":
+			cfg.logLevel = slog.LevelError
+		default:
+			return cfg, fmt.Errorf("%s: %q is not DEBUG, INFO, WARN or ERROR", names.EnvLogLevel, level)
+		}
+	}
+	return cfg, nil
+}
