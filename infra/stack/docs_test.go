@@ -21,21 +21,18 @@ const configTableMarker = "<!-- config-table -->"
 // repoRoot is the repository root, from infra/stack.
 var repoRoot = filepath.Join("..", "..")
 
-// configTableFile returns whichever of README.md and docs/deploy.md holds
-// the marker (README.md first: the lead merges the section into it).
+// configTableFile returns README.md, which holds the configuration table
+// after configTableMarker.
 func configTableFile(tb testing.TB) (string, string) {
 	tb.Helper()
-	for _, rel := range []string{"README.md", filepath.Join("docs", "deploy.md")} {
-		b, err := os.ReadFile(filepath.Join(repoRoot, rel))
-		if err != nil {
-			continue
-		}
-		if strings.Contains(string(b), configTableMarker) {
-			return rel, string(b)
-		}
+	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		tb.Fatal(err)
 	}
-	tb.Fatalf("neither README.md nor docs/deploy.md holds %s", configTableMarker)
-	return "", ""
+	if !strings.Contains(string(b), configTableMarker) {
+		tb.Fatalf("README.md lacks %s", configTableMarker)
+	}
+	return "README.md", string(b)
 }
 
 // configTable parses the table after the marker: key (first column,
