@@ -1,0 +1,205 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+)
+
+// maxDatagram is the largest UDP datagram the X-Ray daemon accepts.
+const maxDatagram = 64 * 1024
+
+// Segment is an X-Ray segment or subsegment document, as the X-Ray SDK
+// sends it to the daemon. Raw keeps the whole document.
+type Segment struct {
+	Name        string         `json:"name"`
+	ID          string         `json:"id"`
+	TraceID     string         `json:"trace_id"`
+	ParentID    string         `json:"parent_id"`
+	Type        string         `json:"type"`
+	Namespace   string         `json:"namespace"`
+	StartTime   float64        `json:"start_time"`
+	EndTime     float64        `json:"end_time"`
+	InProgress  bool           `json:"in_progress"`
+	Error       bool           `json:"error"`
+	Fault       bool           `json:"fault"`
+	Throttle    bool           `json:"throttle"`
+	Annotations map[string]any `json:"annotations"`
+	Metadata    map[string]any `json:"metadata"`
+	AWS         map[string]any `json:"aws"`
+	HTTP        map[string]any `json:"http"`
+	Cause       any            `json:"cause"`
+	Subsegments []Segment      `json:"subsegments"`
+
+	Raw json.RawMessage `json:"-"`
+}
+
+// Walk calls fn on s and every subsegment below it, depth first.
+func (s Segment) Walk(fn func(Segment)) {
+	fn(s)
+
+	for _, sub := range s.Subsegments {
+		sub.Walk(fn)
+	}
+}
+
+// XRayCollector listens on a UDP port of 127.0.0.1 as the X-Ray daemon
+// does, and keeps every segment document sent to it. Give its Addr to a
+// process as AWS_XRAY_DAEMON_ADDRESS.
+type XRayCollector struct {
+	// Addr is "127.0.0.1:<port>".
+	Addr string
+
+	conn *net.UDPConn
+	done chan struct{}
+
+	mu       sync.Mutex
+	segments []Segment
+	errs     []error
+	notify   chan struct{}
+}
+
+// StartXRayCollector listens on a free UDP port.
+func StartXRayCollector(ctx context.Context) (*XRayCollector, error) {
+	pc, err := (&net.ListenConfig{}).ListenPacket(ctx, "udp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("x-ray collector listen: %w", err)
+	}
+
+	conn, ok := pc.(*net.UDPConn)
+	if !ok {
+		_ = pc.Close()
+
+		return nil, fmt.Errorf("x-ray collector: unexpected connection %T", pc)
+	}
+
+	x := &XRayCollector{
+		Addr:   conn.LocalAddr().String(),
+		conn:   conn,
+		done:   make(chan struct{}),
+		notify: make(chan struct{}),
+	}
+
+	go x.serve()
+
+	return x, nil
+}
+
+func (x *XRayCollector) serve() {
+	defer close(x.done)
+
+	buf := make([]byte, maxDatagram)
+
+	for {
+		n, _, err := x.conn.ReadFromUDP(buf)
+		if err != nil {
+			return // closed
+		}
+
+		seg, err := ParseSegmentDatagram(buf[:n])
+
+		x.mu.Lock()
+		if err != nil {
+			x.errs = append(x.errs, err)
+		} else {
+			x.segments = append(x.segments, seg)
+		}
+
+		close(x.notify)
+		x.notify = make(chan struct{})
+		x.mu.Unlock()
+	}
+}
+
+// ParseSegmentDatagram parses one datagram as the X-Ray SDKs send it to
+// the daemon: a JSON header line {"format": "json", "version": 1}, a
+// newline, then one segment document.
+func ParseSegmentDatagram(data []byte) (Segment, error) {
+	header, body, ok := bytes.Cut(data, []byte("\n"))
+	if !ok {
+		return Segment{}, errors.New("x-ray datagram has no header line")
+	}
+
+	var h struct {
+		Format  string `json:"format"`
+		Version int    `json:"version"`
+	}
+
+	if err := json.Unmarshal(header, &h); err != nil {
+		return Segment{}, fmt.Errorf("x-ray datagram header %q: %w", header, err)
+	}
+
+	if h.Format != "json" || h.Version != 1 {
+		return Segment{}, fmt.Errorf("x-ray datagram header %q: want format json, version 1", header)
+	}
+
+	var seg Segment
+	if err := json.Unmarshal(body, &seg); err != nil {
+		return Segment{}, fmt.Errorf("x-ray segment document: %w", err)
+	}
+
+	seg.Raw = append(json.RawMessage(nil), body...)
+
+	return seg, nil
+}
+
+// Segments returns the documents received so far, in arrival order.
+func (x *XRayCollector) Segments() []Segment {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+
+	return append([]Segment(nil), x.segments...)
+}
+
+// Errors returns the datagrams that could not be parsed, as errors.
+func (x *XRayCollector) Errors() []error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+
+	return append([]error(nil), x.errs...)
+}
+
+// WaitFor waits until n received documents satisfy match (nil matches
+// all) and returns them, or fails when ctx ends first.
+func (x *XRayCollector) WaitFor(ctx context.Context, n int, match func(Segment) bool) ([]Segment, error) {
+	for {
+		x.mu.Lock()
+
+		var got []Segment
+
+		for _, s := range x.segments {
+			if match == nil || match(s) {
+				got = append(got, s)
+			}
+		}
+
+		notify := x.notify
+		x.mu.Unlock()
+
+		if len(got) >= n {
+			return got, nil
+		}
+
+		select {
+		case <-ctx.Done():
+			return got, fmt.Errorf("x-ray collector: %d of %d segments: %w", len(got), n, ctx.Err())
+		case <-notify:
+		}
+	}
+}
+
+// Close stops listening.
+func (x *XRayCollector) Close() error {
+	err := x.conn.Close()
+	<-x.done
+
+	if err != nil {
+		return fmt.Errorf("close x-ray collector: %w", err)
+	}
+
+	return nil
+}
