@@ -37,13 +37,17 @@ lint: $(GOLANGCI) ## go vet and golangci-lint on every module.
 fmt: $(GOLANGCI) ## Format all Go code (gofmt + goimports).
 	@for m in $(MODULES); do (cd $$m && $(GOLANGCI) fmt --config $(CURDIR)/.golangci.yml ./...); done
 
+# The sandbox command is built, not `go run`: go run turns the child's
+# clean exit on Ctrl-C into exit status 1.
 .PHONY: dev
 dev: $(KUMO) ## Run the sandbox on 127.0.0.1:4566 and print deliveries until Ctrl-C.
-	A2P_KUMO_BIN=$(KUMO) go run ./integration/cmd/sandbox -mode dev
+	go build -o $(BIN)/sandbox ./integration/cmd/sandbox
+	A2P_KUMO_BIN=$(KUMO) $(BIN)/sandbox -mode dev
 
 .PHONY: demo
 demo: $(KUMO) ## Run the sandbox, send one alert per priority, exit 0 if all three arrive.
-	A2P_KUMO_BIN=$(KUMO) go run ./integration/cmd/sandbox -mode demo
+	go build -o $(BIN)/sandbox ./integration/cmd/sandbox
+	A2P_KUMO_BIN=$(KUMO) $(BIN)/sandbox -mode demo
 
 .PHONY: bench
 bench: $(KUMO) ## Measure start-up, per-request cost and load; write docs/benchmarks.md.
