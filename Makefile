@@ -31,7 +31,7 @@ test: $(KUMO) ## Run every test: unit, infra (Pulumi mocks) and integration (emb
 .PHONY: lint
 lint: $(GOLANGCI) ## go vet and golangci-lint on every module.
 	go vet $(PKGS)
-	@for m in $(MODULES); do echo "golangci-lint $${m#$(CURDIR)/}"; (cd $$m && $(GOLANGCI) run --config $(CURDIR)/.golangci.yml ./...); done
+	@for m in $(MODULES); do echo "golangci-lint $${m#$(CURDIR)/}"; (cd $$m && $(GOLANGCI) run --allow-parallel-runners --config $(CURDIR)/.golangci.yml ./...); done
 
 .PHONY: fmt
 fmt: $(GOLANGCI) ## Format all Go code (gofmt + goimports).
