@@ -191,3 +191,39 @@ const (
 	// needs) when true. The setting is a per-account, per-region singleton.
 	ConfigManageAPIGatewayAccount = "manageApiGatewayAccount"
 )
+
+// X-Ray annotations on the processor's segment, indexed by X-Ray. None of
+// them holds PHI.
+const (
+	// AnnotationMessageID is the alert's message_id.
+	AnnotationMessageID = "message_id"
+	// AnnotationChannel is the channel used: call, sms or email.
+	AnnotationChannel = "channel"
+	// AnnotationPriority is the alert's priority: H, M or L.
+	AnnotationPriority = "priority"
+	// AnnotationOutcome is the request's outcome: OutcomeSent,
+	// OutcomeReplay or the api.Code of a failure.
+	AnnotationOutcome = "outcome"
+)
+
+// Outcomes of a request besides the api.Code of a failure, in the
+// processor's log line and its AnnotationOutcome.
+const (
+	// OutcomeSent: the alert was delivered now.
+	OutcomeSent = "sent"
+	// OutcomeReplay: the answer of an earlier delivery was replayed.
+	OutcomeReplay = "replay"
+)
+
+// Environment variables of the integration tests that select an external
+// deployment instead of the embedded sandbox.
+const (
+	// EnvTestStackOutputs holds the JSON of `pulumi stack output --json`
+	// (or a path to a file holding it); setting it selects the target.
+	EnvTestStackOutputs = "A2P_STACK_OUTPUTS"
+	// EnvTestAPIToken is a token whose hash is in the stack's apiClients.
+	EnvTestAPIToken = "A2P_API_TOKEN" //nolint:gosec // G101: the name of a variable, not a credential
+	// EnvTestEndpoint is the AWS endpoint of the target (LocalStack's
+	// http://localhost:4566), unset for AWS itself.
+	EnvTestEndpoint = "A2P_TARGET_ENDPOINT"
+)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/a2p-alerts/a2p-alerts/services/processor/connect"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
+	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
@@ -56,7 +57,7 @@ func TestCall(t *testing.T) {
 			req := notify.CallRequest{
 				Destination: "+447700900123",
 				MessageSSML: "Potassium &amp; rising &lt;recheck&gt;",
-				ClientToken: notify.CallClientToken("msg-0001"),
+				ClientToken: alert.CallClientToken("msg-0001"),
 			}
 			id, err := c.Call(t.Context(), req)
 			if id != tt.wantID {

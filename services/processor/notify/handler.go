@@ -18,6 +18,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/api"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
 	"github.com/a2p-alerts/a2p-alerts/shared/phi"
 	"github.com/a2p-alerts/a2p-alerts/shared/render"
 )
@@ -134,32 +135,12 @@ func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayProxyRequest) 
 		if p := recover(); p != nil {
 			resp = h.recovered(ctx, r, p)
 		}
-		r.span.Annotate(AnnotationOutcome, r.outcome)
+		r.span.Annotate(names.AnnotationOutcome, r.outcome)
 		r.span.End(resp.StatusCode)
 		h.logRequest(ctx, r, resp.StatusCode, h.now().Sub(start))
 	}()
 	return h.process(ctx, ev, r), nil
 }
-
-// Trace annotations, indexed by X-Ray. None of them holds PHI.
-const (
-	// AnnotationMessageID is the alert's message_id.
-	AnnotationMessageID = "message_id"
-	// AnnotationChannel is the channel used: call, sms or email.
-	AnnotationChannel = "channel"
-	// AnnotationPriority is the alert's priority: H, M or L.
-	AnnotationPriority = "priority"
-	// AnnotationOutcome is the request's outcome (see Outcome* constants).
-	AnnotationOutcome = "outcome"
-)
-
-// Outcomes logged and annotated besides the api.Code of a failure.
-const (
-	// OutcomeSent: the alert was delivered now.
-	OutcomeSent = "sent"
-	// OutcomeReplay: the answer of an earlier delivery was replayed.
-	OutcomeReplay = "replay"
-)
 
 func (h *Handler) process(ctx context.Context, ev events.APIGatewayProxyRequest, r *request) events.APIGatewayProxyResponse {
 	a, err := decode(ev, h.guard)
@@ -244,7 +225,7 @@ func (h *Handler) answerExisting(r *request, rec Record, hash string, now time.T
 		if rec.Response.Status == 0 || rec.Response.Body == "" {
 			return h.fail(r, internal(fmt.Errorf("completed record %s holds no response", rec.Key)))
 		}
-		r.outcome = OutcomeReplay
+		r.outcome = names.OutcomeReplay
 		r.setChannel(replayedChannel(rec.Response.Body))
 		return response(rec.Response.Status, rec.Response.Body, r.id, oneHeader(headerReplay, "true"))
 	case rec.Status == StatusInProgress:
@@ -315,7 +296,7 @@ func (h *Handler) send(ctx context.Context, a alert.Alert, ch contact.Channel, d
 		voice := render.Voice(a)
 		r.addSecrets(voice)
 		r.deliveryStarted = true
-		id, err := h.caller.Call(ctx, CallRequest{Destination: dest, MessageSSML: voice, ClientToken: CallClientToken(a.MessageID)})
+		id, err := h.caller.Call(ctx, CallRequest{Destination: dest, MessageSSML: voice, ClientToken: alert.CallClientToken(a.MessageID)})
 		if err != nil {
 			return "", unavailable(fmt.Errorf("start call: %w", err))
 		}
@@ -338,7 +319,7 @@ func (h *Handler) succeed(ctx context.Context, r *request, sent api.Sent) events
 			slog.String(logError, r.scrub(err.Error())))
 	}
 	r.lock = nil
-	r.outcome = OutcomeSent
+	r.outcome = names.OutcomeSent
 	return response(stored.Status, stored.Body, r.id, nil)
 }
 

@@ -94,7 +94,7 @@ func TestHandleDeliversByPreferredChannel(t *testing.T) {
 				if f.pub.count() != 0 {
 					t.Errorf("published %d messages for a call", f.pub.count())
 				}
-				wantCall := notify.CallRequest{Destination: phone, MessageSSML: render.Voice(a), ClientToken: notify.CallClientToken(a.MessageID)}
+				wantCall := notify.CallRequest{Destination: phone, MessageSSML: render.Voice(a), ClientToken: alert.CallClientToken(a.MessageID)}
 				if !slices.Equal(f.caller.calls, []notify.CallRequest{wantCall}) {
 					t.Errorf("calls = %+v, want %+v", f.caller.calls, []notify.CallRequest{wantCall})
 				}
@@ -132,8 +132,8 @@ func TestHandleDeliversByPreferredChannel(t *testing.T) {
 			}
 
 			wantAnn := map[string]string{
-				notify.AnnotationMessageID: a.MessageID, notify.AnnotationChannel: string(tt.channel),
-				notify.AnnotationPriority: string(tt.priority), notify.AnnotationOutcome: notify.OutcomeSent,
+				names.AnnotationMessageID: a.MessageID, names.AnnotationChannel: string(tt.channel),
+				names.AnnotationPriority: string(tt.priority), names.AnnotationOutcome: names.OutcomeSent,
 			}
 			if !mapsEqual(f.tracer.annotations, wantAnn) || f.tracer.status != http.StatusOK {
 				t.Errorf("span = %v status %d, want %v status 200", f.tracer.annotations, f.tracer.status, wantAnn)
@@ -216,7 +216,7 @@ func TestHandleReplaysCompletedAlert(t *testing.T) {
 		t.Errorf("replay wrote the store: %d completes, %d releases", len(f.idem.complete), len(f.idem.releases))
 	}
 	line := f.requestLine(t)
-	if line["outcome"] != notify.OutcomeReplay || line["channel"] != string(contact.ChannelSMS) {
+	if line["outcome"] != names.OutcomeReplay || line["channel"] != string(contact.ChannelSMS) {
 		t.Errorf("log line = %v, want outcome replay on channel sms", line)
 	}
 }
@@ -445,7 +445,7 @@ func TestHandleCompletionWriteFailure(t *testing.T) {
 			if want := map[bool]int{true: 0, false: 1}[tt.wantRecorded]; errorLines != want {
 				t.Errorf("ERROR lines about the record = %d, want %d; logs:\n%s", errorLines, want, f.logs.String())
 			}
-			if line := f.requestLine(t); line["outcome"] != notify.OutcomeSent || line["level"] != "INFO" {
+			if line := f.requestLine(t); line["outcome"] != names.OutcomeSent || line["level"] != "INFO" {
 				t.Errorf("request line = %v, want outcome sent at INFO", line)
 			}
 		})
@@ -684,8 +684,8 @@ func TestHandleErrorResponses(t *testing.T) {
 			if tt.status >= 500 && tt.hidden != "" && !strings.Contains(fmt.Sprint(line["error"]), tt.hidden) {
 				t.Errorf("log line error %q lacks the cause %q", line["error"], tt.hidden)
 			}
-			if f.tracer.status != tt.status || f.tracer.annotations[notify.AnnotationOutcome] != string(tt.code) {
-				t.Errorf("span status %d outcome %q, want %d %s", f.tracer.status, f.tracer.annotations[notify.AnnotationOutcome], tt.status, tt.code)
+			if f.tracer.status != tt.status || f.tracer.annotations[names.AnnotationOutcome] != string(tt.code) {
+				t.Errorf("span status %d outcome %q, want %d %s", f.tracer.status, f.tracer.annotations[names.AnnotationOutcome], tt.status, tt.code)
 			}
 		})
 	}
@@ -800,24 +800,6 @@ func TestNew(t *testing.T) {
 				t.Fatalf("New error = %v, want one naming %q", err, tt.want)
 			}
 		})
-	}
-}
-
-func TestCallClientToken(t *testing.T) {
-	t.Parallel()
-	a, b := notify.CallClientToken("msg-0001"), notify.CallClientToken("msg-0002")
-	if a != notify.CallClientToken("msg-0001") {
-		t.Error("the token is not stable for one message_id")
-	}
-	if a == b {
-		t.Error("two message_ids share a token")
-	}
-	if len(a) != 64 || strings.Trim(a, "0123456789abcdef") != "" {
-		t.Errorf("token %q is not 64 lowercase hex characters", a)
-	}
-	long := notify.CallClientToken(strings.Repeat("x", 128))
-	if len(long) > 500 {
-		t.Errorf("token of the longest message_id is %d characters, over Connect's 500", len(long))
 	}
 }
 

@@ -52,8 +52,8 @@ func (r *request) setAlert(a alert.Alert) {
 	r.contactID = a.ContactID
 	r.priority = a.Priority
 	r.addSecrets(a.Description, render.EscapeSSML(a.Description), a.PatientID)
-	r.span.Annotate(AnnotationMessageID, a.MessageID)
-	r.span.Annotate(AnnotationPriority, string(a.Priority))
+	r.span.Annotate(names.AnnotationMessageID, a.MessageID)
+	r.span.Annotate(names.AnnotationPriority, string(a.Priority))
 }
 
 func (r *request) setChannel(ch contact.Channel) {
@@ -61,7 +61,7 @@ func (r *request) setChannel(ch contact.Channel) {
 		return
 	}
 	r.channel = ch
-	r.span.Annotate(AnnotationChannel, string(ch))
+	r.span.Annotate(names.AnnotationChannel, string(ch))
 }
 
 func (r *request) addSecrets(s ...string) {

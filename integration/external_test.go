@@ -1,0 +1,97 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
+)
+
+// TestExternalTargetConfig checks how the environment selects and
+// describes an external target, and that an incomplete one is refused
+// with a message naming everything missing. It needs no target.
+func TestExternalTargetConfig(t *testing.T) {
+	t.Parallel()
+
+	complete := filepath.Join("testdata", "outputs", "localstack.json")
+
+	inline, err := os.ReadFile(complete)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	wantARNs := map[string]string{
+		"C-1/email": "arn:aws:sns:us-east-1:000000000000:messaging-C-1-email-9a8b7c6",
+		"C-1/sms":   "arn:aws:sns:us-east-1:000000000000:messaging-C-1-sms-5d4e3f2",
+	}
+
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		// want is the spec expected, or nil when an error is.
+		want *externalSpec
+		// errParts must all appear in the error.
+		errParts []string
+	}{
+		{
+			name: "outputs file, token and endpoint",
+			env:  map[string]string{names.EnvTestStackOutputs: complete, names.EnvTestAPIToken: "tok", names.EnvTestEndpoint: "http://localhost:4566"},
+			want: &externalSpec{
+				url:   "https://abcdef1234.execute-api.localhost.localstack.cloud:4566/localstack/notification",
+				token: "tok", endpoint: "http://localhost:4566", topicARNs: wantARNs,
+			},
+		},
+		{
+			name: "inline outputs without an endpoint",
+			env:  map[string]string{names.EnvTestStackOutputs: "\n" + string(inline), names.EnvTestAPIToken: "tok"},
+			want: &externalSpec{url: "https://abcdef1234.execute-api.localhost.localstack.cloud:4566/localstack/notification", token: "tok"},
+		},
+		{
+			name:     "everything missing",
+			env:      map[string]string{names.EnvTestStackOutputs: filepath.Join("testdata", "outputs", "no_url.json"), names.EnvTestEndpoint: "http://localhost:4566"},
+			errParts: []string{"incomplete", names.EnvTestAPIToken, "notificationUrl", "topicArns"},
+		},
+		{
+			name:     "no token",
+			env:      map[string]string{names.EnvTestStackOutputs: complete},
+			errParts: []string{"incomplete", names.EnvTestAPIToken},
+		},
+		{
+			name:     "outputs neither JSON nor a file",
+			env:      map[string]string{names.EnvTestStackOutputs: "no-such-file.json", names.EnvTestAPIToken: "tok"},
+			errParts: []string{names.EnvTestStackOutputs, "neither a JSON object nor a readable file"},
+		},
+		{
+			name:     "outputs not JSON",
+			env:      map[string]string{names.EnvTestStackOutputs: "{notificationUrl", names.EnvTestAPIToken: "tok"},
+			errParts: []string{names.EnvTestStackOutputs, "pulumi stack output --json"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+
+			got, err := parseExternal(func(k string) string { return tc.env[k] })
+
+			if tc.want != nil {
+				if err != nil || !reflect.DeepEqual(got, tc.want) {
+					t.Fatalf("got %+v, %v; want %+v", got, err, tc.want)
+				}
+
+				return
+			}
+
+			if err == nil {
+				t.Fatalf("got %+v, want an error", got)
+			}
+
+			for _, part := range tc.errParts {
+				if !strings.Contains(err.Error(), part) {
+					t.Errorf("error %q does not name %q", err, part)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,186 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/a2p-alerts/a2p-alerts/integration/local"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
+)
+
+// startTimeout bounds building the functions and starting the sandbox
+// (a cold build of the functions takes a minute or two).
+const startTimeout = 5 * time.Minute
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+// run sets up the one target of the package, runs the tests and tears the
+// target down. It returns the process's exit code.
+func run(m *testing.M) int {
+	if os.Getenv(names.EnvTestStackOutputs) != "" {
+		return runExternal(m)
+	}
+
+	return runEmbedded(m)
+}
+
+// runExternal runs the tests against the deployment the environment names.
+func runExternal(m *testing.M) int {
+	spec, err := parseExternal(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration:", err)
+
+		return 1
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+
+	var cleanup func() error
+
+	if tgt, cleanup, err = externalTarget(ctx, spec); err != nil {
+		fmt.Fprintln(os.Stderr, "integration:", err)
+
+		return 1
+	}
+
+	fmt.Printf("integration: %s (tap: %v)\n", tgt.name, tgt.tap != nil)
+
+	code := m.Run()
+
+	if err := cleanup(); err != nil {
+		fmt.Fprintln(os.Stderr, "integration: removing the tap:", err)
+
+		code = 1
+	}
+
+	return code
+}
+
+// runEmbedded builds the functions, starts one sandbox for every test,
+// prints its logs when a test failed, closes it and checks that no child
+// process outlived it.
+func runEmbedded(m *testing.M) int {
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+
+	start := time.Now()
+
+	env, err := local.Start(ctx, local.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration: starting the sandbox:", err)
+
+		return 1
+	}
+
+	fmt.Printf("integration: functions built and sandbox started in %s; %s\n",
+		time.Since(start).Round(time.Millisecond), env.Timings)
+
+	if tgt, err = embeddedTarget(env); err != nil {
+		fmt.Fprintln(os.Stderr, "integration:", err)
+
+		_ = env.Close()
+
+		return 1
+	}
+
+	code := m.Run()
+
+	if code != 0 {
+		fmt.Printf("===== sandbox logs (a test failed) =====\n%s\n", env.Logs())
+	}
+
+	pids := env.Pids()
+
+	if err := env.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "integration: closing the sandbox:", err)
+
+		code = 1
+	}
+
+	if left := leftovers(pids); len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "integration: processes left after the sandbox closed: %s\n", strings.Join(left, "; "))
+
+		code = 1
+	}
+
+	return code
+}
+
+// leftovers lists what is still alive after Close: any of the sandbox's
+// processes or their process groups, and any other child of this process
+// (read from /proc, zombies excluded).
+func leftovers(pids []int) []string {
+	var left []string
+
+	for _, pid := range pids {
+		if sandbox.ProcessAlive(pid) {
+			left = append(left, fmt.Sprintf("pid %d", pid))
+		}
+
+		members, err := sandbox.GroupMembers(pid)
+		if err != nil {
+			left = append(left, fmt.Sprintf("group %d: %v", pid, err))
+		} else if len(members) > 0 {
+			left = append(left, fmt.Sprintf("group %d: %v", pid, members))
+		}
+	}
+
+	children, err := liveChildren(os.Getpid())
+	if err != nil {
+		left = append(left, err.Error())
+	}
+
+	for _, c := range children {
+		left = append(left, "child "+c)
+	}
+
+	return left
+}
+
+// liveChildren lists the live (not zombie) processes whose parent is ppid,
+// as "pid (command)".
+func liveChildren(ppid int) ([]string, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("list /proc: %w", err)
+	}
+
+	var out []string
+
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // it ended while we looked
+		}
+
+		// "pid (comm) state ppid ...": comm may hold spaces and ')'.
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+
+		fields := strings.Fields(string(stat[i+1:]))
+		if len(fields) < 2 || fields[0] == "Z" || fields[0] == "X" || fields[1] != strconv.Itoa(ppid) {
+			continue
+		}
+
+		out = append(out, fmt.Sprintf("%d %s", pid, stat[bytes.IndexByte(stat, '('):i+1]))
+	}
+
+	return out, nil
+}
