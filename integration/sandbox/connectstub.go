@@ -69,10 +69,9 @@ type ConnectStub struct {
 	srv *http.Server
 
 	mu     sync.Mutex
-	calls  []OutboundCall
 	tokens map[string]string // ClientToken -> ContactID
 	decide func(OutboundCall) *ConnectError
-	notify chan struct{} // closed and replaced on each new call
+	calls  observed[OutboundCall]
 }
 
 // StartConnectStub serves a ConnectStub on a free port of 127.0.0.1.
@@ -86,7 +85,6 @@ func StartConnectStub(ctx context.Context) (*ConnectStub, error) {
 		URL:    "http://" + ln.Addr().String(),
 		ln:     ln,
 		tokens: map[string]string{},
-		notify: make(chan struct{}),
 	}
 
 	mux := http.NewServeMux()
@@ -165,9 +163,7 @@ func (c *ConnectStub) startOutboundVoiceContact(w http.ResponseWriter, r *http.R
 		}
 	}
 
-	c.calls = append(c.calls, call)
-	close(c.notify)
-	c.notify = make(chan struct{})
+	c.calls.add(call) // under c.mu, so calls are kept in the order tokens were decided
 	c.mu.Unlock()
 
 	if call.Fault != nil {
@@ -217,40 +213,12 @@ func writeConnectError(w http.ResponseWriter, f *ConnectError) {
 }
 
 // Calls returns every request received so far, in order.
-func (c *ConnectStub) Calls() []OutboundCall {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-
-	return append([]OutboundCall(nil), c.calls...)
-}
+func (c *ConnectStub) Calls() []OutboundCall { return c.calls.all() }
 
 // WaitForCalls waits until n received requests satisfy match (nil matches
 // all) and returns them, or fails when ctx ends first.
 func (c *ConnectStub) WaitForCalls(ctx context.Context, n int, match func(OutboundCall) bool) ([]OutboundCall, error) {
-	for {
-		c.mu.Lock()
-
-		var got []OutboundCall
-
-		for _, call := range c.calls {
-			if match == nil || match(call) {
-				got = append(got, call)
-			}
-		}
-
-		notify := c.notify
-		c.mu.Unlock()
-
-		if len(got) >= n {
-			return got, nil
-		}
-
-		select {
-		case <-ctx.Done():
-			return got, fmt.Errorf("connect stub: %d of %d calls: %w", len(got), n, ctx.Err())
-		case <-notify:
-		}
-	}
+	return c.calls.waitFor(ctx, n, match, "connect stub", "calls")
 }
 
 // Close stops the stub.

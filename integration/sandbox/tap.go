@@ -50,10 +50,8 @@ type Tap struct {
 
 	mu         sync.Mutex
 	topics     map[string]string // ARN -> logical name
-	deliveries []Delivery
-	errs       []error
-	notify     chan struct{}
 	onDelivery func(Delivery)
+	deliveries observed[Delivery]
 }
 
 // StartTap creates the tap's queue in the emulator and starts reading it.
@@ -84,7 +82,6 @@ func StartTap(ctx context.Context, clients *Clients, onDelivery func(Delivery)) 
 		cancel:     cancel,
 		done:       make(chan struct{}),
 		topics:     map[string]string{},
-		notify:     make(chan struct{}),
 		onDelivery: onDelivery,
 	}
 
@@ -166,70 +163,36 @@ func (t *Tap) poll(ctx context.Context) {
 }
 
 func (t *Tap) record(d *Delivery, err error) {
-	t.mu.Lock()
-
-	if d != nil {
-		d.Topic = t.topics[d.TopicARN]
-		t.deliveries = append(t.deliveries, *d)
-	}
-
 	if err != nil {
-		t.errs = append(t.errs, err)
+		t.deliveries.addErr(err)
 	}
 
-	close(t.notify)
-	t.notify = make(chan struct{})
+	if d == nil {
+		return
+	}
+
+	t.mu.Lock()
+	d.Topic = t.topics[d.TopicARN]
 	onDelivery := t.onDelivery
 	t.mu.Unlock()
 
-	if d != nil && onDelivery != nil {
+	t.deliveries.add(*d)
+
+	if onDelivery != nil {
 		onDelivery(*d)
 	}
 }
 
 // Deliveries returns every delivery read so far, in order.
-func (t *Tap) Deliveries() []Delivery {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-
-	return append([]Delivery(nil), t.deliveries...)
-}
+func (t *Tap) Deliveries() []Delivery { return t.deliveries.all() }
 
 // Errors returns the tap's receive errors so far.
-func (t *Tap) Errors() []error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-
-	return append([]error(nil), t.errs...)
-}
+func (t *Tap) Errors() []error { return t.deliveries.errors() }
 
 // WaitFor waits until n deliveries satisfy match (nil matches all) and
 // returns them, or fails when ctx ends first, returning those seen.
 func (t *Tap) WaitFor(ctx context.Context, n int, match func(Delivery) bool) ([]Delivery, error) {
-	for {
-		t.mu.Lock()
-
-		var got []Delivery
-
-		for _, d := range t.deliveries {
-			if match == nil || match(d) {
-				got = append(got, d)
-			}
-		}
-
-		notify := t.notify
-		t.mu.Unlock()
-
-		if len(got) >= n {
-			return got, nil
-		}
-
-		select {
-		case <-ctx.Done():
-			return got, fmt.Errorf("tap: %d of %d deliveries: %w", len(got), n, ctx.Err())
-		case <-notify:
-		}
-	}
+	return t.deliveries.waitFor(ctx, n, match, "tap", "deliveries")
 }
 
 // Close stops reading. The queue stays in the emulator.

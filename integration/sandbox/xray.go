@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sync"
 )
 
 // maxDatagram is the largest UDP datagram the X-Ray daemon accepts.
@@ -57,10 +56,7 @@ type XRayCollector struct {
 	conn *net.UDPConn
 	done chan struct{}
 
-	mu       sync.Mutex
-	segments []Segment
-	errs     []error
-	notify   chan struct{}
+	segments observed[Segment]
 }
 
 // StartXRayCollector listens on a free UDP port.
@@ -78,10 +74,9 @@ func StartXRayCollector(ctx context.Context) (*XRayCollector, error) {
 	}
 
 	x := &XRayCollector{
-		Addr:   conn.LocalAddr().String(),
-		conn:   conn,
-		done:   make(chan struct{}),
-		notify: make(chan struct{}),
+		Addr: conn.LocalAddr().String(),
+		conn: conn,
+		done: make(chan struct{}),
 	}
 
 	go x.serve()
@@ -102,16 +97,11 @@ func (x *XRayCollector) serve() {
 
 		seg, err := ParseSegmentDatagram(buf[:n])
 
-		x.mu.Lock()
 		if err != nil {
-			x.errs = append(x.errs, err)
+			x.segments.addErr(err)
 		} else {
-			x.segments = append(x.segments, seg)
+			x.segments.add(seg)
 		}
-
-		close(x.notify)
-		x.notify = make(chan struct{})
-		x.mu.Unlock()
 	}
 }
 
@@ -148,48 +138,15 @@ func ParseSegmentDatagram(data []byte) (Segment, error) {
 }
 
 // Segments returns the documents received so far, in arrival order.
-func (x *XRayCollector) Segments() []Segment {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-
-	return append([]Segment(nil), x.segments...)
-}
+func (x *XRayCollector) Segments() []Segment { return x.segments.all() }
 
 // Errors returns the datagrams that could not be parsed, as errors.
-func (x *XRayCollector) Errors() []error {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-
-	return append([]error(nil), x.errs...)
-}
+func (x *XRayCollector) Errors() []error { return x.segments.errors() }
 
 // WaitFor waits until n received documents satisfy match (nil matches
 // all) and returns them, or fails when ctx ends first.
 func (x *XRayCollector) WaitFor(ctx context.Context, n int, match func(Segment) bool) ([]Segment, error) {
-	for {
-		x.mu.Lock()
-
-		var got []Segment
-
-		for _, s := range x.segments {
-			if match == nil || match(s) {
-				got = append(got, s)
-			}
-		}
-
-		notify := x.notify
-		x.mu.Unlock()
-
-		if len(got) >= n {
-			return got, nil
-		}
-
-		select {
-		case <-ctx.Done():
-			return got, fmt.Errorf("x-ray collector: %d of %d segments: %w", len(got), n, ctx.Err())
-		case <-notify:
-		}
-	}
+	return x.segments.waitFor(ctx, n, match, "x-ray collector", "segments")
 }
 
 // Close stops listening.
