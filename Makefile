@@ -22,7 +22,7 @@ help: ## List the targets.
 
 .PHONY: build
 build: ## Build build/lambda/<function>.zip for LAMBDA_ARCH (default arm64).
-	go run ./scripts/build -out build/lambda
+	go run ./scripts/lambdazip -out build/lambda
 
 .PHONY: test
 test: $(KUMO) ## Run every test: unit, infra (Pulumi mocks) and integration (embedded emulator).

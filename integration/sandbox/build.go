@@ -10,7 +10,7 @@ import (
 )
 
 // buildPackage is the repository's Lambda build command.
-const buildPackage = "github.com/a2p-alerts/a2p-alerts/scripts/build"
+const buildPackage = "github.com/a2p-alerts/a2p-alerts/scripts/lambdazip"
 
 // HostLambdaArch is this machine's Lambda architecture name ("x86_64" or
 // "arm64"), for the stack's lambdaArch when its functions run here.
@@ -22,7 +22,7 @@ func HostLambdaArch() string {
 	return "x86_64"
 }
 
-// BuildFunctions runs the repository's build (scripts/build) for this
+// BuildFunctions runs the repository's build (scripts/lambdazip) for this
 // machine's architecture, writing <outDir>/<function>.zip, each holding a
 // bootstrap the sandbox can run here. The build's output goes to output
 // (nil discards it) and into the error when it fails.

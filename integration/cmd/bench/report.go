@@ -264,7 +264,7 @@ func renderStartup(b *strings.Builder, r report) {
 		w("| %s | %s | %s | %s | %s |\n", fn, mib(a.Zip), mib(a.Bootstrap), mib(h.Zip), mib(h.Bootstrap))
 	}
 
-	w("\nBoth sets are built by `scripts/build` (CGO off, `-tags lambda.norpc`, `-trimpath`, stripped): the arm64 set with `LAMBDA_ARCH=arm64` into build/bench/arm64, the host set by the sandbox into build/sandbox.\n\n")
+	w("\nBoth sets are built by `scripts/lambdazip` (CGO off, `-tags lambda.norpc`, `-trimpath`, stripped): the arm64 set with `LAMBDA_ARCH=arm64` into build/bench/arm64, the host set by the sandbox into build/sandbox.\n\n")
 
 	w("### Peak memory over the whole run\n\n")
 	w("| Process | Peak RSS (VmHWM) |\n|---|---:|\n")

@@ -43,10 +43,10 @@ func readZip(path string) (zipInfo, error) {
 	return info, nil
 }
 
-// buildZips runs the repository's build (scripts/build) for arch into
+// buildZips runs the repository's build (scripts/lambdazip) for arch into
 // out, as `make build` does.
 func buildZips(ctx context.Context, root, arch, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "run", "./scripts/build", "-out", out)
+	cmd := exec.CommandContext(ctx, "go", "run", "./scripts/lambdazip", "-out", out)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "LAMBDA_ARCH="+arch)
 

@@ -1,4 +1,4 @@
-// Command build compiles each Lambda function into <out>/<function>.zip,
+// Command lambdazip compiles each Lambda function into <out>/<function>.zip,
 // each zip holding one `bootstrap` for the provided.al2023 runtime: CGO
 // off, -tags lambda.norpc, trimmed and stripped, no build id or VCS stamp,
 // and zip entries with a fixed time and mode, so two builds of the same
@@ -6,7 +6,7 @@
 //
 // Usage (from anywhere in the repository):
 //
-//	LAMBDA_ARCH=arm64 go run ./scripts/build [-out build/lambda]
+//	LAMBDA_ARCH=arm64 go run ./scripts/lambdazip [-out build/lambda]
 package main
 
 import (
@@ -43,7 +43,7 @@ func main() {
 	out := flag.String("out", filepath.Join("build", "lambda"), "folder for <function>.zip, relative to the repository root")
 	flag.Parse()
 	if err := run(*out); err != nil {
-		fmt.Fprintln(os.Stderr, "build:", err)
+		fmt.Fprintln(os.Stderr, "lambdazip:", err)
 		os.Exit(1)
 	}
 }
@@ -78,7 +78,7 @@ func run(out string) error {
 		}
 		sum := sha256.Sum256(zipped)
 		rel, _ := filepath.Rel(root, path)
-		fmt.Printf("%-28s %7.2f MB  linux/%s  sha256 %s\n", rel, float64(len(zipped))/(1<<20), arch, hex.EncodeToString(sum[:12]))
+		fmt.Printf("%-28s %7.2f MiB  linux/%s  sha256 %s\n", rel, float64(len(zipped))/(1<<20), arch, hex.EncodeToString(sum[:12]))
 	}
 	return nil
 }
