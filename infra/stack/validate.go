@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
@@ -18,8 +17,6 @@ import (
 )
 
 var (
-	// contactIDPattern keeps contact ids usable in resource names.
-	contactIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 	// uuidPattern is the form of an Amazon Connect instance id.
 	uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 	// countryPattern is an ISO 3166-1 alpha-2 code.
@@ -111,11 +108,13 @@ func (v *validator) contacts(contacts []ContactConfig) {
 	seen := map[string]int{}
 	for i, c := range contacts {
 		k := fmt.Sprintf("%s[%d]", names.ConfigContacts, i)
+		// A contact id is what alerts name in contact_id: the same rule.
+		idProblem := alert.CheckField(alert.FieldContactID, c.ID)
 		switch {
 		case c.ID == "":
 			v.add(k+".id", "missing")
-		case !contactIDPattern.MatchString(c.ID):
-			v.add(k+".id", fmt.Sprintf("%q must be 1 to 64 letters, digits, '-' or '_'", c.ID))
+		case idProblem != "":
+			v.add(k+".id", fmt.Sprintf("%q must be a valid alert contact_id: it %s", c.ID, idProblem))
 		default:
 			if j, dup := seen[c.ID]; dup {
 				v.add(k+".id", fmt.Sprintf("duplicate contact id %q (also %s[%d])", c.ID, names.ConfigContacts, j))
@@ -181,17 +180,12 @@ func (v *validator) apiClients(clients []APIClient) {
 	byHash := map[string]int{}
 	for i, c := range clients {
 		k := fmt.Sprintf("%s[%d]", names.ConfigAPIClients, i)
-		switch {
-		case c.Name == "":
-			v.add(k+".name", "missing")
-		case strings.TrimSpace(c.Name) != c.Name || strings.ContainsFunc(c.Name, func(r rune) bool { return !unicode.IsPrint(r) }):
-			v.add(k+".name", fmt.Sprintf("%q has surrounding spaces or unprintable characters", c.Name))
-		default:
-			if j, dup := byName[c.Name]; dup {
-				v.add(k+".name", fmt.Sprintf("duplicate client name %q (also %s[%d])", c.Name, names.ConfigAPIClients, j))
-			} else {
-				byName[c.Name] = i
-			}
+		if err := token.ValidateClientName(c.Name); err != nil {
+			v.add(k+".name", err.Error())
+		} else if j, dup := byName[c.Name]; dup {
+			v.add(k+".name", fmt.Sprintf("duplicate client name %q (also %s[%d])", c.Name, names.ConfigAPIClients, j))
+		} else {
+			byName[c.Name] = i
 		}
 		// Messages never repeat the hash: it is not a secret, but a wrong
 		// value pasted here might be the token itself.

@@ -24,6 +24,10 @@ import (
 // StackFile is the sandbox's stack file, relative to the repository root.
 const StackFile = "Pulumi.local.yaml"
 
+// ArtifactDir is where Start builds the functions for this machine,
+// relative to the repository root.
+const ArtifactDir = "build/sandbox"
+
 // ClientName is the API client the sandbox registers for its token.
 const ClientName = "sandbox"
 
@@ -36,7 +40,7 @@ type Options struct {
 	Output io.Writer
 	// OnDelivery, if set, is called for each SNS delivery the tap sees.
 	OnDelivery func(sandbox.Delivery)
-	// SkipBuild reuses the zips already in build/sandbox.
+	// SkipBuild reuses the zips already in ArtifactDir.
 	SkipBuild bool
 	// Config overrides stack configuration values ("a2p-alerts:key").
 	Config map[string]string
@@ -59,7 +63,7 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	artifacts := filepath.Join(root, "build", "sandbox")
+	artifacts := filepath.Join(root, filepath.FromSlash(ArtifactDir))
 	if !opts.SkipBuild {
 		if err := sandbox.BuildFunctions(ctx, root, artifacts, opts.Output); err != nil {
 			return nil, fmt.Errorf("build functions: %w", err)

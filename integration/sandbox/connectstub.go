@@ -7,17 +7,15 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"regexp"
 	"sync"
 	"time"
+
+	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 )
 
 // maxContactAttributesBytes is Amazon Connect's limit on the total size of
 // a contact's attributes (keys and values, UTF-8).
 const maxContactAttributesBytes = 32 * 1024
-
-// e164 matches an E.164 phone number.
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 
 // OutboundCall is one StartOutboundVoiceContact request the stub received.
 type OutboundCall struct {
@@ -187,9 +185,9 @@ func validateCall(call OutboundCall) *ConnectError {
 		return invalid("InstanceId is required")
 	case call.ContactFlowID == "":
 		return invalid("ContactFlowId is required")
-	case !e164.MatchString(call.DestinationPhoneNumber):
+	case contact.ValidateE164(call.DestinationPhoneNumber) != nil:
 		return invalid("DestinationPhoneNumber must be E.164, got " + call.DestinationPhoneNumber)
-	case call.SourcePhoneNumber != "" && !e164.MatchString(call.SourcePhoneNumber):
+	case call.SourcePhoneNumber != "" && contact.ValidateE164(call.SourcePhoneNumber) != nil:
 		return invalid("SourcePhoneNumber must be E.164, got " + call.SourcePhoneNumber)
 	}
 

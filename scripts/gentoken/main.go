@@ -12,21 +12,19 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"regexp"
+	"strings"
 
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 	"github.com/a2p-alerts/a2p-alerts/shared/token"
 )
-
-var clientName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 
 func main() {
 	client := flag.String("client", "", "name of the calling system, e.g. lab-system (required)")
 	index := flag.Int("index", 0, "position of this client in the apiClients list")
 	stack := flag.String("stack", "", "Pulumi stack to print commands for (optional)")
 	flag.Parse()
-	if !clientName.MatchString(*client) {
-		fmt.Fprintln(os.Stderr, "gentoken: -client is required: 1-64 of letters, digits, . _ -")
+	if err := token.ValidateClientName(*client); err != nil {
+		fmt.Fprintln(os.Stderr, "gentoken: -client:", err)
 		os.Exit(2)
 	}
 	tok, hash, err := token.Generate()
@@ -41,6 +39,12 @@ func main() {
 	fmt.Printf("client:  %s\ntoken:   %s\nsha256:  %s\n\n", *client, tok, hash)
 	fmt.Println("Give the token to the calling system (header `Authorization: <token>`); it is not stored anywhere.")
 	fmt.Println("Register the client's hash:")
-	fmt.Printf("  pulumi config set%s --path 'a2p-alerts:%s[%d].name' %s\n", stackFlag, names.ConfigAPIClients, *index, *client)
+	fmt.Printf("  pulumi config set%s --path 'a2p-alerts:%s[%d].name' %s\n", stackFlag, names.ConfigAPIClients, *index, shellQuote(*client))
 	fmt.Printf("  pulumi config set%s --path 'a2p-alerts:%s[%d].sha256' %s\n", stackFlag, names.ConfigAPIClients, *index, hash)
+}
+
+// shellQuote quotes s for a POSIX shell, so a name with spaces pastes as one
+// argument.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
 
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 	"github.com/a2p-alerts/a2p-alerts/shared/token"
@@ -57,15 +56,9 @@ func ParseClients(raw string) ([]Client, error) {
 // the input.
 func parseHash(s string) ([sha256.Size]byte, error) {
 	var hash [sha256.Size]byte
-	if len(s) != hex.EncodedLen(sha256.Size) {
-		return hash, fmt.Errorf("sha256 must be %d lowercase hex characters, got %d characters",
+	if !token.ValidHash(s) {
+		return hash, fmt.Errorf("sha256 must be %d lowercase hex characters (0-9, a-f), got %d characters",
 			hex.EncodedLen(sha256.Size), len(s))
-	}
-	for i := range len(s) {
-		c := s[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return hash, errors.New("sha256 must be lowercase hex (0-9, a-f)")
-		}
 	}
 	if _, err := hex.Decode(hash[:], []byte(s)); err != nil {
 		return hash, fmt.Errorf("sha256 is not hex: %w", err)
@@ -74,8 +67,7 @@ func parseHash(s string) ([sha256.Size]byte, error) {
 }
 
 // validateClients checks what both ParseClients and New rely on: at least
-// one client, names that are non-empty and printable without surrounding
-// spaces, no duplicate name and no duplicate hash (two clients with one
+// one client, names that pass token.ValidateClientName, no duplicate name and no duplicate hash (two clients with one
 // token could not be told apart).
 func validateClients(clients []Client) error {
 	if len(clients) == 0 {
@@ -84,11 +76,8 @@ func validateClients(clients []Client) error {
 	byName := make(map[string]int, len(clients))
 	byHash := make(map[[sha256.Size]byte]string, len(clients))
 	for i, c := range clients {
-		if c.Name == "" {
-			return fmt.Errorf("entry %d: client name is empty", i)
-		}
-		if strings.TrimSpace(c.Name) != c.Name || strings.ContainsFunc(c.Name, func(r rune) bool { return !unicode.IsPrint(r) }) {
-			return fmt.Errorf("entry %d: client name %q has surrounding spaces or unprintable characters", i, c.Name)
+		if err := token.ValidateClientName(c.Name); err != nil {
+			return fmt.Errorf("entry %d: %w", i, err)
 		}
 		if j, ok := byName[c.Name]; ok {
 			return fmt.Errorf("entry %d: duplicate client name %q (also entry %d)", i, c.Name, j)

@@ -62,6 +62,10 @@ type Field struct {
 	re *regexp.Regexp
 }
 
+// FieldContactID is the name of the field naming the contact; contact ids
+// in configuration obey its rule too (see CheckField).
+const FieldContactID = "contact_id"
+
 // Fields lists the alert's fields in wire order.
 var Fields = []*Field{
 	{Name: "message_id", Doc: "Caller-chosen unique id; the idempotency key.",
@@ -70,7 +74,7 @@ var Fields = []*Field{
 		MinLen: 1, MaxLen: 64, Pattern: `^[a-z0-9_]+$`, PatternHint: "lower-case letters, digits and _"},
 	{Name: "patient_id", Doc: "Pseudonymous patient reference. Never an NHS number.",
 		MinLen: 1, MaxLen: 64, Pattern: `^[A-Za-z0-9_-]+$`, PatternHint: "letters, digits, _ and -", PHI: true},
-	{Name: "contact_id", Doc: "Id of the clinician to alert.",
+	{Name: FieldContactID, Doc: "Id of the clinician to alert.",
 		MinLen: 1, MaxLen: 64, Pattern: `^[A-Za-z0-9_-]+$`, PatternHint: "letters, digits, _ and -"},
 	{Name: "description", Doc: "Alert text delivered to the clinician. No control characters, no PHI.",
 		MinLen: 1, MaxLen: 1000, NoControl: true, PHI: true},
@@ -237,6 +241,19 @@ func jsonKind(raw json.RawMessage) string {
 	default:
 		return "a number"
 	}
+}
+
+// CheckField returns why value breaks the rules of the field called name
+// (length, characters, allowed values; not the PHI guard), or "" when it
+// does not. It lets other inputs that must fit a field, such as contact
+// ids in configuration, share the field's one rule.
+func CheckField(name, value string) string {
+	for _, f := range Fields {
+		if f.Name == name {
+			return f.check(value, nil)
+		}
+	}
+	return "is not a field of the alert"
 }
 
 // check returns why v breaks the field's rules, or "".

@@ -271,3 +271,22 @@ func TestPriority(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckField(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, value, want string }{
+		{alert.FieldContactID, "C-1", ""},
+		{alert.FieldContactID, "", "must not be empty"},
+		{alert.FieldContactID, "C 1", "may only contain"},
+		{alert.FieldContactID, strings.Repeat("c", 65), "at most 64"},
+		{"priority", "X", "must be one of"},
+		{"patient_id", "9434765919", ""}, // the PHI guard is not applied
+		{"no_such_field", "x", "is not a field"},
+	}
+	for _, tt := range tests {
+		got := alert.CheckField(tt.name, tt.value)
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("CheckField(%q, %q) = %q, want %q", tt.name, tt.value, got, tt.want)
+		}
+	}
+}

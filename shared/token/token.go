@@ -8,8 +8,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Bytes is the entropy of a generated token: 256 bits.
@@ -48,4 +52,23 @@ type Client struct {
 	Name string `json:"client"`
 	// SHA256 is Hash of the caller's token.
 	SHA256 string `json:"sha256"`
+}
+
+// MaxClientName is the longest API client name, in characters.
+const MaxClientName = 64
+
+// ValidateClientName checks an API client's name, which becomes the
+// authorizer's principalId and appears in logs: 1 to MaxClientName
+// printable characters without surrounding spaces. The infra program,
+// the authorizer and scripts/gentoken all apply this one rule.
+func ValidateClientName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("client name is empty")
+	case utf8.RuneCountInString(name) > MaxClientName:
+		return fmt.Errorf("client name is longer than %d characters", MaxClientName)
+	case strings.TrimSpace(name) != name || strings.ContainsFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }):
+		return fmt.Errorf("client name %q has surrounding spaces or unprintable characters", name)
+	}
+	return nil
 }

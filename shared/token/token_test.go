@@ -1,6 +1,7 @@
 package token_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/a2p-alerts/a2p-alerts/shared/token"
@@ -45,6 +46,32 @@ func TestValidHash(t *testing.T) {
 	} {
 		if got := token.ValidHash(h); got != want {
 			t.Errorf("ValidHash(%q) = %v, want %v", h, got, want)
+		}
+	}
+}
+
+func TestValidateClientName(t *testing.T) {
+	t.Parallel()
+	tests := map[string]string{
+		"lab-system":            "",
+		"Ward 7 app":            "",
+		"":                      "empty",
+		" lab":                  "surrounding spaces",
+		"lab\n":                 "surrounding spaces",
+		"la\x00b":               "unprintable",
+		strings.Repeat("x", 65): "longer than 64",
+		strings.Repeat("é", 64): "",
+	}
+	for name, want := range tests {
+		err := token.ValidateClientName(name)
+		if want == "" {
+			if err != nil {
+				t.Errorf("ValidateClientName(%q) = %v, want nil", name, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ValidateClientName(%q) = %v, want %q", name, err, want)
 		}
 	}
 }

@@ -428,17 +428,29 @@ func latencies(outcomes []outcome) (all, fresh, replay summary) {
 // no delivery before the phase has one, or drainTimeout passes. A timeout
 // is not an error here: the accounting reports what is missing.
 func (r *runner) drain(ctx context.Context, outcomes []outcome, before map[string]int) error {
-	want := map[string]bool{}
+	var want []string
 
 	for _, o := range outcomes {
 		if o.accepted() && before[o.ID] == 0 {
-			want[o.ID] = true
+			want = append(want, o.ID)
 		}
 	}
 
 	wait, cancel := context.WithTimeout(ctx, drainTimeout)
 	defer cancel()
 
+	r.waitDelivered(wait, want)
+
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("waiting for deliveries: %w", err)
+	}
+
+	return nil
+}
+
+// waitDelivered waits until every id has at least one delivery or ctx
+// ends, and returns how many ids are still without one.
+func (r *runner) waitDelivered(ctx context.Context, ids []string) int {
 	tick := time.NewTicker(100 * time.Millisecond) // calls do not notify
 	defer tick.Stop()
 
@@ -447,23 +459,18 @@ func (r *runner) drain(ctx context.Context, outcomes []outcome, before map[strin
 		counts, _ := r.counts()
 
 		missing := 0
-		for id := range want {
+		for _, id := range ids {
 			if counts[id] == 0 {
 				missing++
 			}
 		}
 
-		if missing == 0 {
-			return nil
+		if missing == 0 || ctx.Err() != nil {
+			return missing
 		}
 
 		select {
-		case <-wait.Done():
-			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("waiting for deliveries: %w", err)
-			}
-
-			return nil
+		case <-ctx.Done():
 		case <-changed:
 		case <-tick.C:
 		}
@@ -497,27 +504,9 @@ func (r *runner) sentinel(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, drainTimeout)
 	defer cancel()
 
-	tick := time.NewTicker(100 * time.Millisecond) // calls do not notify
-	defer tick.Stop()
-
-	for {
-		changed := r.deliveries.changed()
-		counts, _ := r.counts()
-
-		done := true
-		for _, id := range ids {
-			done = done && counts[id] > 0
-		}
-
-		if done {
-			return nil
-		}
-
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("sentinels %v not delivered: %w", ids, ctx.Err())
-		case <-changed:
-		case <-tick.C:
-		}
+	if missing := r.waitDelivered(ctx, ids); missing > 0 {
+		return fmt.Errorf("sentinels %v: %d not delivered: %w", ids, missing, ctx.Err())
 	}
+
+	return nil
 }

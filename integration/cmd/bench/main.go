@@ -198,7 +198,7 @@ func measure(ctx context.Context, s settings) (*report, error) {
 
 	rep.Sandbox = env.Timings.String()
 
-	if rep.ZipsHost, err = zipSizes(filepath.Join(root, "build", "sandbox"), functionOrder); err != nil {
+	if rep.ZipsHost, err = zipSizes(filepath.Join(root, filepath.FromSlash(local.ArtifactDir)), functionOrder); err != nil {
 		return nil, err
 	}
 

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
 // BenchmarkHandler measures the handler's own cost on in-memory fakes,
@@ -48,7 +49,7 @@ func BenchmarkHandler(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			f.idem.acquires = f.idem.acquires[:0]
-			if resp, _ := f.h.Handle(ctx, ev); resp.Headers["Idempotent-Replay"] != "true" {
+			if resp, _ := f.h.Handle(ctx, ev); resp.Headers[names.HeaderIdempotentReplay] != "true" {
 				b.Fatalf("not a replay: status %d: %s", resp.StatusCode, resp.Body)
 			}
 		}
