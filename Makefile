@@ -9,7 +9,7 @@ SHELL := /bin/bash
 
 BIN        := $(CURDIR)/bin
 GOLANGCI   := $(BIN)/golangci-lint
-KUMO       := $(BIN)/kumo
+KUMO       := bin/kumo
 # Every module of the workspace (go.work), as ./path/... patterns.
 MODULES    := $(shell go list -m -f '{{.Dir}}' 2>/dev/null)
 PKGS       := $(addsuffix /...,$(MODULES))
@@ -26,7 +26,7 @@ build: ## Build build/lambda/<function>.zip for LAMBDA_ARCH (default arm64).
 
 .PHONY: test
 test: $(KUMO) ## Run every test: unit, infra (Pulumi mocks) and integration (embedded emulator).
-	A2P_KUMO_BIN=$(KUMO) go test -count=1 -timeout 14m $(PKGS)
+	go test -count=1 -timeout 14m $(PKGS)
 
 .PHONY: lint
 lint: $(GOLANGCI) ## go vet and golangci-lint on every module.
@@ -42,16 +42,16 @@ fmt: $(GOLANGCI) ## Format all Go code (gofmt + goimports).
 .PHONY: dev
 dev: $(KUMO) ## Run the sandbox on 127.0.0.1:4566 and print deliveries until Ctrl-C.
 	go build -o $(BIN)/sandbox ./integration/cmd/sandbox
-	A2P_KUMO_BIN=$(KUMO) $(BIN)/sandbox -mode dev
+	$(BIN)/sandbox -mode dev
 
 .PHONY: demo
 demo: $(KUMO) ## Run the sandbox, send one alert per priority, exit 0 if all three arrive.
 	go build -o $(BIN)/sandbox ./integration/cmd/sandbox
-	A2P_KUMO_BIN=$(KUMO) $(BIN)/sandbox -mode demo
+	$(BIN)/sandbox -mode demo
 
 .PHONY: bench
 bench: $(KUMO) ## Measure start-up, per-request cost and load; write docs/benchmarks.md.
-	A2P_KUMO_BIN=$(KUMO) go run ./integration/cmd/bench -out docs/benchmarks.md
+	go run ./integration/cmd/bench -out docs/benchmarks.md
 
 .PHONY: clean
 clean: ## Remove build outputs and built tools.
@@ -62,5 +62,7 @@ clean: ## Remove build outputs and built tools.
 $(GOLANGCI): tools/lint/go.mod tools/lint/go.sum
 	cd tools/lint && GOWORK=off go build -o $@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 
+# The one way kumo is built; the sandbox runs bin/kumo (or A2P_KUMO_BIN)
+# and says to run `make bin/kumo` when it is missing or older than these.
 $(KUMO): tools/go.mod tools/go.sum
-	cd tools && GOWORK=off go build -o $@ github.com/sivchari/kumo/cmd/kumo
+	cd tools && GOWORK=off go build -o $(CURDIR)/$@ github.com/sivchari/kumo/cmd/kumo

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/api"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
@@ -125,7 +125,7 @@ func containsLine(text, line string) bool {
 }
 
 // checkTopicDelivery checks an SNS delivery's topic and message id.
-func checkTopicDelivery(t *testing.T, d sandbox.Delivery, sent api.Sent, wantTopic string) {
+func checkTopicDelivery(t *testing.T, d observe.Delivery, sent api.Sent, wantTopic string) {
 	t.Helper()
 
 	if d.TopicARN != wantTopic {

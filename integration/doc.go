@@ -3,13 +3,13 @@
 // Gateway invoke URL, as a clinical system would, and checks what reached
 // each channel.
 //
-// By default TestMain builds the functions for this machine and starts one
-// embedded sandbox for the whole package (package local: the real infra
-// program deployed into the kumo emulator, the real authorizer and
-// processor binaries, an SNS tap, a Connect stub and an X-Ray collector).
-// There nothing skips. Run from the repository root:
+// By default TestMain starts one embedded sandbox for the whole package
+// (sandbox.Start: the real infra program deployed into the kumo emulator,
+// the real authorizer and processor binaries, an SNS tap, a Connect stub
+// and an X-Ray collector). There nothing skips. Run from the repository
+// root (make bin/kumo builds the emulator once):
 //
-//	A2P_KUMO_BIN=bin/kumo go test -count=1 ./integration
+//	go test -count=1 ./integration
 //
 // Setting A2P_STACK_OUTPUTS (the JSON of `pulumi stack output --json`, or a
 // file holding it) and A2P_API_TOKEN runs the same tests against an

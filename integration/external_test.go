@@ -6,8 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
 // TestExternalTargetConfig checks how the environment selects and
@@ -38,7 +36,7 @@ func TestExternalTargetConfig(t *testing.T) {
 	}{
 		{
 			name: "outputs file, token and endpoint",
-			env:  map[string]string{names.EnvTestStackOutputs: complete, names.EnvTestAPIToken: "tok", names.EnvTestEndpoint: "http://localhost:4566"},
+			env:  map[string]string{envStackOutputs: complete, envAPIToken: "tok", envTargetEndpoint: "http://localhost:4566"},
 			want: &externalSpec{
 				url:   "https://abcdef1234.execute-api.localhost.localstack.cloud:4566/localstack/notification",
 				token: "tok", endpoint: "http://localhost:4566", topicARNs: wantARNs,
@@ -46,28 +44,28 @@ func TestExternalTargetConfig(t *testing.T) {
 		},
 		{
 			name: "inline outputs without an endpoint",
-			env:  map[string]string{names.EnvTestStackOutputs: "\n" + string(inline), names.EnvTestAPIToken: "tok"},
+			env:  map[string]string{envStackOutputs: "\n" + string(inline), envAPIToken: "tok"},
 			want: &externalSpec{url: "https://abcdef1234.execute-api.localhost.localstack.cloud:4566/localstack/notification", token: "tok"},
 		},
 		{
 			name:     "everything missing",
-			env:      map[string]string{names.EnvTestStackOutputs: filepath.Join("testdata", "outputs", "no_url.json"), names.EnvTestEndpoint: "http://localhost:4566"},
-			errParts: []string{"incomplete", names.EnvTestAPIToken, "notificationUrl", "topicArns"},
+			env:      map[string]string{envStackOutputs: filepath.Join("testdata", "outputs", "no_url.json"), envTargetEndpoint: "http://localhost:4566"},
+			errParts: []string{"incomplete", envAPIToken, "notificationUrl", "topicArns"},
 		},
 		{
 			name:     "no token",
-			env:      map[string]string{names.EnvTestStackOutputs: complete},
-			errParts: []string{"incomplete", names.EnvTestAPIToken},
+			env:      map[string]string{envStackOutputs: complete},
+			errParts: []string{"incomplete", envAPIToken},
 		},
 		{
 			name:     "outputs neither JSON nor a file",
-			env:      map[string]string{names.EnvTestStackOutputs: "no-such-file.json", names.EnvTestAPIToken: "tok"},
-			errParts: []string{names.EnvTestStackOutputs, "neither a JSON object nor a readable file"},
+			env:      map[string]string{envStackOutputs: "no-such-file.json", envAPIToken: "tok"},
+			errParts: []string{envStackOutputs, "neither a JSON object nor a readable file"},
 		},
 		{
 			name:     "outputs not JSON",
-			env:      map[string]string{names.EnvTestStackOutputs: "{notificationUrl", names.EnvTestAPIToken: "tok"},
-			errParts: []string{names.EnvTestStackOutputs, "pulumi stack output --json"},
+			env:      map[string]string{envStackOutputs: "{notificationUrl", envAPIToken: "tok"},
+			errParts: []string{envStackOutputs, "pulumi stack output --json"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,8 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/a2p-alerts/a2p-alerts/integration/local"
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/provision"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/standin"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/api"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
@@ -106,7 +107,7 @@ func TestSNSFailureThenRetryDeliversOnce(t *testing.T) {
 
 // restoreTopic recreates the topic arn with its attributes and
 // subscriptions, checking that the emulator gives it the same ARN.
-func restoreTopic(t *testing.T, env *local.Env, arn string, attrs map[string]string, subs []string) {
+func restoreTopic(t *testing.T, env *sandbox.Sandbox, arn string, attrs map[string]string, subs []string) {
 	t.Helper()
 
 	// It also runs as a cleanup, after t.Context is cancelled.
@@ -134,7 +135,7 @@ func restoreTopic(t *testing.T, env *local.Env, arn string, attrs map[string]str
 
 	name := arn
 
-	for _, r := range env.Deployment.ByType(sandbox.TypeTopic) {
+	for _, r := range env.Deployment.ByType(provision.TypeTopic) {
 		if r.ID == arn {
 			name = r.Name
 		}
@@ -236,9 +237,9 @@ func TestCallFailureThenRetryDeliversOnce(t *testing.T) {
 
 	// A 403 is not retried by the AWS SDK, so each request makes exactly
 	// one attempt.
-	stub.SetDecide(func(c sandbox.OutboundCall) *sandbox.ConnectError {
+	stub.SetDecide(func(c standin.OutboundCall) *standin.ConnectError {
 		if failing.Load() && calledFor(c, a.MessageID) {
-			return &sandbox.ConnectError{
+			return &standin.ConnectError{
 				Status: http.StatusForbidden, Type: "OutboundContactNotPermittedException", Message: "injected by " + t.Name(),
 			}
 		}

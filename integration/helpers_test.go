@@ -13,7 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/standin"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/api"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
@@ -256,20 +257,20 @@ func (tg *target) do(ctx context.Context, body []byte, au auth) (reply, error) {
 // deliveredFor reports whether an SNS delivery carries the alert with
 // message_id id: the SMS ends with "Ref: <id>" and the email body has the
 // line "Reference: <id>" (shared/render).
-func deliveredFor(d sandbox.Delivery, id string) bool {
+func deliveredFor(d observe.Delivery, id string) bool {
 	return strings.HasSuffix(d.Message, "\nRef: "+id) || strings.Contains(d.Message, "\nReference: "+id+"\n")
 }
 
 // calledFor reports whether a call speaks the alert with message_id id:
 // the spoken text ends with "Reference <id>." (shared/render; a message_id
 // holds no character SSML escapes).
-func calledFor(c sandbox.OutboundCall, id string) bool {
+func calledFor(c standin.OutboundCall, id string) bool {
 	return strings.HasSuffix(c.Attributes[names.ConnectMessageAttribute], " Reference "+id+".")
 }
 
 // deliveries returns the tap's deliveries of the alert id so far.
-func deliveries(tap *sandbox.Tap, id string) []sandbox.Delivery {
-	var out []sandbox.Delivery
+func deliveries(tap *observe.Tap, id string) []observe.Delivery {
+	var out []observe.Delivery
 
 	for _, d := range tap.Deliveries() {
 		if deliveredFor(d, id) {
@@ -282,8 +283,8 @@ func deliveries(tap *sandbox.Tap, id string) []sandbox.Delivery {
 
 // calls returns the stub's requests for the alert id so far, faulted ones
 // included.
-func calls(stub *sandbox.ConnectStub, id string) []sandbox.OutboundCall {
-	var out []sandbox.OutboundCall
+func calls(stub *standin.ConnectStub, id string) []standin.OutboundCall {
+	var out []standin.OutboundCall
 
 	for _, c := range stub.Calls() {
 		if calledFor(c, id) {
@@ -295,10 +296,10 @@ func calls(stub *sandbox.ConnectStub, id string) []sandbox.OutboundCall {
 }
 
 // waitDeliveries waits for n deliveries of the alert id.
-func waitDeliveries(tb testing.TB, tap *sandbox.Tap, id string, n int) []sandbox.Delivery {
+func waitDeliveries(tb testing.TB, tap *observe.Tap, id string, n int) []observe.Delivery {
 	tb.Helper()
 
-	got, err := tap.WaitFor(waitCtx(tb), n, func(d sandbox.Delivery) bool { return deliveredFor(d, id) })
+	got, err := tap.WaitFor(waitCtx(tb), n, func(d observe.Delivery) bool { return deliveredFor(d, id) })
 	if err != nil {
 		tb.Fatalf("waiting for %d deliveries of %s: %v (tap errors: %v)", n, id, err, tap.Errors())
 	}
@@ -307,10 +308,10 @@ func waitDeliveries(tb testing.TB, tap *sandbox.Tap, id string, n int) []sandbox
 }
 
 // waitCalls waits for n calls (faulted or not) for the alert id.
-func waitCalls(tb testing.TB, stub *sandbox.ConnectStub, id string, n int) []sandbox.OutboundCall {
+func waitCalls(tb testing.TB, stub *standin.ConnectStub, id string, n int) []standin.OutboundCall {
 	tb.Helper()
 
-	got, err := stub.WaitForCalls(waitCtx(tb), n, func(c sandbox.OutboundCall) bool { return calledFor(c, id) })
+	got, err := stub.WaitForCalls(waitCtx(tb), n, func(c standin.OutboundCall) bool { return calledFor(c, id) })
 	if err != nil {
 		tb.Fatalf("waiting for %d calls for %s: %v", n, id, err)
 	}

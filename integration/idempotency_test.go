@@ -3,14 +3,16 @@ package integration
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/lambdahost"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/api"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
@@ -223,7 +225,7 @@ var servedLine = map[string]string{
 // original first. It returns once every new process has served a request,
 // and stops them when the test ends. An external target scales by
 // itself: there it returns nil.
-func (tg *target) scaleOut(t *testing.T, n int) []*sandbox.Function {
+func (tg *target) scaleOut(t *testing.T, n int) []*lambdahost.Function {
 	t.Helper()
 
 	env := tg.env
@@ -231,36 +233,18 @@ func (tg *target) scaleOut(t *testing.T, n int) []*sandbox.Function {
 		return nil
 	}
 
-	var (
-		extras     []*sandbox.Function
-		processors []*sandbox.Function
-	)
+	var extras, processors []*lambdahost.Function
 
-	for _, output := range sortedKeys(servedLine) {
-		var fn *sandbox.Function
-
-		for _, f := range env.Functions {
-			if f.Spec.Name == env.Deployment.OutputString(output) {
-				fn = f
-			}
+	for _, output := range slices.Sorted(maps.Keys(servedLine)) {
+		fn, err := env.Function(output)
+		if err != nil {
+			t.Fatal(err)
 		}
 
-		if fn == nil {
-			t.Fatalf("the sandbox runs no function named by the %s output", output)
-		}
-
-		host := sandbox.FunctionHost{
-			Endpoint:        env.Emulator.Endpoint,
-			Region:          env.Deployment.Region,
-			RuntimeAPI:      func(string) string { return fn.Env["AWS_LAMBDA_RUNTIME_API"] },
-			XRayDaemon:      env.XRay.Addr,
-			ConnectEndpoint: env.Connect.URL,
-		}
-
-		same := []*sandbox.Function{fn}
+		same := []*lambdahost.Function{fn}
 
 		for range n {
-			extra, err := sandbox.StartFunction(fn.Spec, host)
+			extra, err := fn.AddReplica()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -325,7 +309,7 @@ func (tg *target) scaleOut(t *testing.T, n int) []*sandbox.Function {
 }
 
 // servedBy counts the processes whose log has a request for message_id id.
-func servedBy(procs []*sandbox.Function, id string) int {
+func servedBy(procs []*lambdahost.Function, id string) int {
 	n := 0
 
 	for _, p := range procs {

@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/a2p-alerts/a2p-alerts/integration/local"
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
-	"github.com/a2p-alerts/a2p-alerts/shared/names"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/proc"
 )
 
 // startTimeout bounds building the functions and starting the sandbox
@@ -26,7 +25,7 @@ func TestMain(m *testing.M) {
 // run sets up the one target of the package, runs the tests and tears the
 // target down. It returns the process's exit code.
 func run(m *testing.M) int {
-	if os.Getenv(names.EnvTestStackOutputs) != "" {
+	if os.Getenv(envStackOutputs) != "" {
 		return runExternal(m)
 	}
 
@@ -75,7 +74,7 @@ func runEmbedded(m *testing.M) int {
 
 	start := time.Now()
 
-	env, err := local.Start(ctx, local.Options{})
+	env, err := sandbox.Start(ctx, sandbox.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "integration: starting the sandbox:", err)
 
@@ -123,11 +122,11 @@ func leftovers(pids []int) []string {
 	var left []string
 
 	for _, pid := range pids {
-		if sandbox.ProcessAlive(pid) {
+		if proc.Alive(pid) {
 			left = append(left, fmt.Sprintf("pid %d", pid))
 		}
 
-		members, err := sandbox.GroupMembers(pid)
+		members, err := proc.GroupMembers(pid)
 		if err != nil {
 			left = append(left, fmt.Sprintf("group %d: %v", pid, err))
 		} else if len(members) > 0 {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -20,8 +19,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/a2p-alerts/a2p-alerts/infra/stack"
-	"github.com/a2p-alerts/a2p-alerts/integration/local"
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/emulator"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/standin"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
@@ -49,14 +50,14 @@ type target struct {
 	topicARNs map[string]string
 
 	// tap sees every SNS publish to the stack's topics.
-	tap *sandbox.Tap
+	tap *observe.Tap
 	// connect stands in for Amazon Connect.
-	connect *sandbox.ConnectStub
+	connect *standin.ConnectStub
 	// xray collects the functions' trace segments.
-	xray *sandbox.XRayCollector
+	xray *observe.XRayCollector
 	// env is the embedded sandbox (fault injection through its emulator
 	// clients), nil for an external target.
-	env *local.Env
+	env *sandbox.Sandbox
 	// local is what Pulumi.local.yaml configures, nil for an external
 	// target.
 	local *localStack
@@ -76,22 +77,18 @@ type localStack struct {
 }
 
 // embeddedTarget wraps a started sandbox.
-func embeddedTarget(env *local.Env) (*target, error) {
-	cfg, err := sandbox.LoadStack(filepath.Join(env.Root, local.StackFile))
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", local.StackFile, err)
-	}
-
-	ns := cfg.Project + ":"
+func embeddedTarget(env *sandbox.Sandbox) (*target, error) {
+	cfg := env.Stack.Config
+	ns := env.Stack.Project + ":"
 
 	var contacts []stack.ContactConfig
-	if err := json.Unmarshal([]byte(cfg.Values[ns+names.ConfigContacts]), &contacts); err != nil {
-		return nil, fmt.Errorf("%s: contacts: %w", local.StackFile, err)
+	if err := json.Unmarshal([]byte(cfg[ns+names.ConfigContacts]), &contacts); err != nil {
+		return nil, fmt.Errorf("%s: contacts: %w", sandbox.StackFile, err)
 	}
 
 	ls := &localStack{
-		instanceID:    cfg.Values[ns+names.ConfigConnectInstanceID],
-		sourcePhone:   cfg.Values[ns+names.ConfigSourcePhoneNumber],
+		instanceID:    cfg[ns+names.ConfigConnectInstanceID],
+		sourcePhone:   cfg[ns+names.ConfigSourcePhoneNumber],
 		contactFlowID: env.Deployment.OutputString(names.OutputContactFlowID),
 	}
 
@@ -104,7 +101,7 @@ func embeddedTarget(env *local.Env) (*target, error) {
 	}
 
 	if !found {
-		return nil, fmt.Errorf("%s configures no contact %s", local.StackFile, testContact)
+		return nil, fmt.Errorf("%s configures no contact %s", sandbox.StackFile, testContact)
 	}
 
 	arns, err := stringMap(env.Deployment.Outputs[names.OutputTopicARNs])
@@ -126,6 +123,19 @@ func embeddedTarget(env *local.Env) (*target, error) {
 	}, nil
 }
 
+// Environment variables that select an external deployment instead of the
+// embedded sandbox. Only these tests read them.
+const (
+	// envStackOutputs holds the JSON of `pulumi stack output --json` (or a
+	// path to a file holding it); setting it selects the target.
+	envStackOutputs = "A2P_STACK_OUTPUTS"
+	// envAPIToken is a token whose hash is in the stack's apiClients.
+	envAPIToken = "A2P_API_TOKEN"
+	// envTargetEndpoint is the AWS endpoint of the target (LocalStack's
+	// http://localhost:4566), unset for AWS itself.
+	envTargetEndpoint = "A2P_TARGET_ENDPOINT"
+)
+
 // externalSpec is an external target as the environment describes it.
 type externalSpec struct {
 	url       string
@@ -137,33 +147,33 @@ type externalSpec struct {
 // parseExternal reads the external target's environment. Anything missing
 // is an error naming all of it.
 func parseExternal(getenv func(string) string) (*externalSpec, error) {
-	outputs, err := readOutputs(getenv(names.EnvTestStackOutputs))
+	outputs, err := readOutputs(getenv(envStackOutputs))
 	if err != nil {
-		return nil, fmt.Errorf("external target: %s: %w", names.EnvTestStackOutputs, err)
+		return nil, fmt.Errorf("external target: %s: %w", envStackOutputs, err)
 	}
 
-	spec := &externalSpec{token: getenv(names.EnvTestAPIToken), endpoint: getenv(names.EnvTestEndpoint)}
+	spec := &externalSpec{token: getenv(envAPIToken), endpoint: getenv(envTargetEndpoint)}
 
 	var missing []string
 
 	if spec.token == "" {
-		missing = append(missing, names.EnvTestAPIToken+" (a token whose hash is in the stack's apiClients)")
+		missing = append(missing, envAPIToken+" (a token whose hash is in the stack's apiClients)")
 	}
 
 	spec.url, _ = outputs[names.OutputNotificationURL].(string)
 	if u, err := url.Parse(spec.url); spec.url == "" || err != nil || u.Host == "" {
-		missing = append(missing, fmt.Sprintf("the %s output in %s (an absolute URL)", names.OutputNotificationURL, names.EnvTestStackOutputs))
+		missing = append(missing, fmt.Sprintf("the %s output in %s (an absolute URL)", names.OutputNotificationURL, envStackOutputs))
 	}
 
 	if spec.endpoint != "" {
 		spec.topicARNs, err = stringMap(outputs[names.OutputTopicARNs])
 		if err != nil || len(spec.topicARNs) == 0 {
-			missing = append(missing, fmt.Sprintf("the %s output in %s (needed to tap SNS at %s)", names.OutputTopicARNs, names.EnvTestStackOutputs, names.EnvTestEndpoint))
+			missing = append(missing, fmt.Sprintf("the %s output in %s (needed to tap SNS at %s)", names.OutputTopicARNs, envStackOutputs, envTargetEndpoint))
 		}
 	}
 
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("external target (%s is set) is incomplete: missing %s", names.EnvTestStackOutputs, strings.Join(missing, "; "))
+		return nil, fmt.Errorf("external target (%s is set) is incomplete: missing %s", envStackOutputs, strings.Join(missing, "; "))
 	}
 
 	return spec, nil
@@ -219,7 +229,7 @@ func externalTarget(ctx context.Context, spec *externalSpec) (*target, func() er
 		token:     spec.token,
 		client:    &http.Client{Timeout: 30 * time.Second},
 		topicARNs: spec.topicARNs,
-		noTap:     "no SNS tap; set " + names.EnvTestEndpoint + " to the deployment's AWS endpoint, or run against the embedded sandbox",
+		noTap:     "no SNS tap; set " + envTargetEndpoint + " to the deployment's AWS endpoint, or run against the embedded sandbox",
 	}
 
 	if u, err := url.Parse(spec.url); err == nil && strings.HasSuffix(u.Hostname(), ".localhost") {
@@ -230,10 +240,10 @@ func externalTarget(ctx context.Context, spec *externalSpec) (*target, func() er
 		return tg, func() error { return nil }, nil
 	}
 
-	keys := sortedKeys(spec.topicARNs)
-	clients := sandbox.NewClients(spec.endpoint, arnRegion(spec.topicARNs[keys[0]]))
+	keys := slices.Sorted(maps.Keys(spec.topicARNs))
+	clients := emulator.NewClients(spec.endpoint, arnRegion(spec.topicARNs[keys[0]]))
 
-	tap, err := sandbox.StartTap(ctx, clients, nil)
+	tap, err := observe.StartTap(ctx, clients, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("tap %s: %w", spec.endpoint, err)
 	}
@@ -294,10 +304,6 @@ func arnRegion(arn string) string {
 	return parts[3]
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
-}
-
 // lacks skips a test that needs what the target lacks. In the embedded
 // sandbox nothing may skip, so there it fails instead.
 func (tg *target) lacks(tb testing.TB, why string) {
@@ -311,7 +317,7 @@ func (tg *target) lacks(tb testing.TB, why string) {
 }
 
 // needTap returns the SNS tap, or skips.
-func (tg *target) needTap(tb testing.TB) *sandbox.Tap {
+func (tg *target) needTap(tb testing.TB) *observe.Tap {
 	tb.Helper()
 
 	if tg.tap == nil {
@@ -322,7 +328,7 @@ func (tg *target) needTap(tb testing.TB) *sandbox.Tap {
 }
 
 // needConnect returns the Connect stub, or skips.
-func (tg *target) needConnect(tb testing.TB) *sandbox.ConnectStub {
+func (tg *target) needConnect(tb testing.TB) *standin.ConnectStub {
 	tb.Helper()
 
 	if tg.connect == nil {
@@ -333,7 +339,7 @@ func (tg *target) needConnect(tb testing.TB) *sandbox.ConnectStub {
 }
 
 // needXRay returns the X-Ray collector, or skips.
-func (tg *target) needXRay(tb testing.TB) *sandbox.XRayCollector {
+func (tg *target) needXRay(tb testing.TB) *observe.XRayCollector {
 	tb.Helper()
 
 	if tg.xray == nil {
@@ -344,7 +350,7 @@ func (tg *target) needXRay(tb testing.TB) *sandbox.XRayCollector {
 }
 
 // needSandbox returns the embedded sandbox, for fault injection, or skips.
-func (tg *target) needSandbox(tb testing.TB, what string) *local.Env {
+func (tg *target) needSandbox(tb testing.TB, what string) *sandbox.Sandbox {
 	tb.Helper()
 
 	if tg.env == nil {
@@ -372,7 +378,7 @@ func (tg *target) topicARN(tb testing.TB, ch contact.Channel) string {
 
 	arn, ok := tg.topicARNs[stack.TopicKey(testContact, ch)]
 	if !ok {
-		tb.Fatalf("%s has no topic %s (topics %v)", tg.name, stack.TopicKey(testContact, ch), sortedKeys(tg.topicARNs))
+		tb.Fatalf("%s has no topic %s (topics %v)", tg.name, stack.TopicKey(testContact, ch), slices.Sorted(maps.Keys(tg.topicARNs)))
 	}
 
 	return arn

@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
@@ -56,10 +56,10 @@ func TestEachRequestLeavesATrace(t *testing.T) {
 
 // processorSegment waits for the processor's (sub)segment of the request
 // for message_id id that ended with outcome.
-func processorSegment(t *testing.T, xray *sandbox.XRayCollector, id, outcome string) sandbox.Segment {
+func processorSegment(t *testing.T, xray *observe.XRayCollector, id, outcome string) observe.Segment {
 	t.Helper()
 
-	got, err := xray.WaitFor(waitCtx(t), 1, func(s sandbox.Segment) bool {
+	got, err := xray.WaitFor(waitCtx(t), 1, func(s observe.Segment) bool {
 		return s.Annotations[names.AnnotationMessageID] == id && s.Annotations[names.AnnotationOutcome] == outcome
 	})
 	if err != nil {
@@ -73,7 +73,7 @@ func processorSegment(t *testing.T, xray *sandbox.XRayCollector, id, outcome str
 	return got[0]
 }
 
-func checkAnnotations(t *testing.T, seg sandbox.Segment, a alert.Alert, channel, outcome string) {
+func checkAnnotations(t *testing.T, seg observe.Segment, a alert.Alert, channel, outcome string) {
 	t.Helper()
 
 	want := map[string]any{
@@ -94,13 +94,13 @@ func checkAnnotations(t *testing.T, seg sandbox.Segment, a alert.Alert, channel,
 
 // checkCalls checks that the segment's AWS subsegments are want, in
 // order, each within the segment's trace and time span.
-func checkCalls(t *testing.T, seg sandbox.Segment, want []awsCall) {
+func checkCalls(t *testing.T, seg observe.Segment, want []awsCall) {
 	t.Helper()
 
 	var got []awsCall
 
 	for _, sub := range seg.Subsegments {
-		sub.Walk(func(s sandbox.Segment) {
+		sub.Walk(func(s observe.Segment) {
 			if s.Namespace != "aws" {
 				return
 			}

@@ -2,49 +2,27 @@ package stack
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
-// stackFileConfig reads Pulumi.<stack>.yaml and returns its config as the
-// engine passes it to the program: scalars as strings, structured values
-// as JSON.
+// stackFileConfig reads Pulumi.<stack>.yaml (and Pulumi.yaml) with
+// LoadFile and returns its config as the engine passes it.
 func stackFileConfig(tb testing.TB, stackName string) map[string]string {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join(repoRoot, "Pulumi."+stackName+".yaml"))
+	sf, err := LoadFile(filepath.Join(repoRoot, "Pulumi."+stackName+".yaml"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var file struct {
-		Config map[string]any `yaml:"config"`
+	if sf.Stack != stackName || sf.Project != "a2p-alerts" {
+		tb.Fatalf("Pulumi.%s.yaml loaded as project %q stack %q", stackName, sf.Project, sf.Stack)
 	}
-	if err := yaml.Unmarshal(b, &file); err != nil {
-		tb.Fatalf("Pulumi.%s.yaml: %v", stackName, err)
-	}
-	out := map[string]string{}
-	for k, v := range file.Config {
-		switch v := v.(type) {
-		case string:
-			out[k] = v
-		case map[string]any, []any:
-			j, err := json.Marshal(v)
-			if err != nil {
-				tb.Fatalf("%s: %v", k, err)
-			}
-			out[k] = string(j)
-		default:
-			out[k] = fmt.Sprint(v)
-		}
-	}
-	return out
+	return sf.Config
 }
 
 func TestStackFilesBuild(t *testing.T) {
@@ -123,5 +101,88 @@ func TestStackFilesBuild(t *testing.T) {
 			s, m := mustRun(t, tt.stack, cfg)
 			tt.check(t, s, m)
 		})
+	}
+}
+
+func writeStackFiles(t *testing.T, project, stackFile string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte(project), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "Pulumi.local.yaml")
+	if err := os.WriteFile(path, []byte(stackFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoadStackFile(t *testing.T) {
+	t.Parallel()
+	path := writeStackFiles(t, `
+name: a2p-alerts
+config:
+  protection:
+    type: string
+    default: full
+  logLevel:
+    default: INFO
+  aws:region:
+    value: us-east-1
+`, `
+config:
+  aws:region: eu-west-2
+  a2p-alerts:protection: none
+  a2p-alerts:enableWaf: false
+  a2p-alerts:logRetentionDays: 7
+  a2p-alerts:throttleRateLimit: 2.5
+  a2p-alerts:contacts:
+    - id: alice
+      preferences: {H: call, M: sms}
+`)
+	got, err := LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Project != "a2p-alerts" || got.Stack != "local" || got.Key("x") != "a2p-alerts:x" {
+		t.Fatalf("project %q stack %q", got.Project, got.Stack)
+	}
+	want := map[string]string{
+		"aws:region":                   "eu-west-2", // the stack overrides the project's value
+		"a2p-alerts:protection":        "none",      // and its default
+		"a2p-alerts:logLevel":          "INFO",      // the project's default applies
+		"a2p-alerts:enableWaf":         "false",
+		"a2p-alerts:logRetentionDays":  "7",
+		"a2p-alerts:throttleRateLimit": "2.5",
+		"a2p-alerts:contacts":          `[{"id":"alice","preferences":{"H":"call","M":"sms"}}]`,
+	}
+	if len(got.Config) != len(want) {
+		t.Errorf("got %d keys %v, want %d", len(got.Config), got.Config, len(want))
+	}
+	for k, v := range want {
+		if got.Config[k] != v {
+			t.Errorf("%s = %q, want %q", k, got.Config[k], v)
+		}
+	}
+}
+
+func TestLoadStackFileRefuses(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct{ stackFile, want string }{
+		"secret":       {"config:\n  a2p-alerts:token:\n    secure: AAABAJ==\n", "secret"},
+		"no namespace": {"config:\n  region: x\n", "no namespace"},
+		"not yaml":     {"config: [\n", "parse"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := writeStackFiles(t, "name: a2p-alerts\n", tt.stackFile)
+			if _, err := LoadFile(path); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := LoadFile(filepath.Join(repoRoot, "Pulumi.yaml")); err == nil {
+		t.Error("LoadFile accepted the project file as a stack file")
 	}
 }

@@ -2,287 +2,271 @@ package sandbox
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/a2p-alerts/a2p-alerts/infra/stack"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/emulator"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/lambdahost"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/provision"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/standin"
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
+	"github.com/a2p-alerts/a2p-alerts/shared/token"
 )
 
-// Options configures Start.
-type Options struct {
-	// Program is the Pulumi program to deploy, the same function
-	// `pulumi up` runs.
-	Program func(*pulumi.Context) error
-	// StackFile is the stack file to configure it from, such as
-	// <repo>/Pulumi.local.yaml (with the Pulumi.yaml beside it). Ignored
-	// when Config is set.
-	StackFile string
-	// Config, when set, is the configuration instead ("namespace:key" to
-	// value), with Project and Stack naming the run.
-	Config         map[string]string
-	Project, Stack string
+// StackFile is the sandbox's stack file, relative to the repository root.
+const StackFile = "Pulumi.local.yaml"
 
-	// RepoRoot is the repository root; default: found from the working
-	// directory (see FindRepoRoot).
-	RepoRoot string
-	// WorkDir resolves relative archive paths; default RepoRoot.
-	WorkDir string
-	// KumoBin is the emulator binary; default LocateKumo(RepoRoot).
-	KumoBin string
-	// Port is the emulator's port; 0 picks a free one (DevPort for make
-	// dev).
+// ArtifactDir is where Start builds the functions for this machine,
+// relative to the repository root.
+const ArtifactDir = "build/sandbox"
+
+// ClientName is the API client the sandbox registers for its token.
+const ClientName = "sandbox"
+
+// Options configures Start. The zero value starts the local stack on a
+// free port.
+type Options struct {
+	// Port is the emulator's port: 0 picks a free one; emulator.DevPort
+	// is 4566.
 	Port int
-	// Output, if set, receives the emulator's and functions' output live,
-	// each line prefixed with its process name. It is always also kept for
-	// Logs.
+	// Output, if set, receives the build's, the emulator's and the
+	// functions' output live.
 	Output io.Writer
-	// OnDelivery, if set, is called for each message the tap reads.
-	OnDelivery func(Delivery)
-	// ReadyTimeout bounds each function's start; default
-	// DefaultReadyTimeout.
-	ReadyTimeout time.Duration
+	// OnDelivery, if set, is called for each SNS delivery the tap reads.
+	OnDelivery func(observe.Delivery)
+	// Config overrides project settings of the stack file, by name
+	// (names.ConfigLogLevel: "INFO").
+	Config map[string]string
 }
 
-// Timings are the durations of the sandbox's start-up steps.
+// Timings are the durations of Start's steps.
 type Timings struct {
-	Emulator, Deploy, Tap, Functions, Total time.Duration
+	Build, Emulator, Deploy, Functions, Total time.Duration
 }
 
 // String renders the timings on one line.
 func (t Timings) String() string {
-	ms := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
+	ms := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
 
-	return fmt.Sprintf("sandbox ready in %s (emulator %s, deploy %s, tap %s, functions %s)",
-		ms(t.Total), ms(t.Emulator), ms(t.Deploy), ms(t.Tap), ms(t.Functions))
+	return fmt.Sprintf("sandbox ready in %s (build %s, emulator %s, deploy %s, functions %s)",
+		ms(t.Total), ms(t.Build), ms(t.Emulator), ms(t.Deploy), ms(t.Functions))
 }
 
 // Sandbox is the whole offline stack: kumo, the deployed program, each
 // function's bootstrap running against kumo, the Connect stub, the X-Ray
 // collector and the SNS tap.
 type Sandbox struct {
-	Emulator   *Emulator
-	Clients    *Clients
-	Deployment *Deployment
-	Connect    *ConnectStub
-	XRay       *XRayCollector
-	Tap        *Tap
-	// Functions are the running functions by logical name.
-	Functions map[string]*Function
-	// Timings are the start-up durations.
-	Timings Timings
+	// Root is the repository root.
+	Root string
+	// Stack is the configuration deployed: the stack file, with the
+	// overrides and the run's own values (artifacts, token hash) applied.
+	Stack *stack.File
+	// Token is the API token of ClientName, for the Authorization header.
+	Token string
+	// URL is the invoke URL of POST /notification.
+	URL string
 
-	proxy     *runtimeProxy
+	Emulator   *emulator.Emulator
+	Clients    *emulator.Clients
+	Deployment *provision.Deployment
+	Connect    *standin.ConnectStub
+	XRay       *observe.XRayCollector
+	Tap        *observe.Tap
+	// Functions are the running functions, by deployed name.
+	Functions map[string]*lambdahost.Function
+	Timings   Timings
+
+	proxy     *lambdahost.RuntimeProxy
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// Start builds the sandbox: it starts the Connect stub, the X-Ray
-// collector and kumo; deploys the program under the Provisioner; taps
-// every deployed topic; then starts every deployed function's bootstrap
-// and waits until each polls the Runtime API. On any failure it stops
-// whatever it started and returns an error holding the output so far.
+// Start builds the functions for this machine, loads Pulumi.local.yaml,
+// registers a fresh API token, starts the stand-ins, the observers and
+// kumo, deploys infra/stack.Program, taps every topic, then starts every
+// deployed function and waits until each polls the Runtime API. On any
+// failure it stops whatever it started and returns an error holding the
+// output so far.
 func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	start := time.Now()
-
-	if opts.Program == nil {
-		return nil, errors.New("sandbox: no program")
-	}
-
-	if err := opts.resolve(ctx); err != nil {
-		return nil, err
-	}
-
-	cfg, err := opts.config()
-	if err != nil {
-		return nil, err
-	}
-
-	s := &Sandbox{Functions: map[string]*Function{}}
+	s := &Sandbox{Functions: map[string]*lambdahost.Function{}}
 
 	defer func() {
 		if err != nil {
 			logs := s.Logs()
-			_ = s.Close()
+			err = errors.Join(err, s.Close())
 			err = fmt.Errorf("%w\n%s", err, logs)
 		}
 	}()
 
-	if s.Connect, err = StartConnectStub(ctx); err != nil {
+	if err := s.configure(ctx, opts); err != nil {
 		return nil, err
 	}
 
-	if s.XRay, err = StartXRayCollector(ctx); err != nil {
+	s.Timings.Build = time.Since(start)
+
+	if err := s.startEmulator(ctx, opts); err != nil {
 		return nil, err
 	}
 
-	region := cfg.Values["aws:region"]
-
-	t := time.Now()
-
-	s.Emulator, err = StartEmulator(ctx, EmulatorOptions{Bin: opts.KumoBin, Port: opts.Port, Region: region, Output: opts.Output})
-	if err != nil {
-		return nil, err
-	}
-
-	s.Timings.Emulator = time.Since(t)
-	s.Clients = NewClients(s.Emulator.Endpoint, region)
-
-	if s.proxy, err = startRuntimeProxy(ctx, s.Emulator.Endpoint); err != nil {
-		return nil, err
-	}
-
-	s.Deployment, err = Deploy(ctx, s.Emulator.Endpoint, cfg.Values, opts.Program,
-		WithProject(cfg.Project), WithStack(cfg.Stack), WithWorkDir(opts.WorkDir))
-	if err != nil {
+	if s.Deployment, err = provision.Deploy(ctx, provision.Options{
+		Endpoint: s.Emulator.Endpoint, Project: s.Stack.Project, Stack: s.Stack.Stack, Config: s.Stack.Config, WorkDir: s.Root,
+	}, program); err != nil {
 		return nil, err
 	}
 
 	s.Timings.Deploy = s.Deployment.Duration
-
-	t = time.Now()
-	if err := s.startTap(ctx, opts.OnDelivery); err != nil {
-		return nil, err
+	if s.URL = s.Deployment.OutputString(names.OutputNotificationURL); s.URL == "" {
+		return nil, fmt.Errorf("the deployed stack has no %s output", names.OutputNotificationURL)
 	}
 
-	s.Timings.Tap = time.Since(t)
+	for _, topic := range s.Deployment.ByType(provision.TypeTopic) {
+		if err := s.Tap.Subscribe(ctx, topic.Name, topic.ID); err != nil {
+			return nil, err
+		}
+	}
 
-	t = time.Now()
-	if err := s.startFunctions(ctx, opts); err != nil {
+	t := time.Now()
+	if err := s.startFunctions(ctx, opts.Output); err != nil {
 		return nil, err
 	}
 
 	s.Timings.Functions = time.Since(t)
+
 	s.Timings.Total = time.Since(start)
 
 	return s, nil
 }
 
-// resolve fills the defaults that need the file system.
-func (o *Options) resolve(ctx context.Context) error {
-	if o.RepoRoot == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return fmt.Errorf("sandbox: %w", err)
-		}
+// program is the Pulumi program the sandbox deploys: the one `pulumi up`
+// runs.
+func program(ctx *pulumi.Context) error {
+	_, err := stack.Program(ctx)
 
-		if o.RepoRoot, err = FindRepoRoot(wd); err != nil {
-			return fmt.Errorf("sandbox: %w", err)
-		}
+	return err
+}
+
+// configure builds the functions and loads the stack file with the run's
+// values: the artifacts just built, this machine's architecture, the hash
+// of a fresh token, and opts.Config.
+func (s *Sandbox) configure(ctx context.Context, opts Options) error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
 	}
 
-	if o.WorkDir == "" {
-		o.WorkDir = o.RepoRoot
+	if s.Root, err = FindRepoRoot(wd); err != nil {
+		return err
 	}
 
-	if o.KumoBin == "" {
-		bin, err := LocateKumo(ctx, o.RepoRoot)
-		if err != nil {
-			return fmt.Errorf("sandbox: %w", err)
-		}
-
-		o.KumoBin = bin
+	artifacts := filepath.Join(s.Root, filepath.FromSlash(ArtifactDir))
+	if err := lambdahost.Build(ctx, s.Root, artifacts, opts.Output); err != nil {
+		return err
 	}
 
-	if o.ReadyTimeout == 0 {
-		o.ReadyTimeout = DefaultReadyTimeout
+	if s.Stack, err = stack.LoadFile(filepath.Join(s.Root, StackFile)); err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+
+	tok, hash, err := token.Generate()
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+
+	clients, err := json.Marshal([]map[string]string{{"name": ClientName, "sha256": hash}})
+	if err != nil {
+		return fmt.Errorf("sandbox: api clients: %w", err)
+	}
+
+	s.Token = tok
+	s.Stack.Config[s.Stack.Key(names.ConfigArtifactDir)] = artifacts
+	s.Stack.Config[s.Stack.Key(names.ConfigLambdaArch)] = lambdahost.HostArch()
+	s.Stack.Config[s.Stack.Key(names.ConfigAPIClients)] = string(clients)
+
+	for name, v := range opts.Config {
+		s.Stack.Config[s.Stack.Key(name)] = v
 	}
 
 	return nil
 }
 
-// config returns the program's configuration.
-func (o *Options) config() (*StackConfig, error) {
-	if o.Config != nil {
-		cfg := &StackConfig{Project: o.Project, Stack: o.Stack, Values: o.Config}
-		if cfg.Stack == "" {
-			cfg.Stack = DefaultStack
-		}
-
-		if cfg.Project == "" {
-			p, err := inferProject(o.Config)
-			if err != nil {
-				return nil, fmt.Errorf("sandbox: %w", err)
-			}
-
-			cfg.Project = p
-		}
-
-		return cfg, nil
+// startEmulator starts the Connect stub, the X-Ray collector, kumo, the SNS
+// tap's queue and the runtime proxy.
+func (s *Sandbox) startEmulator(ctx context.Context, opts Options) error {
+	var err error
+	if s.Connect, err = standin.StartConnectStub(ctx); err != nil {
+		return err
 	}
 
-	if o.StackFile == "" {
-		return nil, errors.New("sandbox: neither Config nor StackFile given")
+	if s.XRay, err = observe.StartXRayCollector(ctx); err != nil {
+		return err
 	}
 
-	path := o.StackFile
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(o.RepoRoot, path)
-	}
-
-	cfg, err := LoadStack(path)
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: %w", err)
-	}
-
-	return cfg, nil
-}
-
-// startTap subscribes the tap to every deployed topic.
-func (s *Sandbox) startTap(ctx context.Context, onDelivery func(Delivery)) error {
-	tap, err := StartTap(ctx, s.Clients, onDelivery)
+	bin, err := emulator.Locate(s.Root)
 	if err != nil {
 		return err
 	}
 
-	s.Tap = tap
+	t := time.Now()
+	region := s.Stack.Config["aws:region"]
 
-	for _, topic := range s.Deployment.ByType(TypeTopic) {
-		if err := tap.Subscribe(ctx, topic.Name, topic.ID); err != nil {
-			return err
-		}
-	}
-
-	return nil
-}
-
-// startFunctions starts every function and waits for all to be ready.
-func (s *Sandbox) startFunctions(ctx context.Context, opts Options) error {
-	specs, err := s.Deployment.FunctionSpecs()
-	if err != nil {
+	if s.Emulator, err = emulator.Start(ctx, emulator.Options{Bin: bin, Port: opts.Port, Region: region, Output: opts.Output}); err != nil {
 		return err
 	}
 
-	host := FunctionHost{
+	s.Timings.Emulator = time.Since(t)
+	s.Clients = emulator.NewClients(s.Emulator.Endpoint, region)
+
+	if s.Tap, err = observe.StartTap(ctx, s.Clients, opts.OnDelivery); err != nil {
+		return err
+	}
+
+	s.proxy, err = lambdahost.StartRuntimeProxy(ctx, s.Emulator.Endpoint)
+
+	return err
+}
+
+// startFunctions starts every deployed function and waits for all to be
+// ready.
+func (s *Sandbox) startFunctions(ctx context.Context, output io.Writer) error {
+	host := lambdahost.Host{
 		Endpoint:        s.Emulator.Endpoint,
 		Region:          s.Deployment.Region,
-		RuntimeAPI:      s.proxy.address,
+		RuntimeAPI:      s.proxy.Address,
 		XRayDaemon:      s.XRay.Addr,
 		ConnectEndpoint: s.Connect.URL,
-		Output:          opts.Output,
+		Output:          output,
 	}
 
-	for _, spec := range specs {
-		s.proxy.setTracing(spec.Name, spec.ActiveTracing)
+	for _, spec := range s.Deployment.Functions {
+		s.proxy.SetTracing(spec.Name, spec.ActiveTracing)
 
-		fn, err := StartFunction(spec, host)
+		fn, err := lambdahost.Start(spec, host)
 		if err != nil {
 			return err
 		}
 
-		s.Functions[spec.LogicalName] = fn
+		s.Functions[spec.Name] = fn
 	}
 
 	errs := make(chan error, len(s.Functions))
 	for _, fn := range s.Functions {
-		go func() { errs <- fn.WaitReady(ctx, s.Clients.Lambda, opts.ReadyTimeout) }()
+		go func() { errs <- fn.WaitReady(ctx, s.Clients.Lambda, lambdahost.DefaultReadyTimeout) }()
 	}
 
 	var all []error
@@ -293,30 +277,43 @@ func (s *Sandbox) startFunctions(ctx context.Context, opts Options) error {
 	return errors.Join(all...)
 }
 
-// Function returns the running function with logical name name.
-func (s *Sandbox) Function(name string) (*Function, bool) {
-	fn, ok := s.Functions[name]
+// Function returns the running function named by the stack output
+// output, such as names.OutputProcessorFunction.
+func (s *Sandbox) Function(output string) (*lambdahost.Function, error) {
+	name := s.Deployment.OutputString(output)
+	if fn, ok := s.Functions[name]; ok {
+		return fn, nil
+	}
 
-	return fn, ok
+	return nil, fmt.Errorf("the sandbox runs no function named by output %s (%q)", output, name)
+}
+
+// FindRepoRoot walks up from dir to the folder holding go.work: the root of
+// the a2p-alerts repository.
+func FindRepoRoot(dir string) (string, error) {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.work")); err == nil {
+			return d, nil
+		}
+
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no go.work above %s: not inside the a2p-alerts repository", dir)
+		}
+	}
 }
 
 // HTTPClient returns a client that reaches the emulator's execute-api
-// virtual hosts: it dials 127.0.0.1 for every *.localhost name, so the
-// invoke URLs in the stack outputs
-// (http://<api>.execute-api.localhost:<port>/<stage>/...) work as they
-// are, with the Host header kumo routes by.
-func (s *Sandbox) HTTPClient() *http.Client {
-	return LocalhostClient()
-}
+// virtual hosts, such as URL (see LocalhostClient).
+func (s *Sandbox) HTTPClient() *http.Client { return LocalhostClient() }
 
 // LocalhostClient returns an HTTP client that dials 127.0.0.1 for every
-// *.localhost host name (RFC 6761), keeping the port and the Host header.
+// *.localhost host name (RFC 6761), keeping the port and the Host header
+// kumo routes by.
 func LocalhostClient() *http.Client {
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
 	transport := &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			host, port, err := net.SplitHostPort(addr)
-			if err == nil && strings.HasSuffix(host, ".localhost") {
+			if host, port, err := net.SplitHostPort(addr); err == nil && strings.HasSuffix(host, ".localhost") {
 				addr = net.JoinHostPort("127.0.0.1", port)
 			}
 
@@ -328,8 +325,8 @@ func LocalhostClient() *http.Client {
 	return &http.Client{Transport: transport, Timeout: 30 * time.Second}
 }
 
-// Logs returns the output of the emulator and every function, each under
-// a header, for a failing test to print.
+// Logs returns the output of the emulator and every function, each under a
+// header, for a failing test to print.
 func (s *Sandbox) Logs() string {
 	var b strings.Builder
 
@@ -337,23 +334,23 @@ func (s *Sandbox) Logs() string {
 		fmt.Fprintf(&b, "===== kumo (pid %d) =====\n%s\n", s.Emulator.Pid(), s.Emulator.Output())
 	}
 
-	for _, name := range sortedKeys(s.Functions) {
+	for _, name := range slices.Sorted(maps.Keys(s.Functions)) {
 		fn := s.Functions[name]
-		fmt.Fprintf(&b, "===== function %s (%s, pid %d) =====\n%s\n", name, fn.Spec.Name, fn.Pid(), fn.Output())
+		fmt.Fprintf(&b, "===== function %s (pid %d) =====\n%s\n", name, fn.Pid(), fn.Output())
 	}
 
 	return b.String()
 }
 
-// Pids returns the process ids of every child the sandbox started (each
-// also a process group id).
+// Pids returns the process ids of every child the sandbox runs (each also
+// a process group id).
 func (s *Sandbox) Pids() []int {
 	var pids []int
 	if s.Emulator != nil {
 		pids = append(pids, s.Emulator.Pid())
 	}
 
-	for _, name := range sortedKeys(s.Functions) {
+	for _, name := range slices.Sorted(maps.Keys(s.Functions)) {
 		pids = append(pids, s.Functions[name].Pid())
 	}
 
@@ -376,7 +373,7 @@ func (s *Sandbox) Close() error {
 		}
 
 		if s.proxy != nil {
-			errs = append(errs, s.proxy.close())
+			errs = append(errs, s.proxy.Close())
 		}
 
 		if s.Emulator != nil {

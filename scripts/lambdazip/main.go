@@ -73,12 +73,34 @@ func run(out string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", fn.name, err)
 		}
-		if err := os.WriteFile(path, zipped, 0o600); err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
+		if err := writeAtomically(path, zipped); err != nil {
+			return err
 		}
 		sum := sha256.Sum256(zipped)
 		rel, _ := filepath.Rel(root, path)
 		fmt.Printf("%-28s %7.2f MiB  linux/%s  sha256 %s\n", rel, float64(len(zipped))/(1<<20), arch, hex.EncodeToString(sum[:12]))
+	}
+	return nil
+}
+
+// writeAtomically writes data to path through a temporary file renamed into
+// place, so that a reader (a deploy running while another build writes the
+// same folder) sees the old zip or the new one, never half of one.
+func writeAtomically(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".lambdazip-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer func() { _ = os.Remove(tmp.Name()) }()
+	if _, err := tmp.Write(data); err != nil {
+		_ = tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

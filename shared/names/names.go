@@ -214,16 +214,3 @@ const (
 	// OutcomeReplay: the answer of an earlier delivery was replayed.
 	OutcomeReplay = "replay"
 )
-
-// Environment variables of the integration tests that select an external
-// deployment instead of the embedded sandbox.
-const (
-	// EnvTestStackOutputs holds the JSON of `pulumi stack output --json`
-	// (or a path to a file holding it); setting it selects the target.
-	EnvTestStackOutputs = "A2P_STACK_OUTPUTS"
-	// EnvTestAPIToken is a token whose hash is in the stack's apiClients.
-	EnvTestAPIToken = "A2P_API_TOKEN" //nolint:gosec // G101: the name of a variable, not a credential
-	// EnvTestEndpoint is the AWS endpoint of the target (LocalStack's
-	// http://localhost:4566), unset for AWS itself.
-	EnvTestEndpoint = "A2P_TARGET_ENDPOINT"
-)

@@ -9,7 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/standin"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
@@ -44,7 +45,7 @@ func newDeliveryLog() *deliveryLog {
 }
 
 // onDelivery is the tap's callback.
-func (l *deliveryLog) onDelivery(d sandbox.Delivery) {
+func (l *deliveryLog) onDelivery(d observe.Delivery) {
 	id := benchIDRE.FindString(d.Message)
 
 	l.mu.Lock()
@@ -94,7 +95,7 @@ func (l *deliveryLog) changed() <-chan struct{} {
 // callCounts counts the Connect stub's successful calls per alert id. A
 // call whose ClientToken repeated an earlier one is still counted: the
 // processor asked twice, even though Connect would not dial twice.
-func callCounts(calls []sandbox.OutboundCall) map[string]int {
+func callCounts(calls []standin.OutboundCall) map[string]int {
 	out := map[string]int{}
 
 	for _, c := range calls {

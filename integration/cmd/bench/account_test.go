@@ -4,7 +4,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/standin"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
@@ -41,7 +42,7 @@ func TestDeliveryLogCountsDistinctSNSMessages(t *testing.T) {
 	l := newDeliveryLog()
 	changed := l.changed()
 
-	l.onDelivery(sandbox.Delivery{MessageID: "sns-1", Message: "Ref: bn-aa-u50-1"})
+	l.onDelivery(observe.Delivery{MessageID: "sns-1", Message: "Ref: bn-aa-u50-1"})
 
 	select {
 	case <-changed:
@@ -49,10 +50,10 @@ func TestDeliveryLogCountsDistinctSNSMessages(t *testing.T) {
 		t.Fatal("a delivery did not signal a change")
 	}
 
-	l.onDelivery(sandbox.Delivery{MessageID: "sns-1", Message: "Ref: bn-aa-u50-1"}) // SQS re-read
-	l.onDelivery(sandbox.Delivery{MessageID: "sns-2", Message: "Ref: bn-aa-u50-2"})
-	l.onDelivery(sandbox.Delivery{MessageID: "sns-3", Message: "Ref: bn-aa-u50-2"}) // a real second publish
-	l.onDelivery(sandbox.Delivery{MessageID: "sns-4", Message: "no id here"})
+	l.onDelivery(observe.Delivery{MessageID: "sns-1", Message: "Ref: bn-aa-u50-1"}) // SQS re-read
+	l.onDelivery(observe.Delivery{MessageID: "sns-2", Message: "Ref: bn-aa-u50-2"})
+	l.onDelivery(observe.Delivery{MessageID: "sns-3", Message: "Ref: bn-aa-u50-2"}) // a real second publish
+	l.onDelivery(observe.Delivery{MessageID: "sns-4", Message: "no id here"})
 
 	got, rereads := l.snapshot()
 	if got["bn-aa-u50-1"] != 1 || got["bn-aa-u50-2"] != 2 || len(got) != 2 {
@@ -67,16 +68,16 @@ func TestDeliveryLogCountsDistinctSNSMessages(t *testing.T) {
 func TestCallCounts(t *testing.T) {
 	t.Parallel()
 
-	call := func(id string, fault bool) sandbox.OutboundCall {
-		c := sandbox.OutboundCall{Attributes: map[string]string{names.ConnectMessageAttribute: "Reference " + id + "."}}
+	call := func(id string, fault bool) standin.OutboundCall {
+		c := standin.OutboundCall{Attributes: map[string]string{names.ConnectMessageAttribute: "Reference " + id + "."}}
 		if fault {
-			c.Fault = &sandbox.ConnectError{Status: 500}
+			c.Fault = &standin.ConnectError{Status: 500}
 		}
 
 		return c
 	}
 
-	got := callCounts([]sandbox.OutboundCall{
+	got := callCounts([]standin.OutboundCall{
 		call("bn-aa-u50-3", false),
 		call("bn-aa-u50-3", false), // asked twice: counted twice
 		call("bn-aa-u50-4", true),  // refused: no call

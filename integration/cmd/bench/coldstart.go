@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/a2p-alerts/a2p-alerts/integration/local"
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/lambdahost"
 )
 
 // coldStart is one start of a function's bootstrap, timed from the moment
@@ -36,50 +36,28 @@ type coldStartSpec struct {
 	Check func([]byte) error
 }
 
-// restartHost rebuilds the FunctionHost a running function was started
-// with, from its environment.
-func restartHost(fn *sandbox.Function) sandbox.FunctionHost {
-	env := fn.Env
-
-	return sandbox.FunctionHost{
-		Endpoint:        env["AWS_ENDPOINT_URL"],
-		Region:          env["AWS_REGION"],
-		RuntimeAPI:      func(string) string { return env["AWS_LAMBDA_RUNTIME_API"] },
-		XRayDaemon:      env["AWS_XRAY_DAEMON_ADDRESS"],
-		ConnectEndpoint: env["AWS_ENDPOINT_URL_CONNECT"],
-	}
-}
-
 // measureColdStarts stops the function and starts a fresh process of the
 // same deployment package n times, timing each start. The last process
 // keeps running (in env.Functions, so Close stops it). It returns the
 // outcomes of the real invocations, for the delivery accounting.
-func measureColdStarts(ctx context.Context, env *local.Env, spec coldStartSpec, n int) ([]coldStart, []outcome, error) {
+func measureColdStarts(ctx context.Context, env *sandbox.Sandbox, spec coldStartSpec, n int) ([]coldStart, []outcome, error) {
 	var (
 		runs     []coldStart
 		outcomes []outcome
 	)
 
 	for i := range n {
-		old := env.Functions[spec.Logical]
-		host := restartHost(old)
-
-		if err := old.Stop(); err != nil {
-			return runs, outcomes, fmt.Errorf("stop %s: %w", spec.Logical, err)
+		fn := env.Functions[spec.Logical]
+		if err := fn.Restart(); err != nil {
+			return runs, outcomes, fmt.Errorf("restart %s: %w", spec.Logical, err)
 		}
 
-		fn, err := sandbox.StartFunction(old.Spec, host)
-		if err != nil {
-			return runs, outcomes, fmt.Errorf("start %s: %w", spec.Logical, err)
-		}
-
-		// StartFunction returns once exec has succeeded: the clock starts
-		// with the new image, after the package was unzipped (Lambda's
-		// init duration does not count that either).
+		// Restart returns once exec has succeeded: the clock starts with
+		// the new image, after the package was unzipped (Lambda's init
+		// duration does not count that either).
 		t0 := time.Now()
-		env.Functions[spec.Logical] = fn
 
-		if err := fn.WaitReady(ctx, env.Clients.Lambda, sandbox.DefaultReadyTimeout); err != nil {
+		if err := fn.WaitReady(ctx, env.Clients.Lambda, lambdahost.DefaultReadyTimeout); err != nil {
 			return runs, outcomes, fmt.Errorf("cold start %d of %s: %w\n%s", i+1, spec.Logical, err, fn.Output())
 		}
 

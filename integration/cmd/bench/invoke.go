@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"github.com/a2p-alerts/a2p-alerts/integration/local"
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/lambdahost"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
@@ -59,14 +59,14 @@ func bodyFor(id string) []byte {
 
 // stackFunctions are the deployed functions the benchmark drives.
 type stackFunctions struct {
-	authorizer, processor *sandbox.Function
+	authorizer, processor *lambdahost.Function
 	// authLogical and procLogical are their keys in Sandbox.Functions.
 	authLogical, procLogical string
 }
 
 // findFunctions finds the authorizer and the processor by their deployed
 // names (stack outputs).
-func findFunctions(env *local.Env) (stackFunctions, error) {
+func findFunctions(env *sandbox.Sandbox) (stackFunctions, error) {
 	var sf stackFunctions
 
 	authName := env.Deployment.OutputString(names.OutputAuthorizerFunction)
@@ -90,7 +90,7 @@ func findFunctions(env *local.Env) (stackFunctions, error) {
 
 // authorizerEvent is a REQUEST authorizer event for POST /notification
 // with the sandbox's token, as kumo's API Gateway sends it.
-func authorizerEvent(env *local.Env) ([]byte, error) {
+func authorizerEvent(env *sandbox.Sandbox) ([]byte, error) {
 	methodARN := fmt.Sprintf("arn:aws:execute-api:us-east-1:000000000000:%s/%s/POST/notification",
 		env.Deployment.OutputString(names.OutputRestAPIID), env.Deployment.OutputString(names.OutputStageName))
 
@@ -162,7 +162,7 @@ func checkSent(payload []byte) error {
 
 // invoke calls the function synchronously through the emulator's Lambda
 // Invoke API and returns its answer and the round trip.
-func invoke(ctx context.Context, client *lambda.Client, fn *sandbox.Function, payload []byte) ([]byte, time.Duration, error) {
+func invoke(ctx context.Context, client *lambda.Client, fn *lambdahost.Function, payload []byte) ([]byte, time.Duration, error) {
 	start := time.Now()
 
 	out, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(fn.Spec.Name), Payload: payload},

@@ -14,7 +14,6 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/a2p-alerts/a2p-alerts/integration/local"
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
@@ -205,7 +204,7 @@ func loadClient() *http.Client {
 
 // runner runs phases against one sandbox.
 type runner struct {
-	env        *local.Env
+	env        *sandbox.Sandbox
 	fns        stackFunctions
 	ids        idMaker
 	deliveries *deliveryLog

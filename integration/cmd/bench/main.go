@@ -27,8 +27,10 @@ import (
 	"time"
 
 	"github.com/a2p-alerts/a2p-alerts/infra/stack"
-	"github.com/a2p-alerts/a2p-alerts/integration/local"
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/emulator"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/lambdahost"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
@@ -131,14 +133,19 @@ func (p progress) step(format string, args ...any) {
 // measure runs every measurement.
 func measure(ctx context.Context, s settings) (*report, error) {
 	p := progress{start: time.Now()}
-	rep := &report{Date: time.Now(), Settings: s, HostArch: sandbox.HostLambdaArch(), Cold: map[string][]coldStart{}}
+	rep := &report{Date: time.Now(), Settings: s, HostArch: lambdahost.HostArch(), Cold: map[string][]coldStart{}}
 
-	root, err := sandbox.FindRepoRoot(".")
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, fmt.Errorf("working directory: %w", err)
+	}
+
+	root, err := sandbox.FindRepoRoot(wd)
 	if err != nil {
 		return nil, fmt.Errorf("find the repository root: %w", err)
 	}
 
-	kumoBin, err := sandbox.LocateKumo(ctx, root)
+	kumoBin, err := emulator.Locate(root)
 	if err != nil {
 		return nil, fmt.Errorf("locate kumo: %w", err)
 	}
@@ -181,14 +188,9 @@ func measure(ctx context.Context, s settings) (*report, error) {
 
 	deliveries := newDeliveryLog()
 
-	cfg, err := sandbox.LoadStack(filepath.Join(root, local.StackFile))
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", local.StackFile, err)
-	}
-
-	env, err := local.Start(ctx, local.Options{
+	env, err := sandbox.Start(ctx, sandbox.Options{
 		OnDelivery: deliveries.onDelivery,
-		Config:     map[string]string{cfg.Project + ":" + names.ConfigLogLevel: s.LogLevel},
+		Config:     map[string]string{names.ConfigLogLevel: s.LogLevel},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start the sandbox: %w", err)
@@ -198,7 +200,7 @@ func measure(ctx context.Context, s settings) (*report, error) {
 
 	rep.Sandbox = env.Timings.String()
 
-	if rep.ZipsHost, err = zipSizes(filepath.Join(root, filepath.FromSlash(local.ArtifactDir)), functionOrder); err != nil {
+	if rep.ZipsHost, err = zipSizes(filepath.Join(root, filepath.FromSlash(sandbox.ArtifactDir)), functionOrder); err != nil {
 		return nil, err
 	}
 
@@ -374,7 +376,7 @@ func (r *runner) breakdown(ctx context.Context, n int, rep *report) ([]outcome, 
 	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 
-	segs, err := r.env.XRay.WaitFor(wait, len(ids), func(s sandbox.Segment) bool {
+	segs, err := r.env.XRay.WaitFor(wait, len(ids), func(s observe.Segment) bool {
 		id, _ := s.Annotations[annotationMessageID].(string)
 
 		return s.Name == processorSegment && ids[id]
@@ -403,7 +405,7 @@ func (r *runner) breakdown(ctx context.Context, n int, rep *report) ([]outcome, 
 		rep.Breakdown.AuthInvoke = append(rep.Breakdown.AuthInvoke, d)
 
 		start := time.Now()
-		if err := r.fns.authorizer.WaitReady(ctx, r.env.Clients.Lambda, sandbox.DefaultReadyTimeout); err != nil {
+		if err := r.fns.authorizer.WaitReady(ctx, r.env.Clients.Lambda, lambdahost.DefaultReadyTimeout); err != nil {
 			return seq.Outcomes, fmt.Errorf("baseline invoke: %w", err)
 		}
 

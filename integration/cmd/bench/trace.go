@@ -4,7 +4,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
 )
 
 // The processor's X-Ray names (services/processor/xray.SegmentName and
@@ -37,7 +37,7 @@ func segDuration(start, end float64) time.Duration {
 // processorSpans finds, among segs, the processor's segment of each
 // message_id in ids. A message_id traced more than once (a replay) keeps
 // its first.
-func processorSpans(segs []sandbox.Segment, ids map[string]bool) map[string]processorSpan {
+func processorSpans(segs []observe.Segment, ids map[string]bool) map[string]processorSpan {
 	out := map[string]processorSpan{}
 
 	for _, s := range segs {

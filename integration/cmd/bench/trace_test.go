@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
 )
 
 func TestProcessorSpans(t *testing.T) {
@@ -12,17 +12,17 @@ func TestProcessorSpans(t *testing.T) {
 
 	const t0 = 1795698423.0
 
-	call := func(name, op string, start, end float64) sandbox.Segment {
-		return sandbox.Segment{Name: name, StartTime: t0 + start, EndTime: t0 + end, AWS: map[string]any{"operation": op}}
+	call := func(name, op string, start, end float64) observe.Segment {
+		return observe.Segment{Name: name, StartTime: t0 + start, EndTime: t0 + end, AWS: map[string]any{"operation": op}}
 	}
-	seg := func(id string, start, end float64, subs ...sandbox.Segment) sandbox.Segment {
-		return sandbox.Segment{
+	seg := func(id string, start, end float64, subs ...observe.Segment) observe.Segment {
+		return observe.Segment{
 			Name: processorSegment, StartTime: t0 + start, EndTime: t0 + end,
 			Annotations: map[string]any{annotationMessageID: id}, Subsegments: subs,
 		}
 	}
 
-	segs := []sandbox.Segment{
+	segs := []observe.Segment{
 		seg("a", 0, 0.003,
 			call("DynamoDB", "PutItem", 0.0001, 0.0006),
 			call("DynamoDB", "GetItem", 0.0006, 0.0010),

@@ -24,8 +24,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/a2p-alerts/a2p-alerts/integration/local"
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/emulator"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
@@ -45,7 +46,7 @@ func main() {
 	if *port < 0 {
 		*port = 0
 		if *mode == "dev" {
-			*port = sandbox.DevPort
+			*port = emulator.DevPort
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -63,11 +64,7 @@ func run(ctx context.Context, mode string, port int, verbose bool) error {
 		output = os.Stderr
 	}
 	fmt.Println("Building the functions for this machine and starting the sandbox...")
-	env, err := local.Start(ctx, local.Options{
-		Port:       port,
-		Output:     output,
-		OnDelivery: func(d sandbox.Delivery) { printDelivery(d) },
-	})
+	env, err := sandbox.Start(ctx, sandbox.Options{Port: port, Output: output, OnDelivery: printDelivery})
 	if err != nil {
 		return err
 	}
@@ -101,8 +98,8 @@ func sample(p alert.Priority, id string) alert.Alert {
 	}
 }
 
-func printUsage(env *local.Env) {
-	fmt.Printf("\nPOST %s\nAuthorization: %s   (client %q; generated for this run only)\n\n", env.URL, env.Token, local.ClientName)
+func printUsage(env *sandbox.Sandbox) {
+	fmt.Printf("\nPOST %s\nAuthorization: %s   (client %q; generated for this run only)\n\n", env.URL, env.Token, sandbox.ClientName)
 	stamp := time.Now().Format("150405")
 	for _, p := range alert.Priorities {
 		body, _ := json.Marshal(sample(p, fmt.Sprintf("dev-%s-%s", stamp, p)))
@@ -112,7 +109,7 @@ func printUsage(env *local.Env) {
 	fmt.Println("Each delivery is printed below as it happens. Ctrl-C stops the sandbox.")
 }
 
-func demo(ctx context.Context, env *local.Env) error {
+func demo(ctx context.Context, env *sandbox.Sandbox) error {
 	stamp := time.Now().Format("20060102-150405.000")
 	client := env.HTTPClient()
 	for _, p := range alert.Priorities {
@@ -138,7 +135,7 @@ func demo(ctx context.Context, env *local.Env) error {
 	return nil
 }
 
-func post(ctx context.Context, client *http.Client, env *local.Env, a alert.Alert) (int, string, error) {
+func post(ctx context.Context, client *http.Client, env *sandbox.Sandbox, a alert.Alert) (int, string, error) {
 	body, err := json.Marshal(a)
 	if err != nil {
 		return 0, "", fmt.Errorf("encode alert: %w", err)
@@ -161,7 +158,7 @@ func post(ctx context.Context, client *http.Client, env *local.Env, a alert.Aler
 	return resp.StatusCode, string(b), nil
 }
 
-func printDelivery(d sandbox.Delivery) {
+func printDelivery(d observe.Delivery) {
 	kind := "SMS"
 	if d.Subject != "" {
 		kind = "email"
@@ -174,7 +171,7 @@ func printDelivery(d sandbox.Delivery) {
 }
 
 // printCalls prints each call the Connect stub receives until ctx ends.
-func printCalls(ctx context.Context, env *local.Env) {
+func printCalls(ctx context.Context, env *sandbox.Sandbox) {
 	for n := 1; ; n++ {
 		calls, err := env.Connect.WaitForCalls(ctx, n, nil)
 		if err != nil {

@@ -1,0 +1,117 @@
+package provision
+
+import (
+	"strings"
+	"time"
+)
+
+// Unhosted is an entry of NotEmulated: a resource type the emulator cannot
+// host, why, and what stands in for it.
+type Unhosted struct {
+	// Reason says what kumo lacks.
+	Reason string
+	// StandIn says what the sandbox does instead, with a pointer to it.
+	StandIn string
+	// Applies narrows the entry to some inputs; nil means every resource
+	// of the type.
+	Applies func(in props) bool
+	// record returns the id and the outputs the real provider would, so
+	// that the program's wiring (ids into environment variables, ARNs into
+	// policies) runs unchanged.
+	record func(p *Provisioner, name string, in props) (string, map[string]any)
+}
+
+// NotEmulated is the sandbox's one list of what the emulator cannot run:
+// these resources are recorded, not created, and what they do is untested
+// here or done by a stand-in (package standin), reached by the functions
+// through an endpoint variable. The external target and the infra unit
+// tests cover them instead. Every new AWS feature kumo cannot run gets an
+// entry here, with its reason, and a stand-in in package standin.
+var NotEmulated = map[string]Unhosted{
+	"aws:connect/instance:Instance": {
+		Reason: "kumo has no Amazon Connect (nor has LocalStack)", StandIn: "standin.ConnectStub (AWS_ENDPOINT_URL_CONNECT)",
+		record: func(p *Provisioner, _ string, _ props) (string, map[string]any) {
+			id := newUUID()
+
+			return id, map[string]any{"arn": p.arn("connect", "instance/"+id), "status": "ACTIVE", "createdTime": time.Now().UTC().Format(time.RFC3339)}
+		},
+	},
+	"aws:connect/phoneNumber:PhoneNumber": {
+		Reason: "kumo has no Amazon Connect", StandIn: "a fictional number; standin.ConnectStub places no call",
+		record: func(p *Provisioner, _ string, in props) (string, map[string]any) {
+			id := newUUID()
+
+			return id, map[string]any{"arn": p.arn("connect", "phone-number/"+id), "phoneNumber": fictionalNumber(in.str("countryCode"))}
+		},
+	},
+	"aws:connect/contactFlow:ContactFlow": {
+		Reason: "kumo has no Amazon Connect", StandIn: "standin.ConnectStub records the flow id each call names",
+		record: func(p *Provisioner, _ string, in props) (string, map[string]any) {
+			instance, flow := in.str("instanceId"), newUUID()
+
+			return instance + ":" + flow, map[string]any{"contactFlowId": flow, "arn": p.arn("connect", "instance/"+instance+"/contact-flow/"+flow)}
+		},
+	},
+	// kumo's query-protocol parser turns any form value that parses as a
+	// number into a JSON number, so an E.164 endpoint fails Subscribe.
+	"aws:sns/topicSubscription:TopicSubscription": {
+		Reason: "kumo cannot parse an E.164 SMS endpoint", StandIn: "observe.Tap, an SQS queue subscribed to every topic",
+		Applies: func(in props) bool { return in.str("protocol") == "sms" },
+		record: func(p *Provisioner, _ string, in props) (string, map[string]any) {
+			arn := in.str("topic") + ":" + newUUID()
+
+			return arn, map[string]any{"arn": arn, "ownerId": p.account, "pendingConfirmation": false}
+		},
+	},
+	"aws:apigateway/model:Model": {
+		Reason: "kumo has no API Gateway models and validates no body", StandIn: "none: the processor validates every body itself",
+		record: func(*Provisioner, string, props) (string, map[string]any) { return apiGatewayID(), nil },
+	},
+	"aws:apigateway/requestValidator:RequestValidator": {
+		Reason: "kumo has no API Gateway request validators", StandIn: "none: the processor validates every body itself",
+		record: func(*Provisioner, string, props) (string, map[string]any) { return apiGatewayID(), nil },
+	},
+	"aws:apigateway/methodSettings:MethodSettings": {
+		Reason: "kumo has no UpdateStage (throttling, metrics)", StandIn: "none: not enforced",
+		record: func(_ *Provisioner, _ string, in props) (string, map[string]any) {
+			return in.str("restApi") + "-" + in.str("stageName") + "-" + in.str("methodPath"), nil
+		},
+	},
+	"aws:apigateway/account:Account": {
+		Reason: "kumo has no API Gateway account settings", StandIn: "none: not enforced",
+		record: func(*Provisioner, string, props) (string, map[string]any) { return "api-gateway-account", nil },
+	},
+	"aws:wafv2/webAcl:WebAcl": {
+		Reason: "kumo has no WAF", StandIn: "none: not enforced",
+		record: func(p *Provisioner, name string, _ props) (string, map[string]any) {
+			id := newUUID()
+
+			return id, map[string]any{"arn": p.arn("wafv2", "regional/webacl/"+name+"/"+id)}
+		},
+	},
+	"aws:wafv2/webAclAssociation:WebAclAssociation": {
+		Reason: "kumo has no WAF", StandIn: "none: not enforced",
+		record: func(_ *Provisioner, _ string, in props) (string, map[string]any) {
+			return in.str("webAclArn") + "," + in.str("resourceArn"), nil
+		},
+	},
+}
+
+// fictionalNumber returns an E.164 number from a range reserved for
+// fiction, so a claimed number in the sandbox can never ring anyone:
+// Ofcom's +44 7700 900xxx for GB, NANP's 555-01xx for everything else.
+func fictionalNumber(country string) string {
+	if strings.EqualFold(country, "GB") {
+		return "+447700900" + randomDigits(3)
+	}
+
+	return "+120255501" + randomDigits(2)
+}
+
+// apiGatewayID returns an id in API Gateway's shape: ten lowercase letters
+// and digits.
+func apiGatewayID() string {
+	return randomString("abcdefghijklmnopqrstuvwxyz0123456789", 10)
+}
+
+func randomDigits(n int) string { return randomString("0123456789", n) }

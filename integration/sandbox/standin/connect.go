@@ -1,0 +1,239 @@
+package standin
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
+	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+)
+
+// maxContactAttributesBytes is Amazon Connect's limit on the total size of
+// a contact's attributes (keys and values, UTF-8).
+const maxContactAttributesBytes = 32 * 1024
+
+// OutboundCall is one StartOutboundVoiceContact request the stub received.
+type OutboundCall struct {
+	InstanceID             string
+	ContactFlowID          string
+	DestinationPhoneNumber string
+	SourcePhoneNumber      string
+	QueueID                string
+	Attributes             map[string]string
+	ClientToken            string
+	// ContactID is what the stub answered ("" when it answered an error).
+	ContactID string
+	// Replayed is true when ClientToken repeated an earlier request's, so
+	// the earlier ContactID was answered again.
+	Replayed bool
+	// Fault is the error answered, if any.
+	Fault *ConnectError
+}
+
+// ConnectError is an error the stub answers, in Connect's REST-JSON error
+// shape (status, X-Amzn-ErrorType, {"Message": ...}).
+type ConnectError struct {
+	Status  int
+	Type    string
+	Message string
+}
+
+// Error implements error.
+func (f *ConnectError) Error() string { return f.Type + ": " + f.Message }
+
+// ConnectStub is TEST CODE standing in for Amazon Connect, which neither
+// kumo nor LocalStack emulates. It serves the one operation the processor
+// uses, StartOutboundVoiceContact, on Connect's real REST-JSON wire API
+// (PUT /contact/outbound-voice), so the unmodified processor reaches it
+// through the AWS SDK with AWS_ENDPOINT_URL_CONNECT set to its URL. It
+// places no call. It records each request and answers a ContactId; a
+// repeated ClientToken answers the first request's ContactId, as Connect
+// de-duplicates on it. It checks what Connect requires (instance, flow,
+// E.164 destination, attributes within 32 KiB) and answers
+// InvalidParameterException otherwise; the exact wording of Connect's own
+// errors may differ. Decide, when set, lets a test answer a fault instead.
+type ConnectStub struct {
+	// URL is the stub's base URL, for AWS_ENDPOINT_URL_CONNECT.
+	URL string
+
+	ln  net.Listener
+	srv *http.Server
+
+	mu     sync.Mutex
+	tokens map[string]string // ClientToken -> ContactID
+	decide func(OutboundCall) *ConnectError
+	calls  observe.List[OutboundCall]
+}
+
+// StartConnectStub serves a ConnectStub on a free port of 127.0.0.1.
+func StartConnectStub(ctx context.Context) (*ConnectStub, error) {
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("connect stub listen: %w", err)
+	}
+
+	c := &ConnectStub{
+		URL:    "http://" + ln.Addr().String(),
+		ln:     ln,
+		tokens: map[string]string{},
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("PUT /contact/outbound-voice", c.startOutboundVoiceContact)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeConnectError(w, &ConnectError{
+			Status:  http.StatusNotFound,
+			Type:    "UnknownOperationException",
+			Message: "the Connect stub serves only StartOutboundVoiceContact, not " + r.Method + " " + r.URL.Path,
+		})
+	})
+
+	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+
+	go func() { _ = c.srv.Serve(ln) }()
+
+	return c, nil
+}
+
+// SetDecide installs a function that may answer a fault for a request
+// (nil answers success). Pass nil to remove it.
+func (c *ConnectStub) SetDecide(decide func(OutboundCall) *ConnectError) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	c.decide = decide
+}
+
+type outboundVoiceRequest struct {
+	InstanceID             string            `json:"InstanceId"`
+	ContactFlowID          string            `json:"ContactFlowId"`
+	DestinationPhoneNumber string            `json:"DestinationPhoneNumber"`
+	SourcePhoneNumber      string            `json:"SourcePhoneNumber"`
+	QueueID                string            `json:"QueueId"`
+	Attributes             map[string]string `json:"Attributes"`
+	ClientToken            string            `json:"ClientToken"`
+}
+
+func (c *ConnectStub) startOutboundVoiceContact(w http.ResponseWriter, r *http.Request) {
+	var req outboundVoiceRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeConnectError(w, &ConnectError{Status: http.StatusBadRequest, Type: "InvalidRequestException", Message: "malformed body: " + err.Error()})
+
+		return
+	}
+
+	call := OutboundCall{
+		InstanceID:             req.InstanceID,
+		ContactFlowID:          req.ContactFlowID,
+		DestinationPhoneNumber: req.DestinationPhoneNumber,
+		SourcePhoneNumber:      req.SourcePhoneNumber,
+		QueueID:                req.QueueID,
+		Attributes:             req.Attributes,
+		ClientToken:            req.ClientToken,
+	}
+
+	c.mu.Lock()
+	decide := c.decide
+	c.mu.Unlock()
+
+	call.Fault = validateCall(call)
+	if call.Fault == nil && decide != nil {
+		call.Fault = decide(call)
+	}
+
+	c.mu.Lock()
+	if call.Fault == nil {
+		if id, ok := c.tokens[call.ClientToken]; ok && call.ClientToken != "" {
+			call.ContactID, call.Replayed = id, true
+		} else {
+			call.ContactID = newContactID()
+			if call.ClientToken != "" {
+				c.tokens[call.ClientToken] = call.ContactID
+			}
+		}
+	}
+
+	c.calls.Add(call) // under c.mu, so calls are kept in the order tokens were decided
+	c.mu.Unlock()
+
+	if call.Fault != nil {
+		writeConnectError(w, call.Fault)
+
+		return
+	}
+
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]string{"ContactId": call.ContactID})
+}
+
+// validateCall checks what Connect requires of the request.
+func validateCall(call OutboundCall) *ConnectError {
+	invalid := func(msg string) *ConnectError {
+		return &ConnectError{Status: http.StatusBadRequest, Type: "InvalidParameterException", Message: msg}
+	}
+
+	switch {
+	case call.InstanceID == "":
+		return invalid("InstanceId is required")
+	case call.ContactFlowID == "":
+		return invalid("ContactFlowId is required")
+	case contact.ValidateE164(call.DestinationPhoneNumber) != nil:
+		return invalid("DestinationPhoneNumber must be E.164, got " + call.DestinationPhoneNumber)
+	case call.SourcePhoneNumber != "" && contact.ValidateE164(call.SourcePhoneNumber) != nil:
+		return invalid("SourcePhoneNumber must be E.164, got " + call.SourcePhoneNumber)
+	}
+
+	size := 0
+	for k, v := range call.Attributes {
+		size += len(k) + len(v)
+	}
+
+	if size > maxContactAttributesBytes {
+		return invalid(fmt.Sprintf("Attributes total %d bytes, over the 32768-byte limit", size))
+	}
+
+	return nil
+}
+
+func writeConnectError(w http.ResponseWriter, f *ConnectError) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Amzn-ErrorType", f.Type)
+	w.WriteHeader(f.Status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"Message": f.Message})
+}
+
+// Calls returns every request received so far, in order.
+func (c *ConnectStub) Calls() []OutboundCall { return c.calls.All() }
+
+// WaitForCalls waits until n received requests satisfy match (nil matches
+// all) and returns them, or fails when ctx ends first.
+func (c *ConnectStub) WaitForCalls(ctx context.Context, n int, match func(OutboundCall) bool) ([]OutboundCall, error) {
+	return c.calls.WaitFor(ctx, n, match, "connect stub: calls")
+}
+
+// Close stops the stub.
+func (c *ConnectStub) Close() error {
+	if err := c.srv.Close(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("close connect stub: %w", err)
+	}
+
+	return nil
+}
+
+// newContactID returns a random version-4 UUID, the shape of Connect's
+// contact ids.
+func newContactID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
