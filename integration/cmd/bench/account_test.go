@@ -2,47 +2,129 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/standin"
+	"github.com/a2p-alerts/a2p-alerts/shared/alert"
+	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
+	"github.com/a2p-alerts/a2p-alerts/shared/render"
 )
 
+// TestBenchIDInDeliveredTexts finds the message_id in the texts the
+// processor really renders for each channel.
 func TestBenchIDInDeliveredTexts(t *testing.T) {
 	t.Parallel()
 
-	id := idMaker{run: "a1b2c3"}.id("u200", 1234)
-	if id != "bn-a1b2c3-u200-1234" {
+	id := idMaker{run: "a1b2c3"}.id("r200", 1234)
+	if id != "bn-a1b2c3-r200-1234" {
 		t.Fatalf("id = %q", id)
 	}
 
-	tests := []struct {
-		name, text string
-	}{
-		{"sms", "Medium priority: blood_test_alert\nPatient: P-1\nK 6.9\nRef: " + id},
-		{"email", "A low priority alert needs your attention.\n\nReference: " + id + "\n"},
-		{"call", "This is a high priority alert. Reference " + id + "."},
-	}
+	a := alert.Alert{MessageID: id, Type: "blood_test_alert", PatientID: "P-1", ContactID: contactID, Description: "K 6.9", Priority: alert.PriorityHigh}
 
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, ch := range contact.Channels {
+		t.Run(string(ch), func(t *testing.T) {
 			t.Parallel()
 
-			if got := benchIDRE.FindString(tt.text); got != id {
-				t.Errorf("found %q in %q, want %q", got, tt.text, id)
+			text := renderFor(t, a, ch)
+			if got := benchIDRE.FindString(text); got != id {
+				t.Errorf("found %q in %q, want %q", got, text, id)
 			}
 		})
 	}
 }
 
-func TestDeliveryLogCountsDistinctSNSMessages(t *testing.T) {
+// TestAccountingCatchesMissingAndDoubledDeliveries feeds deliveries through
+// the same path as a run (the tap's callback and the Connect stub's calls),
+// accounts for them, and checks that make bench's exit code is 1 when an
+// accepted alert was lost or delivered twice, and 0 when each was
+// delivered once. An SQS re-read of one SNS message is not a double.
+func TestAccountingCatchesMissingAndDoubledDeliveries(t *testing.T) {
+	t.Parallel()
+
+	sms := func(l *deliveryLog, snsID, id string) {
+		l.onDelivery(observe.Delivery{MessageID: snsID, Message: "Medium priority alert\nRef: " + id})
+	}
+	call := func(id string, fault bool) standin.OutboundCall {
+		c := standin.OutboundCall{Attributes: map[string]string{names.ConnectMessageAttribute: "<speak>Reference " + id + ".</speak>"}}
+		if fault {
+			c.Fault = &standin.ConnectError{Status: 500}
+		}
+
+		return c
+	}
+	accepted := []outcome{{ID: "bn-aa-r50-0", Code: 200}, {ID: "bn-aa-r50-1", Code: 200}, {ID: "bn-aa-r50-2", Code: 200}, {ID: "bn-aa-r50-3", Code: 502}}
+
+	for _, tt := range []struct {
+		name    string
+		deliver func(*deliveryLog) []standin.OutboundCall
+		want    string // "" for exactly once
+	}{
+		{"exactly once", func(l *deliveryLog) []standin.OutboundCall {
+			sms(l, "sns-1", "bn-aa-r50-0")
+			sms(l, "sns-1", "bn-aa-r50-0") // the tap read it twice
+			sms(l, "sns-2", "bn-aa-r50-1")
+
+			return []standin.OutboundCall{call("bn-aa-r50-2", false), call("bn-aa-r50-3", true)} // the 502 was a refused call
+		}, ""},
+		{"missing", func(l *deliveryLog) []standin.OutboundCall {
+			sms(l, "sns-1", "bn-aa-r50-0")
+
+			return []standin.OutboundCall{call("bn-aa-r50-2", false)}
+		}, "lost 1 (e.g. bn-aa-r50-1)"},
+		{"doubled SMS", func(l *deliveryLog) []standin.OutboundCall {
+			sms(l, "sns-1", "bn-aa-r50-0")
+			sms(l, "sns-2", "bn-aa-r50-1")
+			sms(l, "sns-3", "bn-aa-r50-1") // a second publish
+
+			return []standin.OutboundCall{call("bn-aa-r50-2", false)}
+		}, "doubled 1 (e.g. bn-aa-r50-1)"},
+		{"doubled call", func(l *deliveryLog) []standin.OutboundCall {
+			sms(l, "sns-1", "bn-aa-r50-0")
+			sms(l, "sns-2", "bn-aa-r50-1")
+
+			return []standin.OutboundCall{call("bn-aa-r50-2", false), call("bn-aa-r50-2", false)}
+		}, "doubled 1 (e.g. bn-aa-r50-2)"},
+		{"delivered without a 200", func(l *deliveryLog) []standin.OutboundCall {
+			sms(l, "sns-1", "bn-aa-r50-0")
+			sms(l, "sns-2", "bn-aa-r50-1")
+
+			return []standin.OutboundCall{call("bn-aa-r50-2", false), call("bn-aa-r50-3", false)}
+		}, "delivered without a 200 1 (e.g. bn-aa-r50-3)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+
+			l := newDeliveryLog()
+			delivered, _ := l.counts(tt.deliver(l))
+			a := reckon(accepted, delivered)
+			rep := &report{Phases: []phase{{Rate: 50, Outcomes: accepted, Account: a}}, Global: a}
+
+			if got := a.problems(); got != tt.want {
+				t.Fatalf("problems %q, want %q", got, tt.want)
+			}
+
+			if code, want := exitCode(rep), map[bool]int{true: 0, false: 1}[tt.want == ""]; code != want {
+				t.Fatalf("exit code %d, want %d", code, want)
+			}
+
+			if a.Accepted != 3 || a.OK != 3 || a.Requests != 4 || a.Codes[502] != 1 {
+				t.Errorf("answers counted as %+v", a)
+			}
+		})
+	}
+}
+
+func TestDeliveryLogSignalsEachDelivery(t *testing.T) {
 	t.Parallel()
 
 	l := newDeliveryLog()
-	changed := l.changed()
+	_, changed := l.counts(nil)
 
-	l.onDelivery(observe.Delivery{MessageID: "sns-1", Message: "Ref: bn-aa-u50-1"})
+	l.onDelivery(observe.Delivery{MessageID: "sns-1", Message: "no id here"})
 
 	select {
 	case <-changed:
@@ -50,163 +132,34 @@ func TestDeliveryLogCountsDistinctSNSMessages(t *testing.T) {
 		t.Fatal("a delivery did not signal a change")
 	}
 
-	l.onDelivery(observe.Delivery{MessageID: "sns-1", Message: "Ref: bn-aa-u50-1"}) // SQS re-read
-	l.onDelivery(observe.Delivery{MessageID: "sns-2", Message: "Ref: bn-aa-u50-2"})
-	l.onDelivery(observe.Delivery{MessageID: "sns-3", Message: "Ref: bn-aa-u50-2"}) // a real second publish
-	l.onDelivery(observe.Delivery{MessageID: "sns-4", Message: "no id here"})
-
-	got, rereads := l.snapshot()
-	if got["bn-aa-u50-1"] != 1 || got["bn-aa-u50-2"] != 2 || len(got) != 2 {
-		t.Errorf("counts = %v", got)
-	}
-
-	if rereads != 1 {
-		t.Errorf("rereads = %d, want 1", rereads)
+	if got, _ := l.counts(nil); len(got) != 0 {
+		t.Errorf("counts %v for a message without a bench id", got)
 	}
 }
 
-func TestCallCounts(t *testing.T) {
+func TestReckonSortsIDs(t *testing.T) {
 	t.Parallel()
 
-	call := func(id string, fault bool) standin.OutboundCall {
-		c := standin.OutboundCall{Attributes: map[string]string{names.ConnectMessageAttribute: "Reference " + id + "."}}
-		if fault {
-			c.Fault = &standin.ConnectError{Status: 500}
-		}
-
-		return c
-	}
-
-	got := callCounts([]standin.OutboundCall{
-		call("bn-aa-u50-3", false),
-		call("bn-aa-u50-3", false), // asked twice: counted twice
-		call("bn-aa-u50-4", true),  // refused: no call
-	})
-
-	if got["bn-aa-u50-3"] != 2 || got["bn-aa-u50-4"] != 0 {
-		t.Errorf("counts = %v", got)
-	}
-
-	merged := mergeCounts(got, map[string]int{"bn-aa-u50-3": 1, "x": 1})
-	if merged["bn-aa-u50-3"] != 3 || merged["x"] != 1 {
-		t.Errorf("merged = %v", merged)
+	a := reckon([]outcome{{ID: "c", Code: 200}, {ID: "a", Code: 200}, {ID: "b", Code: 200}}, nil)
+	if !slices.Equal(a.Lost, []string{"a", "b", "c"}) || !strings.HasPrefix(a.problems(), "lost 3 (e.g. a)") {
+		t.Errorf("lost %v, problems %q", a.Lost, a.problems())
 	}
 }
 
-func TestReckon(t *testing.T) {
-	t.Parallel()
+// renderFor renders the text a channel delivers for a.
+func renderFor(t *testing.T, a alert.Alert, ch contact.Channel) string {
+	t.Helper()
 
-	ok := func(id string) outcome { return outcome{ID: id, Code: 200} }
-	replayOK := func(id string) outcome { return outcome{ID: id, Kind: kindReplay, Code: 200, Replay: true} }
-	failed := func(id string, code int) outcome { return outcome{ID: id, Code: code} }
+	switch ch {
+	case contact.ChannelSMS:
+		return render.SMS(a).Text
+	case contact.ChannelEmail:
+		return render.Email(a).Body
+	case contact.ChannelCall:
+		return render.Voice(a)
+	default:
+		t.Fatalf("no rendering for channel %s", ch)
 
-	tests := []struct {
-		name          string
-		outcomes      []outcome
-		before, after map[string]int
-		wantOK        bool
-		wantAccepted  int
-		wantDelivered int
-		wantLost      []string
-		wantDoubled   []string
-		wantUnacc     []string
-	}{
-		{
-			name:     "every accepted alert delivered once",
-			outcomes: []outcome{ok("a"), ok("b"), failed("c", 500)},
-			after:    map[string]int{"a": 1, "b": 1},
-			wantOK:   true, wantAccepted: 2, wantDelivered: 2,
-		},
-		{
-			name:         "lost",
-			outcomes:     []outcome{ok("a"), ok("b")},
-			after:        map[string]int{"a": 1},
-			wantAccepted: 2, wantDelivered: 1, wantLost: []string{"b"},
-		},
-		{
-			name:         "doubled",
-			outcomes:     []outcome{ok("a")},
-			after:        map[string]int{"a": 2},
-			wantAccepted: 1, wantDelivered: 2, wantDoubled: []string{"a"},
-		},
-		{
-			name:         "delivered without a 200",
-			outcomes:     []outcome{failed("a", 0), ok("b")},
-			after:        map[string]int{"a": 1, "b": 1},
-			wantAccepted: 1, wantDelivered: 2, wantUnacc: []string{"a"},
-		},
-		{
-			name:     "in-phase replay delivers nothing more",
-			outcomes: []outcome{ok("a"), replayOK("a"), ok("b")},
-			after:    map[string]int{"a": 1, "b": 1},
-			wantOK:   true, wantAccepted: 2, wantDelivered: 2,
-		},
-		{
-			name:     "replay of an earlier phase's alert",
-			outcomes: []outcome{replayOK("old"), ok("b")},
-			before:   map[string]int{"old": 1},
-			after:    map[string]int{"old": 1, "b": 1},
-			wantOK:   true, wantAccepted: 1, wantDelivered: 1,
-		},
-		{
-			name:         "replay of an earlier phase's alert delivered again",
-			outcomes:     []outcome{replayOK("old")},
-			before:       map[string]int{"old": 1},
-			after:        map[string]int{"old": 2},
-			wantAccepted: 0, wantDelivered: 1, wantDoubled: []string{"old"},
-		},
-		{
-			name:     "replay answered 409 while the original is in flight",
-			outcomes: []outcome{ok("a"), {ID: "a", Kind: kindReplay, Code: 409}},
-			after:    map[string]int{"a": 1},
-			wantOK:   true, wantAccepted: 1, wantDelivered: 1,
-		},
-	}
-
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-
-			got := reckon(tt.outcomes, tt.before, tt.after)
-
-			if got.ok() != tt.wantOK {
-				t.Errorf("ok = %v, want %v (%s)", got.ok(), tt.wantOK, got.problems())
-			}
-
-			if got.AcceptedIDs != tt.wantAccepted || got.Deliveries != tt.wantDelivered {
-				t.Errorf("accepted %d, deliveries %d; want %d, %d", got.AcceptedIDs, got.Deliveries, tt.wantAccepted, tt.wantDelivered)
-			}
-
-			if !slices.Equal(got.Lost, tt.wantLost) || !slices.Equal(got.Doubled, tt.wantDoubled) || !slices.Equal(got.Unaccepted, tt.wantUnacc) {
-				t.Errorf("lost %v doubled %v unaccepted %v; want %v %v %v", got.Lost, got.Doubled, got.Unaccepted, tt.wantLost, tt.wantDoubled, tt.wantUnacc)
-			}
-
-			if tt.wantOK != (got.problems() == "") {
-				t.Errorf("problems() = %q with ok %v", got.problems(), tt.wantOK)
-			}
-		})
-	}
-}
-
-func TestReckonCountsAnswers(t *testing.T) {
-	t.Parallel()
-
-	got := reckon([]outcome{
-		{ID: "a", Code: 200},
-		{ID: "a", Kind: kindReplay, Code: 200, Replay: true},
-		{ID: "b", Code: 200, Replay: true}, // a new id answered as a replay
-		{ID: "c", Code: 0, Err: "timeout"},
-	}, nil, map[string]int{"a": 1, "b": 1})
-
-	if got.Requests != 4 || got.Fresh != 3 || got.Replays != 1 || got.OK != 3 || got.ReplayAnswers != 2 {
-		t.Errorf("counts %+v", got)
-	}
-
-	if got.Codes[200] != 3 || got.Codes[0] != 1 {
-		t.Errorf("codes %v", got.Codes)
-	}
-
-	if got.FreshReplayed != 1 || got.ok() {
-		t.Errorf("a new message_id answered as a replay must fail the phase: %+v", got)
+		return ""
 	}
 }

@@ -3,104 +3,113 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
-	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/lambdahost"
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
-// coldStart is one start of a function's bootstrap, timed from the moment
+// coldStart is one start of a function's process, timed from the moment
 // exec succeeded.
 type coldStart struct {
-	// Init: exec to the process's first poll of the Runtime API (the
-	// readiness probe answered), comparable to Lambda's Init Duration.
+	// Init ends when the process first polls the Runtime API, comparable
+	// to Lambda's Init Duration.
 	Init time.Duration
-	// First: the first real invocation's round trip through the
-	// emulator's Invoke API.
-	First time.Duration
-	// Total: exec to the first real invocation completed.
+	// Total ends when the first real invocation has completed.
 	Total time.Duration
-	// Warm: the second invocation's round trip, for comparison.
-	Warm time.Duration
-	// RSSKiB is VmHWM right after the first invocation.
-	RSSKiB int64
 }
 
-// coldStartSpec says how to cold-start one function.
-type coldStartSpec struct {
-	// Logical is the function's key in Sandbox.Functions.
-	Logical string
-	// Payload returns the i-th invocation's event.
-	Payload func(i int) ([]byte, outcome, error)
-	// Check fails on a wrong answer.
-	Check func([]byte) error
-}
+// coldStarts restarts each function n times and times each start. The
+// first invocation is a real event sent with the emulator's Invoke API:
+// for the authorizer a REQUEST event with the sandbox's token, for the
+// processor a proxy event with a new alert, whose delivery the final
+// accounting counts.
+func coldStarts(ctx context.Context, b *bench) error {
+	b.report.Cold = map[string][]coldStart{}
 
-// measureColdStarts stops the function and starts a fresh process of the
-// same deployment package n times, timing each start. The last process
-// keeps running (in env.Functions, so Close stops it). It returns the
-// outcomes of the real invocations, for the delivery accounting.
-func measureColdStarts(ctx context.Context, env *sandbox.Sandbox, spec coldStartSpec, n int) ([]coldStart, []outcome, error) {
-	var (
-		runs     []coldStart
-		outcomes []outcome
-	)
-
-	for i := range n {
-		fn := env.Functions[spec.Logical]
-		if err := fn.Restart(); err != nil {
-			return runs, outcomes, fmt.Errorf("restart %s: %w", spec.Logical, err)
+	for _, fn := range functionOrder {
+		f, err := b.sb.Function(functionOutputs[fn])
+		if err != nil {
+			return err
 		}
 
-		// Restart returns once exec has succeeded: the clock starts with
-		// the new image, after the package was unzipped (Lambda's init
-		// duration does not count that either).
-		t0 := time.Now()
+		b.step("%d cold starts of the %s", b.report.Settings.ColdStarts, fn)
 
-		if err := fn.WaitReady(ctx, env.Clients.Lambda, lambdahost.DefaultReadyTimeout); err != nil {
-			return runs, outcomes, fmt.Errorf("cold start %d of %s: %w\n%s", i+1, spec.Logical, err, fn.Output())
-		}
-
-		var cs coldStart
-		cs.Init = time.Since(t0)
-
-		for j, d := range []*time.Duration{&cs.First, &cs.Warm} {
-			payload, o, err := spec.Payload(2*i + j)
+		for i := range b.report.Settings.ColdStarts {
+			payload, id, err := b.coldEvent(fn, i)
 			if err != nil {
-				return runs, outcomes, err
+				return err
 			}
 
-			answer, took, err := invoke(ctx, env.Clients.Lambda, fn, payload)
-			if err == nil {
-				err = spec.Check(answer)
+			cs, err := b.coldStart(ctx, f, payload)
+
+			o := outcome{ID: id, Code: http.StatusOK, Latency: cs.Total - cs.Init}
+			if err != nil {
+				o.Code, o.Err = 0, err.Error()
 			}
 
-			if o.ID != "" {
-				o.Latency = took
-				if err == nil {
-					o.Code = 200
-				}
-
-				outcomes = append(outcomes, o)
+			if id != "" {
+				b.report.Outcomes = append(b.report.Outcomes, o)
 			}
 
 			if err != nil {
-				return runs, outcomes, fmt.Errorf("cold start %d of %s: %w\n%s", i+1, spec.Logical, err, fn.Output())
+				return fmt.Errorf("cold start %d of the %s: %w\n%s", i+1, fn, err, f.Output())
 			}
 
-			*d = took
-
-			if j == 0 {
-				cs.Total = time.Since(t0)
-
-				if cs.RSSKiB, err = peakRSSKiB(fn.Pid()); err != nil {
-					return runs, outcomes, err
-				}
-			}
+			b.report.Cold[fn] = append(b.report.Cold[fn], cs)
 		}
-
-		runs = append(runs, cs)
 	}
 
-	return runs, outcomes, nil
+	return nil
+}
+
+// coldEvent is the i-th cold start's first event for fn, and the
+// message_id it carries ("" for the authorizer's).
+func (b *bench) coldEvent(fn string, i int) ([]byte, string, error) {
+	if fn == names.FunctionAuthorizer {
+		ev, err := authorizerEvent(b.sb)
+
+		return ev, "", err
+	}
+
+	id := b.ids.id("cold", i)
+	ev, err := processorEvent(alertBody(id, i))
+
+	return ev, id, err
+}
+
+// coldStart restarts f and times it until the first invocation of payload
+// has completed.
+func (b *bench) coldStart(ctx context.Context, f *lambdahost.Function, payload []byte) (coldStart, error) {
+	if err := f.Restart(); err != nil {
+		return coldStart{}, err
+	}
+
+	// Restart returns once exec has succeeded: the clock starts with the
+	// new image, after the package was unzipped (Lambda's Init Duration
+	// does not count that either).
+	t0 := time.Now()
+
+	if err := f.WaitReady(ctx, b.sb.Clients.Lambda, lambdahost.DefaultReadyTimeout); err != nil {
+		return coldStart{}, err
+	}
+
+	cs := coldStart{Init: time.Since(t0)}
+
+	out, err := b.sb.Clients.Lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(f.Spec.Name), Payload: payload},
+		func(o *lambda.Options) { o.RetryMaxAttempts = 1 })
+	cs.Total = time.Since(t0)
+
+	switch {
+	case err != nil:
+		return cs, fmt.Errorf("invoke: %w", err)
+	case out.FunctionError != nil:
+		return cs, fmt.Errorf("function error %s: %s", aws.ToString(out.FunctionError), out.Payload)
+	}
+
+	return cs, checkAnswer(out.Payload)
 }

@@ -1,181 +1,120 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
-// goBenchLine is one result line of `go test -bench -benchmem`.
-type goBenchLine struct {
-	// Name is the benchmark's name without the -GOMAXPROCS suffix.
-	Name        string
-	Iterations  int
-	NsPerOp     float64
-	BytesPerOp  float64
-	AllocsPerOp float64
+// goBenchTargets are the packages whose Go benchmarks the report shows:
+// module directory and package pattern.
+var goBenchTargets = [][2]string{
+	{"services/processor", "./notify"},
+	{"services/authorizer", "."},
 }
 
-// goBenchOutput is what one `go test -bench` run printed.
-type goBenchOutput struct {
-	Lines []goBenchLine
-	// Env holds the header lines: goos, goarch, pkg, cpu.
-	Env map[string]string
+// functionOrder is the order functions appear in the report.
+var functionOrder = []string{names.FunctionAuthorizer, names.FunctionProcessor}
+
+// functionOutputs names each function's stack output.
+var functionOutputs = map[string]string{
+	names.FunctionAuthorizer: names.OutputAuthorizerFunction,
+	names.FunctionProcessor:  names.OutputProcessorFunction,
 }
 
-// benchLineRE matches "BenchmarkX/sub-2   	 123	 456.7 ns/op	 89 B/op	 3 allocs/op"
-// (the -N suffix and the memory columns are optional).
-var benchLineRE = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+([0-9.]+) ns/op(.*)$`)
+// goBenchmarks runs the Go benchmarks of every target into one file and
+// summarises it with benchstat, built from tools/perf/go.mod as a Go tool.
+func goBenchmarks(ctx context.Context, b *bench) error {
+	var raw bytes.Buffer
 
-// parseGoBench parses the output of `go test -bench . -benchmem`. Lines
-// that are not results or header lines (PASS, ok, logs) are skipped.
-func parseGoBench(out string) (goBenchOutput, error) {
-	res := goBenchOutput{Env: map[string]string{}}
-	sc := bufio.NewScanner(strings.NewReader(out))
+	args := []string{"test", "-run", "^$", "-bench", ".", "-benchmem", "-count", strconv.Itoa(b.report.Settings.BenchCount)}
+	b.report.GoBenchCommand = "go " + strings.Join(args, " ")
 
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	for _, t := range goBenchTargets {
+		b.step("Go benchmarks in %s (%s)", t[0], t[1])
 
-		if k, v, ok := strings.Cut(line, ": "); ok && slices.Contains([]string{"goos", "goarch", "pkg", "cpu"}, k) {
-			res.Env[k] = strings.TrimSpace(v)
+		cmd := exec.CommandContext(ctx, "go", append(args, t[1])...)
+		cmd.Dir = filepath.Join(b.root, t[0])
 
-			continue
-		}
-
-		m := benchLineRE.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-
-		iters, err := strconv.Atoi(m[2])
+		out, err := cmd.CombinedOutput()
 		if err != nil {
-			return res, fmt.Errorf("benchmark line %q: %w", line, err)
+			return fmt.Errorf("go test -bench in %s: %w\n%s", t[0], err, out)
 		}
 
-		ns, err := strconv.ParseFloat(m[3], 64)
-		if err != nil {
-			return res, fmt.Errorf("benchmark line %q: %w", line, err)
-		}
-
-		bl := goBenchLine{Name: m[1], Iterations: iters, NsPerOp: ns}
-
-		fields := strings.Fields(m[4])
-		for i := 0; i+1 < len(fields); i += 2 {
-			v, err := strconv.ParseFloat(fields[i], 64)
-			if err != nil {
-				return res, fmt.Errorf("benchmark line %q: %w", line, err)
-			}
-
-			switch fields[i+1] {
-			case "B/op":
-				bl.BytesPerOp = v
-			case "allocs/op":
-				bl.AllocsPerOp = v
-			}
-		}
-
-		res.Lines = append(res.Lines, bl)
+		raw.Write(out)
 	}
 
-	if err := sc.Err(); err != nil {
-		return res, fmt.Errorf("read benchmark output: %w", err)
+	file := filepath.Join(b.root, "build", "bench", "gobench.txt")
+	if err := os.MkdirAll(filepath.Dir(file), 0o750); err != nil {
+		return fmt.Errorf("bench output: %w", err)
 	}
 
-	return res, nil
-}
-
-// goBenchResult aggregates the runs (-count) of one benchmark.
-type goBenchResult struct {
-	// Package is the package's import path.
-	Package string
-	Name    string
-	Runs    int
-	// NsPerOp is the median; NsMin and NsMax bound the runs.
-	NsPerOp, NsMin, NsMax float64
-	// BytesPerOp and AllocsPerOp are medians.
-	BytesPerOp, AllocsPerOp float64
-}
-
-// aggregateGoBench groups lines by name, in order of first appearance.
-func aggregateGoBench(pkg string, lines []goBenchLine) []goBenchResult {
-	var order []string
-
-	byName := map[string][]goBenchLine{}
-
-	for _, l := range lines {
-		if _, seen := byName[l.Name]; !seen {
-			order = append(order, l.Name)
-		}
-
-		byName[l.Name] = append(byName[l.Name], l)
+	if err := os.WriteFile(file, raw.Bytes(), 0o600); err != nil {
+		return fmt.Errorf("bench output: %w", err)
 	}
 
-	out := make([]goBenchResult, 0, len(order))
-
-	for _, name := range order {
-		runs := byName[name]
-
-		var ns, bytes, allocs []float64
-		for _, r := range runs {
-			ns = append(ns, r.NsPerOp)
-			bytes = append(bytes, r.BytesPerOp)
-			allocs = append(allocs, r.AllocsPerOp)
-		}
-
-		out = append(out, goBenchResult{
-			Package:     pkg,
-			Name:        name,
-			Runs:        len(runs),
-			NsPerOp:     medianFloat(ns),
-			NsMin:       slices.Min(ns),
-			NsMax:       slices.Max(ns),
-			BytesPerOp:  medianFloat(bytes),
-			AllocsPerOp: medianFloat(allocs),
-		})
-	}
-
-	return out
-}
-
-// goBenchTarget is one package whose benchmarks the report includes.
-type goBenchTarget struct {
-	// Module is the module directory, relative to the repository root.
-	Module string
-	// Package is the package pattern inside it ("." or "./notify").
-	Package string
-}
-
-// goBenchCommand is the command line run in each target, for the report.
-func goBenchCommand(count int) string {
-	return fmt.Sprintf("go test -run '^$' -bench . -benchmem -count %d", count)
-}
-
-// runGoBench runs the benchmarks of t and parses them.
-func runGoBench(ctx context.Context, root string, t goBenchTarget, count int) ([]goBenchResult, map[string]string, error) {
-	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", ".", "-benchmem", "-count", strconv.Itoa(count), t.Package)
-	cmd.Dir = filepath.Join(root, t.Module)
-	cmd.Env = os.Environ()
+	cmd := exec.CommandContext(ctx, "go", "tool", "benchstat", "median="+file)
+	cmd.Dir = filepath.Join(b.root, "tools", "perf")
+	cmd.Env = append(os.Environ(), "GOWORK=off")
 
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return nil, nil, fmt.Errorf("go test -bench in %s: %w\n%s", t.Module, err, out)
+		return fmt.Errorf("benchstat: %w\n%s", err, out)
 	}
 
-	parsed, err := parseGoBench(string(out))
-	if err != nil {
-		return nil, nil, err
+	b.report.GoBench = string(out)
+
+	return nil
+}
+
+// packages builds the arm64 zips, as `make build` does for a deploy, and
+// reads their sizes.
+func packages(ctx context.Context, b *bench) error {
+	b.step("building the arm64 deployment zips")
+
+	dir := filepath.Join(b.root, "build", "bench", "arm64")
+	cmd := exec.CommandContext(ctx, "go", "run", "./scripts/lambdazip", "-out", dir)
+	cmd.Dir = b.root
+	cmd.Env = append(os.Environ(), "LAMBDA_ARCH=arm64")
+
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build the arm64 zips: %w\n%s", err, out)
 	}
 
-	if len(parsed.Lines) == 0 {
-		return nil, nil, fmt.Errorf("go test -bench in %s printed no benchmark results:\n%s", t.Module, out)
+	b.report.Zips = map[string][2]int64{}
+
+	for _, fn := range functionOrder {
+		arm64, err := os.Stat(filepath.Join(dir, fn+".zip"))
+		if err != nil {
+			return fmt.Errorf("zip: %w", err)
+		}
+
+		// The sandbox builds the host's zips when it starts; they are read
+		// in the next step.
+		b.report.Zips[fn] = [2]int64{arm64.Size(), 0}
 	}
 
-	return aggregateGoBench(parsed.Env["pkg"], parsed.Lines), parsed.Env, nil
+	return nil
+}
+
+// hostZips reads the sizes of the zips the sandbox built for this machine.
+func hostZips(b *bench) error {
+	for _, fn := range functionOrder {
+		host, err := os.Stat(filepath.Join(b.root, filepath.FromSlash(sandbox.ArtifactDir), fn+".zip"))
+		if err != nil {
+			return fmt.Errorf("zip: %w", err)
+		}
+
+		b.report.Zips[fn] = [2]int64{b.report.Zips[fn][0], host.Size()}
+	}
+
+	return nil
 }
