@@ -28,7 +28,6 @@ type File struct {
 func LoadFile(path string) (*File, error) {
 	base := filepath.Base(path)
 	stack, ok := strings.CutSuffix(strings.TrimPrefix(base, "Pulumi."), ".yaml")
-
 	if !ok || stack == base || stack == "" || base == "Pulumi.yaml" {
 		return nil, fmt.Errorf("%s is not a stack file (Pulumi.<stack>.yaml)", path)
 	}
@@ -40,7 +39,6 @@ func LoadFile(path string) (*File, error) {
 	if err := readYAML(filepath.Join(filepath.Dir(path), "Pulumi.yaml"), &project); err != nil {
 		return nil, err
 	}
-
 	var stackFile struct {
 		Config map[string]any `yaml:"config"`
 	}
@@ -49,44 +47,44 @@ func LoadFile(path string) (*File, error) {
 	}
 
 	sf := &File{Project: project.Name, Stack: stack, Config: map[string]string{}}
-
-	// A project key is either a value or a declaration with a default.
-	for key, v := range project.Config {
-		if decl, ok := v.(map[string]any); ok {
-			v, ok = decl["value"]
-			if !ok {
-				v, ok = decl["default"]
-			}
-
-			if !ok {
-				continue
-			}
-		}
-
-		if !strings.Contains(key, ":") {
-			key = project.Name + ":" + key
-		}
-
-		if err := sf.set(key, v); err != nil {
-			return nil, fmt.Errorf("%s: %w", "Pulumi.yaml", err)
-		}
+	if err := sf.setDefaults(project.Config); err != nil {
+		return nil, fmt.Errorf("%s: %w", "Pulumi.yaml", err)
 	}
-
 	for key, v := range stackFile.Config {
 		if !strings.Contains(key, ":") {
-			return nil, fmt.Errorf("%s: config key %q has no namespace (want %s:%s)", base, key, project.Name, key)
+			return nil, fmt.Errorf("%s: config key %q has no namespace (want %s)", base, key, sf.Key(key))
 		}
-
 		if m, ok := v.(map[string]any); ok && len(m) == 1 && m["secure"] != nil {
 			return nil, fmt.Errorf("%s: %s is a secret, which only the Pulumi CLI can decrypt", base, key)
 		}
-
 		if err := sf.set(key, v); err != nil {
 			return nil, fmt.Errorf("%s: %w", base, err)
 		}
 	}
-
 	return sf, nil
+}
+
+// setDefaults sets the project's config: each key is either a value or a
+// declaration with a value or a default. A key without a namespace is the
+// project's.
+func (sf *File) setDefaults(config map[string]any) error {
+	for key, v := range config {
+		if decl, ok := v.(map[string]any); ok {
+			if v, ok = decl["value"]; !ok {
+				v, ok = decl["default"]
+			}
+			if !ok {
+				continue
+			}
+		}
+		if !strings.Contains(key, ":") {
+			key = sf.Key(key)
+		}
+		if err := sf.set(key, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // set renders one config value the way the Pulumi CLI passes it.
