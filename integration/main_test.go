@@ -1,11 +1,9 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -117,7 +115,7 @@ func runEmbedded(m *testing.M) int {
 
 // leftovers lists what is still alive after Close: any of the sandbox's
 // processes or their process groups, and any other child of this process
-// (read from /proc, zombies excluded).
+// (zombies excluded).
 func leftovers(pids []int) []string {
 	var left []string
 
@@ -134,52 +132,14 @@ func leftovers(pids []int) []string {
 		}
 	}
 
-	children, err := liveChildren(os.Getpid())
+	children, err := proc.Children(os.Getpid())
 	if err != nil {
 		left = append(left, err.Error())
 	}
 
 	for _, c := range children {
-		left = append(left, "child "+c)
+		left = append(left, fmt.Sprintf("child %d", c))
 	}
 
 	return left
-}
-
-// liveChildren lists the live (not zombie) processes whose parent is ppid,
-// as "pid (command)".
-func liveChildren(ppid int) ([]string, error) {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil, fmt.Errorf("list /proc: %w", err)
-	}
-
-	var out []string
-
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue // it ended while we looked
-		}
-
-		// "pid (comm) state ppid ...": comm may hold spaces and ')'.
-		i := bytes.LastIndexByte(stat, ')')
-		if i < 0 {
-			continue
-		}
-
-		fields := strings.Fields(string(stat[i+1:]))
-		if len(fields) < 2 || fields[0] == "Z" || fields[0] == "X" || fields[1] != strconv.Itoa(ppid) {
-			continue
-		}
-
-		out = append(out, fmt.Sprintf("%d %s", pid, stat[bytes.IndexByte(stat, '('):i+1]))
-	}
-
-	return out, nil
 }

@@ -236,6 +236,10 @@ func TestStopKillsTheWholeGroup(t *testing.T) {
 		t.Fatalf("group %d has %v, want the child and the grandchild %d", p.Pid(), members, grandchild)
 	}
 
+	if children, _ := Children(p.Pid()); len(children) != 1 || children[0] != grandchild {
+		t.Fatalf("children of %d: %v, want the grandchild %d", p.Pid(), children, grandchild)
+	}
+
 	if err := p.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -308,8 +312,8 @@ func TestParseStat(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if st.state != 'S' || st.pgrp != 4240 || st.cpu != 12 {
-		t.Fatalf("parsed %+v, want state S, pgrp 4240, cpu 12 ticks", st)
+	if st.state != 'S' || st.ppid != 1 || st.pgrp != 4240 || st.cpu != 12 {
+		t.Fatalf("parsed %+v, want state S, ppid 1, pgrp 4240, cpu 12 ticks", st)
 	}
 
 	for _, bad := range []string{"", "4242 (x", "4242 (x) S 1", "4242 (x) S 1 notanumber 0 0 0 0 0 0 0 0 7 5"} {

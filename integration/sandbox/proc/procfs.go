@@ -16,9 +16,9 @@ const clockTicks = 100
 
 // stat is what this package reads of /proc/<pid>/stat.
 type stat struct {
-	state byte
-	pgrp  int
-	cpu   int64 // utime + stime, in clock ticks
+	state      byte
+	ppid, pgrp int
+	cpu        int64 // utime + stime, in clock ticks
 }
 
 // readStat parses /proc/<pid>/stat: "pid (comm) state ppid pgrp ...".
@@ -45,9 +45,9 @@ func parseStat(data []byte) (stat, error) {
 		return stat{}, fmt.Errorf("malformed stat %q", data)
 	}
 
-	var nums [3]int64
+	var nums [4]int64
 
-	for k, field := range [][]byte{f[2], f[11], f[12]} {
+	for k, field := range [][]byte{f[1], f[2], f[11], f[12]} {
 		n, err := strconv.ParseInt(string(field), 10, 64)
 		if err != nil {
 			return stat{}, fmt.Errorf("malformed stat %q: %w", data, err)
@@ -56,7 +56,7 @@ func parseStat(data []byte) (stat, error) {
 		nums[k] = n
 	}
 
-	return stat{state: f[0][0], pgrp: int(nums[0]), cpu: nums[1] + nums[2]}, nil
+	return stat{state: f[0][0], ppid: int(nums[0]), pgrp: int(nums[1]), cpu: nums[2] + nums[3]}, nil
 }
 
 // live reports whether a process state is neither zombie nor dead.
@@ -73,6 +73,16 @@ func Alive(pid int) bool {
 
 // GroupMembers lists the live processes whose process group is pgid.
 func GroupMembers(pgid int) ([]int, error) {
+	return find(func(st stat) bool { return st.pgrp == pgid })
+}
+
+// Children lists the live processes whose parent is ppid.
+func Children(ppid int) ([]int, error) {
+	return find(func(st stat) bool { return st.ppid == ppid })
+}
+
+// find lists the live processes whose stat satisfies match.
+func find(match func(stat) bool) ([]int, error) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil, fmt.Errorf("list /proc: %w", err)
@@ -86,8 +96,7 @@ func GroupMembers(pgid int) ([]int, error) {
 			continue
 		}
 
-		st, err := readStat(pid)
-		if err == nil && st.pgrp == pgid && live(st.state) {
+		if st, err := readStat(pid); err == nil && live(st.state) && match(st) {
 			pids = append(pids, pid)
 		}
 	}
