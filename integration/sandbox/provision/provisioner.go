@@ -100,14 +100,6 @@ func NewProvisioner(ctx context.Context, endpoint, region, workDir string) (*Pro
 	}, nil
 }
 
-// Resources returns the resources recorded so far, in completion order.
-func (p *Provisioner) Resources() []*Resource {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-
-	return slices.Clone(p.resources)
-}
-
 // NewResource creates the resource in the emulator (or records it, for
 // components, providers and the types on NotEmulated) and returns its id
 // and state. A type or input the sandbox does not know fails, naming it.
