@@ -106,9 +106,9 @@ func checkAlarm(tb testing.TB, a record, topicARN, pattern string) {
 		tb.Errorf("alarm %s: description %q must be one non-empty line", a.name, reason)
 	}
 	for _, k := range []string{"alarmActions", "okActions"} {
-		acts := a.inputs[resourceKey(k)].ArrayValue()
-		if len(acts) != 1 || acts[0].StringValue() != topicARN {
-			tb.Errorf("alarm %s: %s = %v, want the operations topic", a.name, k, acts)
+		v := a.inputs[resourceKey(k)]
+		if !v.IsArray() || len(v.ArrayValue()) != 1 || plainValue(v.ArrayValue()[0]).StringValue() != topicARN {
+			tb.Errorf("alarm %s: %s = %v, want the operations topic", a.name, k, v)
 		}
 	}
 	if a.str("treatMissingData") != "notBreaching" || a.str("comparisonOperator") != "GreaterThanOrEqualToThreshold" {

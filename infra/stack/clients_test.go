@@ -90,7 +90,7 @@ func TestReservedConcurrency(t *testing.T) {
 	cfg := baseConfig(t)
 	_, m := mustRun(t, "dev", cfg)
 	for _, fn := range []string{names.FunctionAuthorizer, names.FunctionProcessor} {
-		if got := m.byName(t, tFunction, "functions-"+fn).inputs["reservedConcurrentExecutions"].NumberValue(); got != NoReservedConcurrency {
+		if got := m.byName(t, tFunction, "functions-"+fn).inputs["reservedConcurrentExecutions"]; !got.IsNumber() || got.NumberValue() != NoReservedConcurrency {
 			t.Errorf("%s: reserved concurrency = %v by default, want %d (none)", fn, got, NoReservedConcurrency)
 		}
 	}
@@ -98,7 +98,7 @@ func TestReservedConcurrency(t *testing.T) {
 	cfg[key(names.ConfigProcessorReservedConcurrency)] = "10"
 	_, m = mustRun(t, "dev", cfg)
 	for fn, want := range map[string]float64{names.FunctionAuthorizer: 20, names.FunctionProcessor: 10} {
-		if got := m.byName(t, tFunction, "functions-"+fn).inputs["reservedConcurrentExecutions"].NumberValue(); got != want {
+		if got := m.byName(t, tFunction, "functions-"+fn).inputs["reservedConcurrentExecutions"]; !got.IsNumber() || got.NumberValue() != want {
 			t.Errorf("%s: reserved concurrency = %v, want %v", fn, got, want)
 		}
 	}

@@ -346,3 +346,44 @@ func TestLongStackNameFailsBeforeAnyResource(t *testing.T) {
 		t.Errorf("the mock saw %d resources, want 0", m.count())
 	}
 }
+
+// TestDefaultConnectAlias checks point 1's default: a valid alias, unique
+// per account and region (Connect aliases are global), short enough for
+// any stack name, and the one a created instance gets.
+func TestDefaultConnectAlias(t *testing.T) {
+	alias := func(prefix, account, region string) string {
+		return (&Stack{Config: &Config{}, NamePrefix: prefix, AccountID: account, Region: region}).connectInstanceAlias()
+	}
+	base := alias("a2p-alerts-prod", "111111111111", "eu-west-2")
+	others := []string{
+		alias("a2p-alerts-prod", "222222222222", "eu-west-2"),
+		alias("a2p-alerts-prod", "111111111111", "us-east-1"),
+	}
+	for _, a := range append([]string{base, alias("a2p-alerts-"+strings.Repeat("Long_Stack.", 8), "1", "eu-west-2")}, others...) {
+		if p := aliasProblem(a); p != "" {
+			t.Errorf("default alias %q: %s", a, p)
+		}
+	}
+	if !strings.HasPrefix(base, "a2p-alerts-prod-") {
+		t.Errorf("default alias %q does not start with the name prefix", base)
+	}
+	for _, o := range others {
+		if o == base {
+			t.Errorf("two accounts or regions share the default alias %q", base)
+		}
+	}
+	if got := (&Stack{Config: &Config{ConnectInstanceAlias: "stthomas-a2p"}}).connectInstanceAlias(); got != "stthomas-a2p" {
+		t.Errorf("configured alias became %q", got)
+	}
+
+	cfg := baseConfig(t)
+	delete(cfg, key(names.ConfigConnectInstanceID))
+	delete(cfg, key(names.ConfigSourcePhoneNumber))
+	cfg[key(names.ConfigCreateConnectInstance)] = "true"
+	cfg[key(names.ConfigClaimPhoneNumberCountry)] = "GB"
+	_, m := mustRun(t, "prod", cfg)
+	want := alias("a2p-alerts-prod", mockAccount, mockRegion)
+	if got := m.byName(t, tInstance, "voice-instance").str("instanceAlias"); got != want {
+		t.Errorf("instance alias = %q, want the default %q", got, want)
+	}
+}

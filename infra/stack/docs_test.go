@@ -180,15 +180,15 @@ func TestREADMEFirstDeployChecklist(t *testing.T) {
 	section = strings.Join(strings.Fields(section), " ") // lines wrap anywhere
 	for _, item := range []string{
 		"Country Allowlisting for Outbound Calls", // allowed countries per instance
-		"+447",                              // the support case for UK mobiles
-		"Directory Service",                 // creating an instance
-		"iam:CreateServiceLinkedRole",       // creating an instance
-		"SNS SMS sandbox",                   // texting unverified numbers
-		"spend limit",                       // SMS stops at the limit
-		"*pending*",                         // email subscriptions need confirming
-		"manageApiGatewayAccount: true",     // access logs on a fresh account
-		"pulumi config set --secret --path", // contact details as secrets
-		"connectInstanceAlias",              // alias, and what changing it replaces
+		"`+447` are not allowed by default",       // the support case for UK mobiles
+		"Directory Service",                       // creating an instance
+		"iam:CreateServiceLinkedRole",             // creating an instance
+		"SNS SMS sandbox",                         // texting unverified numbers
+		"spend limit",                             // SMS stops at the limit
+		"*pending*",                               // email subscriptions need confirming
+		"manageApiGatewayAccount: true",           // access logs on a fresh account
+		"pulumi config set --secret --path",       // contact details as secrets
+		"connectInstanceAlias",                    // alias, and what changing it replaces
 	} {
 		if !strings.Contains(section, item) {
 			t.Errorf("the checklist does not mention %q", item)
