@@ -45,10 +45,7 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 	// claim a number (valid), then sets k.
 	createWith := func(k, v string) func(tb testing.TB, cfg map[string]string) {
 		return func(_ testing.TB, cfg map[string]string) {
-			delete(cfg, key(names.ConfigConnectInstanceID))
-			delete(cfg, key(names.ConfigSourcePhoneNumber))
-			cfg[key(names.ConfigCreateConnectInstance)] = "true"
-			cfg[key(names.ConfigClaimPhoneNumberCountry)] = "US"
+			withCreatedInstance(cfg, "US")
 			cfg[key(k)] = v
 		}
 	}
@@ -377,10 +374,7 @@ func TestDefaultConnectAlias(t *testing.T) {
 	}
 
 	cfg := baseConfig(t)
-	delete(cfg, key(names.ConfigConnectInstanceID))
-	delete(cfg, key(names.ConfigSourcePhoneNumber))
-	cfg[key(names.ConfigCreateConnectInstance)] = "true"
-	cfg[key(names.ConfigClaimPhoneNumberCountry)] = "GB"
+	withCreatedInstance(cfg, "GB")
 	_, m := mustRun(t, "prod", cfg)
 	want := alias("a2p-alerts-prod", mockAccount, mockRegion)
 	if got := m.byName(t, tInstance, "voice-instance").str("instanceAlias"); got != want {

@@ -72,10 +72,7 @@ var scopedNames = map[string]string{
 func allStacks(tb testing.TB) *mocks {
 	tb.Helper()
 	cfg := baseConfig(tb)
-	delete(cfg, key(names.ConfigConnectInstanceID))
-	delete(cfg, key(names.ConfigSourcePhoneNumber))
-	cfg[key(names.ConfigCreateConnectInstance)] = "true"
-	cfg[key(names.ConfigClaimPhoneNumberCountry)] = "GB"
+	withCreatedInstance(cfg, "GB")
 	cfg[key(names.ConfigEnableWAF)] = "true"
 	cfg[key(names.ConfigManageAPIGatewayAccount)] = "true"
 	cfg[key(names.ConfigAlarmEmail)] = "pager@example.net"

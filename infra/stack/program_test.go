@@ -202,10 +202,7 @@ func TestUnusedChannelsYieldNothing(t *testing.T) {
 
 func TestCreatesConnectInstanceAndClaimsNumber(t *testing.T) {
 	cfg := baseConfig(t)
-	delete(cfg, key(names.ConfigConnectInstanceID))
-	delete(cfg, key(names.ConfigSourcePhoneNumber))
-	cfg[key(names.ConfigCreateConnectInstance)] = "true"
-	cfg[key(names.ConfigClaimPhoneNumberCountry)] = "US"
+	withCreatedInstance(cfg, "US")
 	_, m := mustRun(t, "dev", cfg)
 
 	inst := m.byName(t, tInstance, "voice-instance")
@@ -657,6 +654,15 @@ func TestEveryChildHasAComponentParent(t *testing.T) {
 	if got, want := slices.Sorted(slices.Values(m.invokes)), []string{"aws:index/getCallerIdentity:getCallerIdentity", "aws:index/getRegion:getRegion"}; !slices.Equal(got, want) {
 		t.Errorf("invokes = %v, want %v", got, want)
 	}
+}
+
+// withCreatedInstance makes cfg create its Connect instance and claim a
+// number in country, instead of using an existing instance and number.
+func withCreatedInstance(cfg map[string]string, country string) {
+	delete(cfg, key(names.ConfigConnectInstanceID))
+	delete(cfg, key(names.ConfigSourcePhoneNumber))
+	cfg[key(names.ConfigCreateConnectInstance)] = "true"
+	cfg[key(names.ConfigClaimPhoneNumberCountry)] = country
 }
 
 // contactTopicNames lists the logical names of the contacts' topics,
