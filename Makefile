@@ -15,14 +15,29 @@ MODULES    := $(shell go list -m -f '{{.Dir}}' 2>/dev/null)
 PKGS       := $(addsuffix /...,$(MODULES))
 LAMBDA_ARCH ?= arm64
 export LAMBDA_ARCH
+# Where `make build` writes the zips; the stack's artifactDir reads them.
+ARTIFACT_DIR ?= build/lambda
 
 .PHONY: help
 help: ## List the targets.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 .PHONY: build
-build: ## Build build/lambda/<function>.zip for LAMBDA_ARCH (default arm64).
-	go run ./scripts/lambdazip -out build/lambda
+build: ## Build build/lambda/<function>.zip for LAMBDA_ARCH (default arm64; ARTIFACT_DIR to write elsewhere).
+	go run ./scripts/lambdazip -out $(ARTIFACT_DIR)
+
+# make deploy STACK=<name>: build for the stack's lambdaArch, into its
+# artifactDir, then pulumi up. The program checks the packages again before
+# it registers anything. Needs the Pulumi CLI (not a Go tool: it is useless
+# without the AWS provider plugin, which `pulumi` installs itself).
+.PHONY: deploy
+deploy: ## Build for STACK's lambdaArch and run pulumi up --stack STACK.
+	@test -n "$(STACK)" || { echo "usage: make deploy STACK=<stack name>" >&2; exit 2; }
+	@command -v pulumi >/dev/null || { echo "make deploy needs the Pulumi CLI: https://www.pulumi.com/docs/iac/download-install/" >&2; exit 2; }
+	arch=$$(pulumi config get a2p-alerts:lambdaArch --stack "$(STACK)" 2>/dev/null || echo arm64); \
+	dir=$$(pulumi config get a2p-alerts:artifactDir --stack "$(STACK)" 2>/dev/null || echo build/lambda); \
+	$(MAKE) --no-print-directory build LAMBDA_ARCH="$$arch" ARTIFACT_DIR="$$dir"
+	pulumi up --stack "$(STACK)"
 
 .PHONY: test
 test: $(KUMO) ## Run every test: unit, infra (Pulumi mocks) and integration (embedded emulator).

@@ -1,11 +1,8 @@
 package stack
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -14,11 +11,12 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/wafv2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
-// APIType is the type token of the API component.
+// APIType is the type token of the API component. (The Go name is API,
+// the token's RestApi: the token is kept as first deployed, since renaming
+// it would replace live resources.)
 const APIType = "a2p:api:RestApi"
 
 // Fixed settings of the API.
@@ -31,23 +29,23 @@ const (
 	// API Gateway answers 401 without calling it when the header is absent.
 	IdentitySource = "method.request.header." + names.HeaderAuthorization
 
-	contentTypeJSON    = "application/json"
-	apigatewayService  = "apigateway.amazonaws.com"
-	httpPost           = "POST"
-	authorizationCustm = "CUSTOM"
-	authorizerRequest  = "REQUEST"
-	integrationProxy   = "AWS_PROXY"
-	endpointRegional   = "REGIONAL"
-	wafScopeRegional   = "REGIONAL"
-	// wafWindowSeconds is the rate-based rule's evaluation window.
-	wafWindowSeconds = 300
-	// wafMinRateLimit is WAF's smallest rate-based limit.
-	wafMinRateLimit = 100
+	contentTypeJSON        = "application/json"
+	httpPost               = "POST"
+	authorizationCustom    = "CUSTOM"
+	authorizerRequest      = "REQUEST"
+	integrationProxy       = "AWS_PROXY"
+	endpointRegional       = "REGIONAL"
+	apiKeySourceAuthorizer = "AUTHORIZER"
+	usagePlanKeyType       = "API_KEY"
+	quotaPeriodDay         = "DAY"
+	// integrationTimeoutMS is API Gateway's default and maximum for a
+	// regional REST API; the processor's own timeout is well below it.
+	integrationTimeoutMS = 29000
 )
 
 // APIArgs configures the API component.
 type APIArgs struct {
-	// Name names the REST API.
+	// Name names the REST API and prefixes the names of its usage plans.
 	Name string
 	// Authorizer and Processor are the functions behind the API.
 	Authorizer, Processor *lambda.Function
@@ -56,6 +54,8 @@ type APIArgs struct {
 	// ThrottleRateLimit and ThrottleBurstLimit throttle every method.
 	ThrottleRateLimit  float64
 	ThrottleBurstLimit int
+	// Clients get one usage plan each.
+	Clients []ClientPlan
 	// LogRetentionDays is the access log group's retention.
 	LogRetentionDays int
 	// EnableWAF attaches a regional web ACL to the stage.
@@ -63,35 +63,49 @@ type APIArgs struct {
 	// ManageAccount makes this stack own the region's API Gateway account
 	// settings: the CloudWatch Logs role that access logging needs.
 	ManageAccount bool
-	// Partition, Region, AccountID scope the account role's policy.
+	// Partition, Region, AccountID scope the account role's policies.
 	Partition, Region, AccountID string
+}
+
+// ClientPlan is one API client's usage plan.
+type ClientPlan struct {
+	// Client is the API client's name.
+	Client string
+	// Limits are the plan's rate, burst and daily quota.
+	Limits ClientLimits
+	// KeyID is the client's API key (APIKeys).
+	KeyID pulumi.IDOutput
 }
 
 // API holds the REST API and everything that serves POST /notification.
 type API struct {
 	pulumi.ResourceState
 
-	// RestAPI is the regional REST API.
+	// Name is the REST API's name.
+	Name string
+	// RestAPI is the regional REST API; it takes API keys from the
+	// authorizer.
 	RestAPI *apigateway.RestApi
 	// Resource is /notification.
 	Resource *apigateway.Resource
 	// Authorizer is the REQUEST authorizer.
 	Authorizer *apigateway.Authorizer
-	// Model is the alert's JSON Schema (alert.Schema).
+	// Model is the alert's JSON Schema (alert.Schema), for documentation
+	// and clients; API Gateway does not validate with it.
 	Model *apigateway.Model
-	// Validator validates request bodies against Model.
-	Validator *apigateway.RequestValidator
 	// Method is POST /notification.
 	Method *apigateway.Method
 	// Integration proxies Method to the processor.
 	Integration *apigateway.Integration
+	// GatewayResponses by response type (GatewayResponses).
+	GatewayResponses map[string]*apigateway.Response
 	// ProcessorPermission lets this API's POST /notification invoke the
 	// processor.
 	ProcessorPermission *lambda.Permission
 	// AuthorizerPermission lets this API's authorizer invoke the
 	// authorizer function.
 	AuthorizerPermission *lambda.Permission
-	// Deployment is replaced whenever the API changes.
+	// Deployment is replaced whenever what the stage serves changes.
 	Deployment *apigateway.Deployment
 	// AccessLogs receives the stage's JSON access logs.
 	AccessLogs *cloudwatch.LogGroup
@@ -99,6 +113,9 @@ type API struct {
 	Stage *apigateway.Stage
 	// MethodSettings throttles every method of the stage.
 	MethodSettings *apigateway.MethodSettings
+	// UsagePlans and UsagePlanKeys by client name.
+	UsagePlans    map[string]*apigateway.UsagePlan
+	UsagePlanKeys map[string]*apigateway.UsagePlanKey
 	// AccountRole, AccountRolePolicy and Account are set only with
 	// ManageAccount.
 	AccountRole       *iam.Role
@@ -107,170 +124,38 @@ type API struct {
 	// WebACL and WebACLAssociation are set only with EnableWAF.
 	WebACL            *wafv2.WebAcl
 	WebACLAssociation *wafv2.WebAclAssociation
+	// WAFMetricName and WAFBodyRuleMetricName are the web ACL's and its
+	// counting body-rule's CloudWatch metric names (with EnableWAF).
+	WAFMetricName, WAFBodyRuleMetricName string
 	// NotificationURL is the invoke URL of POST /notification.
 	NotificationURL pulumi.StringOutput
 }
 
-// NewAPI creates the REST API.
+// NewAPI creates the REST API: the route and its authorizer, the gateway
+// responses, the stage, one usage plan per client and, optionally, the
+// WAF.
 func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.ResourceOption) (*API, error) {
-	a := &API{}
+	a := &API{
+		Name:             args.Name,
+		GatewayResponses: map[string]*apigateway.Response{},
+		UsagePlans:       map[string]*apigateway.UsagePlan{},
+		UsagePlanKeys:    map[string]*apigateway.UsagePlanKey{},
+	}
 	if err := ctx.RegisterComponentResource(APIType, name, a, opts...); err != nil {
 		return nil, fmt.Errorf("register %s: %w", name, err)
 	}
-	parent := pulumi.Parent(a)
-	var err error
-
-	a.RestAPI, err = apigateway.NewRestApi(ctx, name, &apigateway.RestApiArgs{
-		Name:                  pulumi.String(args.Name),
-		Description:           pulumi.String("a2p-alerts: POST /notification pages clinicians"),
-		EndpointConfiguration: apigateway.RestApiEndpointConfigurationArgs{Types: pulumi.String(endpointRegional)},
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("create rest api: %w", err)
-	}
-	a.Resource, err = apigateway.NewResource(ctx, name+"-notification", &apigateway.ResourceArgs{
-		RestApi:  a.RestAPI.ID(),
-		ParentId: a.RestAPI.RootResourceId,
-		PathPart: pulumi.String(names.NotificationPath),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("create /%s: %w", names.NotificationPath, err)
-	}
-	a.Authorizer, err = apigateway.NewAuthorizer(ctx, name+"-authorizer", &apigateway.AuthorizerArgs{
-		RestApi:                      a.RestAPI.ID(),
-		Type:                         pulumi.String(authorizerRequest),
-		AuthorizerUri:                args.Authorizer.InvokeArn,
-		IdentitySource:               pulumi.String(IdentitySource),
-		AuthorizerResultTtlInSeconds: pulumi.Int(args.AuthorizerCacheTTL),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("create authorizer: %w", err)
-	}
-	schema := string(alert.Schema())
-	a.Model, err = apigateway.NewModel(ctx, name+"-alert-model", &apigateway.ModelArgs{
-		RestApi:     a.RestAPI.ID(),
-		Name:        pulumi.String(AlertModelName),
-		ContentType: pulumi.String(contentTypeJSON),
-		Description: pulumi.String("An alert for POST /notification"),
-		Schema:      pulumi.String(schema),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("create model: %w", err)
-	}
-	a.Validator, err = apigateway.NewRequestValidator(ctx, name+"-body-validator", &apigateway.RequestValidatorArgs{
-		RestApi:                   a.RestAPI.ID(),
-		Name:                      pulumi.String("body"),
-		ValidateRequestBody:       pulumi.Bool(true),
-		ValidateRequestParameters: pulumi.Bool(false),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("create request validator: %w", err)
-	}
-	a.Method, err = apigateway.NewMethod(ctx, name+"-post-notification", &apigateway.MethodArgs{
-		RestApi:            a.RestAPI.ID(),
-		ResourceId:         a.Resource.ID(),
-		HttpMethod:         pulumi.String(httpPost),
-		Authorization:      pulumi.String(authorizationCustm),
-		AuthorizerId:       a.Authorizer.ID(),
-		RequestValidatorId: a.Validator.ID(),
-		RequestModels:      pulumi.StringMap{contentTypeJSON: a.Model.Name},
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("create method: %w", err)
-	}
-	a.Integration, err = apigateway.NewIntegration(ctx, name+"-post-notification-integration", &apigateway.IntegrationArgs{
-		RestApi:               a.RestAPI.ID(),
-		ResourceId:            a.Resource.ID(),
-		HttpMethod:            a.Method.HttpMethod,
-		Type:                  pulumi.String(integrationProxy),
-		IntegrationHttpMethod: pulumi.String(httpPost),
-		Uri:                   args.Processor.InvokeArn,
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("create integration: %w", err)
-	}
-
-	// Each function may be invoked by this API only, and only for its
-	// purpose: the processor for POST /notification on any stage, the
-	// authorizer by this authorizer.
-	a.ProcessorPermission, err = lambda.NewPermission(ctx, name+"-invoke-processor", &lambda.PermissionArgs{
-		Function:  args.Processor.Name,
-		Action:    pulumi.String("lambda:InvokeFunction"),
-		Principal: pulumi.String(apigatewayService),
-		SourceArn: pulumi.Sprintf("%s/*/%s/%s", a.RestAPI.ExecutionArn, httpPost, names.NotificationPath),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("create processor permission: %w", err)
-	}
-	a.AuthorizerPermission, err = lambda.NewPermission(ctx, name+"-invoke-authorizer", &lambda.PermissionArgs{
-		Function:  args.Authorizer.Name,
-		Action:    pulumi.String("lambda:InvokeFunction"),
-		Principal: pulumi.String(apigatewayService),
-		SourceArn: pulumi.Sprintf("%s/authorizers/%s", a.RestAPI.ExecutionArn, a.Authorizer.ID()),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("create authorizer permission: %w", err)
-	}
-
-	a.Deployment, err = apigateway.NewDeployment(ctx, name+"-deployment", &apigateway.DeploymentArgs{
-		RestApi:     a.RestAPI.ID(),
-		Description: pulumi.String("a2p-alerts"),
-		Triggers:    pulumi.StringMap{"redeployment": a.deploymentHash(args, schema)},
-	}, parent, pulumi.DependsOn([]pulumi.Resource{a.Method, a.Integration}))
-	if err != nil {
-		return nil, fmt.Errorf("create deployment: %w", err)
-	}
-
-	stageDeps := []pulumi.Resource{}
-	if args.ManageAccount {
-		if err := a.manageAccount(ctx, name, args); err != nil {
-			return nil, err
-		}
-		stageDeps = append(stageDeps, a.Account)
-	}
-	a.AccessLogs, err = cloudwatch.NewLogGroup(ctx, name+"-access-logs", &cloudwatch.LogGroupArgs{
-		Name:            pulumi.Sprintf("/aws/apigateway/%s/access", args.Name),
-		RetentionInDays: pulumi.Int(args.LogRetentionDays),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("create access log group: %w", err)
-	}
-	accessFormat, err := AccessLogFormat()
+	settings, err := newRestSettings(args)
 	if err != nil {
 		return nil, err
 	}
-	a.Stage, err = apigateway.NewStage(ctx, name+"-stage", &apigateway.StageArgs{
-		RestApi:            a.RestAPI.ID(),
-		Deployment:         a.Deployment.ID(),
-		StageName:          pulumi.String(StageName),
-		XrayTracingEnabled: pulumi.Bool(true),
-		AccessLogSettings: apigateway.StageAccessLogSettingsArgs{
-			DestinationArn: a.AccessLogs.Arn,
-			Format:         pulumi.String(accessFormat),
-		},
-	}, parent, pulumi.DependsOn(stageDeps))
-	if err != nil {
-		return nil, fmt.Errorf("create stage: %w", err)
+	steps := []func(*pulumi.Context, string, *APIArgs, restSettings) error{
+		a.createRoute, a.createPermissions, a.createGatewayResponses, a.createStage, a.createUsagePlans,
 	}
-	a.MethodSettings, err = apigateway.NewMethodSettings(ctx, name+"-method-settings", &apigateway.MethodSettingsArgs{
-		RestApi:    a.RestAPI.ID(),
-		StageName:  a.Stage.StageName,
-		MethodPath: pulumi.String("*/*"),
-		Settings: apigateway.MethodSettingsSettingsArgs{
-			ThrottlingRateLimit:  pulumi.Float64(args.ThrottleRateLimit),
-			ThrottlingBurstLimit: pulumi.Int(args.ThrottleBurstLimit),
-			MetricsEnabled:       pulumi.Bool(true),
-			// Execution logs are off: they would go to a log group API
-			// Gateway creates without retention, and data tracing would
-			// log request bodies (alert text) in full.
-			LoggingLevel:     pulumi.String("OFF"),
-			DataTraceEnabled: pulumi.Bool(false),
-		},
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("create method settings: %w", err)
+	for _, step := range steps {
+		if err := step(ctx, name, args, settings); err != nil {
+			return nil, err
+		}
 	}
-
 	if args.EnableWAF {
 		if err := a.attachWAF(ctx, name, args); err != nil {
 			return nil, err
@@ -288,30 +173,255 @@ func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.Reso
 	return a, nil
 }
 
-// deploymentHash changes whenever the method, its integration, the
-// authorizer, the model or the validator is replaced or reconfigured, so
-// that the deployment (a snapshot of the API) is redeployed.
-func (a *API) deploymentHash(args *APIArgs, schema string) pulumi.StringOutput {
-	return applyString(pulumi.StringMap{
+// createRoute creates the REST API, /notification, the authorizer, the
+// model, POST /notification and its integration with the processor.
+func (a *API) createRoute(ctx *pulumi.Context, name string, args *APIArgs, s restSettings) error {
+	parent := pulumi.Parent(a)
+	var err error
+	a.RestAPI, err = apigateway.NewRestApi(ctx, name, &apigateway.RestApiArgs{
+		Name:                  pulumi.String(args.Name),
+		Description:           pulumi.String("a2p-alerts: POST /notification pages clinicians"),
+		EndpointConfiguration: apigateway.RestApiEndpointConfigurationArgs{Types: pulumi.String(endpointRegional)},
+		ApiKeySource:          pulumi.String(s.APIKeySource),
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("create rest api: %w", err)
+	}
+	a.Resource, err = apigateway.NewResource(ctx, name+"-notification", &apigateway.ResourceArgs{
+		RestApi:  a.RestAPI.ID(),
+		ParentId: a.RestAPI.RootResourceId,
+		PathPart: pulumi.String(s.Path),
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("create /%s: %w", s.Path, err)
+	}
+	a.Authorizer, err = apigateway.NewAuthorizer(ctx, name+"-authorizer", &apigateway.AuthorizerArgs{
+		Name:                         pulumi.String(args.Name + "-authorizer"),
+		RestApi:                      a.RestAPI.ID(),
+		Type:                         pulumi.String(s.AuthorizerType),
+		AuthorizerUri:                args.Authorizer.InvokeArn,
+		IdentitySource:               pulumi.String(s.IdentitySource),
+		AuthorizerResultTtlInSeconds: pulumi.Int(s.AuthorizerTTL),
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("create authorizer: %w", err)
+	}
+	a.Model, err = apigateway.NewModel(ctx, name+"-alert-model", &apigateway.ModelArgs{
+		RestApi:     a.RestAPI.ID(),
+		Name:        pulumi.String(s.ModelName),
+		ContentType: pulumi.String(s.ModelContentType),
+		Description: pulumi.String("An alert for POST /notification (documentation; the processor validates bodies)"),
+		Schema:      pulumi.String(s.ModelSchema),
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("create model: %w", err)
+	}
+	// No request validator: API Gateway would answer a bad body with its
+	// own {"message":"Invalid request body"}; the processor answers it in
+	// the API's error envelope, with every failing field.
+	a.Method, err = apigateway.NewMethod(ctx, name+"-post-notification", &apigateway.MethodArgs{
+		RestApi:        a.RestAPI.ID(),
+		ResourceId:     a.Resource.ID(),
+		HttpMethod:     pulumi.String(s.HTTPMethod),
+		Authorization:  pulumi.String(s.Authorization),
+		AuthorizerId:   a.Authorizer.ID(),
+		ApiKeyRequired: pulumi.Bool(s.APIKeyRequired),
+		RequestModels:  pulumi.StringMap{s.ModelContentType: a.Model.Name},
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("create method: %w", err)
+	}
+	a.Integration, err = apigateway.NewIntegration(ctx, name+"-post-notification-integration", &apigateway.IntegrationArgs{
+		RestApi:               a.RestAPI.ID(),
+		ResourceId:            a.Resource.ID(),
+		HttpMethod:            a.Method.HttpMethod,
+		Type:                  pulumi.String(s.IntegrationType),
+		IntegrationHttpMethod: pulumi.String(s.IntegrationHTTPMethod),
+		Uri:                   args.Processor.InvokeArn,
+		TimeoutMilliseconds:   pulumi.Int(s.IntegrationTimeoutMS),
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("create integration: %w", err)
+	}
+	return nil
+}
+
+// createPermissions lets each function be invoked by this API only, and
+// only for its purpose: the processor for POST /notification on any
+// stage, the authorizer by this authorizer.
+func (a *API) createPermissions(ctx *pulumi.Context, name string, args *APIArgs, s restSettings) error {
+	var err error
+	a.ProcessorPermission, err = lambda.NewPermission(ctx, name+"-invoke-processor", &lambda.PermissionArgs{
+		Function:  args.Processor.Name,
+		Action:    pulumi.String("lambda:InvokeFunction"),
+		Principal: pulumi.String(apigatewayService),
+		SourceArn: pulumi.Sprintf("%s/*/%s/%s", a.RestAPI.ExecutionArn, s.HTTPMethod, s.Path),
+	}, pulumi.Parent(a))
+	if err != nil {
+		return fmt.Errorf("create processor permission: %w", err)
+	}
+	a.AuthorizerPermission, err = lambda.NewPermission(ctx, name+"-invoke-authorizer", &lambda.PermissionArgs{
+		Function:  args.Authorizer.Name,
+		Action:    pulumi.String("lambda:InvokeFunction"),
+		Principal: pulumi.String(apigatewayService),
+		SourceArn: pulumi.Sprintf("%s/authorizers/%s", a.RestAPI.ExecutionArn, a.Authorizer.ID()),
+	}, pulumi.Parent(a))
+	if err != nil {
+		return fmt.Errorf("create authorizer permission: %w", err)
+	}
+	return nil
+}
+
+// createGatewayResponses creates the gateway responses (GatewayResponses).
+func (a *API) createGatewayResponses(ctx *pulumi.Context, name string, _ *APIArgs, s restSettings) error {
+	for _, g := range s.GatewayResponses {
+		var status pulumi.StringPtrInput
+		if g.StatusCode != "" {
+			status = pulumi.String(g.StatusCode)
+		}
+		r, err := apigateway.NewResponse(ctx, name+"-response-"+g.Type, &apigateway.ResponseArgs{
+			RestApiId:         a.RestAPI.ID(),
+			ResponseType:      pulumi.String(g.Type),
+			StatusCode:        status,
+			ResponseTemplates: pulumi.ToStringMap(g.Templates),
+		}, pulumi.Parent(a))
+		if err != nil {
+			return fmt.Errorf("create gateway response %s: %w", g.Type, err)
+		}
+		a.GatewayResponses[g.Type] = r
+	}
+	return nil
+}
+
+// createStage deploys the API (redeploying on any change of s or of the
+// ids it serves) to StageName, with access logs and throttling.
+func (a *API) createStage(ctx *pulumi.Context, name string, args *APIArgs, s restSettings) error {
+	ids := pulumi.StringMap{
+		"restApi":        a.RestAPI.ID().ToStringOutput(),
 		"resource":       a.Resource.ID().ToStringOutput(),
 		"method":         a.Method.ID().ToStringOutput(),
 		"integration":    a.Integration.ID().ToStringOutput(),
 		"integrationUri": args.Processor.InvokeArn,
 		"authorizer":     a.Authorizer.ID().ToStringOutput(),
 		"authorizerUri":  args.Authorizer.InvokeArn,
-		"authorizerTtl":  pulumi.Sprintf("%d", args.AuthorizerCacheTTL),
-		"identitySource": pulumi.String(IdentitySource),
 		"model":          a.Model.ID().ToStringOutput(),
-		"schema":         pulumi.String(schema),
-		"validator":      a.Validator.ID().ToStringOutput(),
-	}.ToStringMapOutput(), func(v map[string]string) (string, error) {
-		b, err := json.Marshal(v) // map keys are sorted: a stable hash
-		if err != nil {
-			return "", fmt.Errorf("deployment trigger: %w", err)
+	}
+	deps := []pulumi.Resource{a.Method, a.Integration}
+	for typ, r := range a.GatewayResponses {
+		ids["response:"+typ] = r.ID().ToStringOutput()
+		deps = append(deps, r)
+	}
+	trigger, err := deploymentTrigger(s, ids)
+	if err != nil {
+		return err
+	}
+	a.Deployment, err = apigateway.NewDeployment(ctx, name+"-deployment", &apigateway.DeploymentArgs{
+		RestApi:     a.RestAPI.ID(),
+		Description: pulumi.String("a2p-alerts"),
+		Triggers:    pulumi.StringMap{"redeployment": trigger},
+	}, pulumi.Parent(a), pulumi.DependsOn(deps))
+	if err != nil {
+		return fmt.Errorf("create deployment: %w", err)
+	}
+	return a.createStageSettings(ctx, name, args)
+}
+
+// createStageSettings creates the access log group, the stage and its
+// method settings, after the account's CloudWatch role when this stack
+// manages it.
+func (a *API) createStageSettings(ctx *pulumi.Context, name string, args *APIArgs) error {
+	stageDeps := []pulumi.Resource{}
+	if args.ManageAccount {
+		if err := a.manageAccount(ctx, name, args); err != nil {
+			return err
 		}
-		sum := sha256.Sum256(b)
-		return hex.EncodeToString(sum[:]), nil
-	})
+		stageDeps = append(stageDeps, a.Account)
+	}
+	var err error
+	a.AccessLogs, err = cloudwatch.NewLogGroup(ctx, name+"-access-logs", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.Sprintf("/aws/apigateway/%s/access", args.Name),
+		RetentionInDays: pulumi.Int(args.LogRetentionDays),
+	}, pulumi.Parent(a))
+	if err != nil {
+		return fmt.Errorf("create access log group: %w", err)
+	}
+	accessFormat, err := AccessLogFormat()
+	if err != nil {
+		return err
+	}
+	a.Stage, err = apigateway.NewStage(ctx, name+"-stage", &apigateway.StageArgs{
+		RestApi:            a.RestAPI.ID(),
+		Deployment:         a.Deployment.ID(),
+		StageName:          pulumi.String(StageName),
+		XrayTracingEnabled: pulumi.Bool(true),
+		AccessLogSettings: apigateway.StageAccessLogSettingsArgs{
+			DestinationArn: a.AccessLogs.Arn,
+			Format:         pulumi.String(accessFormat),
+		},
+	}, pulumi.Parent(a), pulumi.DependsOn(stageDeps))
+	if err != nil {
+		return fmt.Errorf("create stage: %w", err)
+	}
+	a.MethodSettings, err = apigateway.NewMethodSettings(ctx, name+"-method-settings", &apigateway.MethodSettingsArgs{
+		RestApi:    a.RestAPI.ID(),
+		StageName:  a.Stage.StageName,
+		MethodPath: pulumi.String("*/*"),
+		Settings: apigateway.MethodSettingsSettingsArgs{
+			ThrottlingRateLimit:  pulumi.Float64(args.ThrottleRateLimit),
+			ThrottlingBurstLimit: pulumi.Int(args.ThrottleBurstLimit),
+			MetricsEnabled:       pulumi.Bool(true),
+			// Execution logs are off: they would go to a log group API
+			// Gateway creates without retention, and data tracing would
+			// log request bodies (alert text) in full.
+			LoggingLevel:     pulumi.String("OFF"),
+			DataTraceEnabled: pulumi.Bool(false),
+		},
+	}, pulumi.Parent(a))
+	if err != nil {
+		return fmt.Errorf("create method settings: %w", err)
+	}
+	return nil
+}
+
+// createUsagePlans gives each client a usage plan on the stage, with its
+// rate, burst and daily quota, and links the client's key to it, so that
+// one client cannot use up the stage's capacity.
+func (a *API) createUsagePlans(ctx *pulumi.Context, name string, args *APIArgs, _ restSettings) error {
+	for _, c := range args.Clients {
+		base := name + "-plan-" + logicalName(c.Client)
+		planArgs := &apigateway.UsagePlanArgs{
+			Name:        pulumi.String(args.Name + "-" + c.Client),
+			Description: pulumi.Sprintf("%s: limits of API client %s", args.Name, c.Client),
+			ApiStages: apigateway.UsagePlanApiStageArray{apigateway.UsagePlanApiStageArgs{
+				ApiId: a.RestAPI.ID(),
+				Stage: a.Stage.StageName,
+			}},
+			ThrottleSettings: apigateway.UsagePlanThrottleSettingsArgs{
+				RateLimit:  pulumi.Float64(c.Limits.RateLimit),
+				BurstLimit: pulumi.Int(c.Limits.BurstLimit),
+			},
+		}
+		if c.Limits.DailyQuota > 0 {
+			planArgs.QuotaSettings = apigateway.UsagePlanQuotaSettingsArgs{
+				Limit:  pulumi.Int(c.Limits.DailyQuota),
+				Period: pulumi.String(quotaPeriodDay),
+			}
+		}
+		plan, err := apigateway.NewUsagePlan(ctx, base, planArgs, pulumi.Parent(a))
+		if err != nil {
+			return fmt.Errorf("create usage plan of %s: %w", c.Client, err)
+		}
+		key, err := apigateway.NewUsagePlanKey(ctx, base+"-key", &apigateway.UsagePlanKeyArgs{
+			KeyId:       c.KeyID,
+			KeyType:     pulumi.String(usagePlanKeyType),
+			UsagePlanId: plan.ID(),
+		}, pulumi.Parent(a))
+		if err != nil {
+			return fmt.Errorf("link the key of %s to its usage plan: %w", c.Client, err)
+		}
+		a.UsagePlans[c.Client], a.UsagePlanKeys[c.Client] = plan, key
+	}
+	return nil
 }
 
 // AccessLogFormat is the stage's JSON access log line. It records who
@@ -330,6 +440,7 @@ func AccessLogFormat() (string, error) {
 		"authorizerError":    "$context.authorizer.error",
 		"integrationError":   "$context.integration.error",
 		"integrationLatency": "$context.integrationLatency",
+		"errorType":          "$context.error.responseType",
 		"xrayTraceId":        "$context.xrayTraceId",
 	})
 	if err != nil {
@@ -344,11 +455,15 @@ func AccessLogFormat() (string, error) {
 // other APIs keep logging.
 func (a *API) manageAccount(ctx *pulumi.Context, name string, args *APIArgs) error {
 	retain := []pulumi.ResourceOption{pulumi.Parent(a), pulumi.RetainOnDelete(true)}
-	trust, err := assumeRolePolicy(apigatewayService).JSON()
+	// Only API Gateway acting for this account may assume the role.
+	trustDoc := assumeRolePolicy(apigatewayService)
+	trustDoc.Statement[0].Condition = map[string]map[string]any{"StringEquals": {"aws:SourceAccount": args.AccountID}}
+	trust, err := trustDoc.JSON()
 	if err != nil {
 		return err
 	}
 	a.AccountRole, err = iam.NewRole(ctx, name+"-cloudwatch-role", &iam.RoleArgs{
+		Name:             pulumi.String(args.Name + "-apigw-logs"),
 		AssumeRolePolicy: pulumi.String(trust),
 		Description:      pulumi.String("API Gateway account: writes access logs to CloudWatch Logs (a2p-alerts)"),
 	}, retain...)
@@ -371,6 +486,7 @@ func (a *API) manageAccount(ctx *pulumi.Context, name string, args *APIArgs) err
 		return err
 	}
 	a.AccountRolePolicy, err = iam.NewRolePolicy(ctx, name+"-cloudwatch-role-policy", &iam.RolePolicyArgs{
+		Name:   pulumi.String(args.Name + "-apigw-logs"),
 		Role:   a.AccountRole.Name,
 		Policy: pulumi.String(doc),
 	}, retain...)
@@ -382,102 +498,6 @@ func (a *API) manageAccount(ctx *pulumi.Context, name string, args *APIArgs) err
 	}, append(retain, pulumi.DependsOn([]pulumi.Resource{a.AccountRolePolicy}))...)
 	if err != nil {
 		return fmt.Errorf("create api gateway account: %w", err)
-	}
-	return nil
-}
-
-// WAFRateLimit is the rate-based rule's limit per client IP per 5-minute
-// window: the stage's own steady rate over the window. Hospital systems
-// often share one NAT address, so the rule only bites on a single source
-// trying to take the whole stage's capacity for five minutes.
-func WAFRateLimit(ratePerSecond float64) int {
-	limit := math.Ceil(ratePerSecond * wafWindowSeconds)
-	if limit < wafMinRateLimit {
-		return wafMinRateLimit
-	}
-	if limit > math.MaxInt32 {
-		return math.MaxInt32
-	}
-	return int(limit)
-}
-
-// managedRuleGroups are the AWS managed rule groups of the web ACL.
-var managedRuleGroups = []string{
-	"AWSManagedRulesAmazonIpReputationList",
-	"AWSManagedRulesCommonRuleSet",
-	"AWSManagedRulesKnownBadInputsRuleSet",
-}
-
-// attachWAF creates a regional web ACL and associates it with the stage.
-func (a *API) attachWAF(ctx *pulumi.Context, name string, args *APIArgs) error {
-	visibility := func(metric string) wafv2.WebAclRuleVisibilityConfigArgs {
-		return wafv2.WebAclRuleVisibilityConfigArgs{
-			CloudwatchMetricsEnabled: pulumi.Bool(true),
-			MetricName:               pulumi.String(metric),
-			SampledRequestsEnabled:   pulumi.Bool(true),
-		}
-	}
-	rules := wafv2.WebAclRuleArray{}
-	for i, group := range managedRuleGroups {
-		stmt := &wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs{
-			Name:       pulumi.String(group),
-			VendorName: pulumi.String("AWS"),
-		}
-		if group == "AWSManagedRulesCommonRuleSet" {
-			// The common rule set blocks bodies over 8 KB; alerts may be
-			// up to alert.MaxBodyBytes, which the processor enforces.
-			stmt.RuleActionOverrides = wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideArray{
-				wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideArgs{
-					Name: pulumi.String("SizeRestrictions_BODY"),
-					ActionToUse: wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseArgs{
-						Count: wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseCountArgs{},
-					},
-				},
-			}
-		}
-		rules = append(rules, wafv2.WebAclRuleArgs{
-			Name:             pulumi.String(group),
-			Priority:         pulumi.Int(i),
-			OverrideAction:   wafv2.WebAclRuleOverrideActionArgs{None: wafv2.WebAclRuleOverrideActionNoneArgs{}},
-			Statement:        wafv2.WebAclRuleStatementArgs{ManagedRuleGroupStatement: stmt},
-			VisibilityConfig: visibility(group),
-		})
-	}
-	rules = append(rules, wafv2.WebAclRuleArgs{
-		Name:     pulumi.String("RateLimitPerIP"),
-		Priority: pulumi.Int(len(managedRuleGroups)),
-		Action:   wafv2.WebAclRuleActionArgs{Block: wafv2.WebAclRuleActionBlockArgs{}},
-		Statement: wafv2.WebAclRuleStatementArgs{
-			RateBasedStatement: wafv2.WebAclRuleStatementRateBasedStatementArgs{
-				Limit:               pulumi.Int(WAFRateLimit(args.ThrottleRateLimit)),
-				AggregateKeyType:    pulumi.String("IP"),
-				EvaluationWindowSec: pulumi.Int(wafWindowSeconds),
-			},
-		},
-		VisibilityConfig: visibility("RateLimitPerIP"),
-	})
-
-	var err error
-	a.WebACL, err = wafv2.NewWebAcl(ctx, name+"-waf", &wafv2.WebAclArgs{
-		Scope:         pulumi.String(wafScopeRegional),
-		Description:   pulumi.String("a2p-alerts: protects POST /notification"),
-		DefaultAction: wafv2.WebAclDefaultActionArgs{Allow: wafv2.WebAclDefaultActionAllowArgs{}},
-		Rules:         rules,
-		VisibilityConfig: wafv2.WebAclVisibilityConfigArgs{
-			CloudwatchMetricsEnabled: pulumi.Bool(true),
-			MetricName:               pulumi.String(args.Name),
-			SampledRequestsEnabled:   pulumi.Bool(true),
-		},
-	}, pulumi.Parent(a))
-	if err != nil {
-		return fmt.Errorf("create web acl: %w", err)
-	}
-	a.WebACLAssociation, err = wafv2.NewWebAclAssociation(ctx, name+"-waf-association", &wafv2.WebAclAssociationArgs{
-		ResourceArn: a.Stage.Arn,
-		WebAclArn:   a.WebACL.Arn,
-	}, pulumi.Parent(a))
-	if err != nil {
-		return fmt.Errorf("associate web acl: %w", err)
 	}
 	return nil
 }

@@ -1,12 +1,10 @@
 package stack
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,7 +13,6 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
-	"github.com/a2p-alerts/a2p-alerts/shared/token"
 )
 
 // Protection is how hard the stack guards its data against deletion.
@@ -26,7 +23,8 @@ const (
 	// ProtectionNone suits dev stacks: tables are deleted with the stack.
 	ProtectionNone Protection = "none"
 	// ProtectionFull suits prod: point-in-time recovery, deletion
-	// protection, and tables retained when Pulumi deletes them.
+	// protection, and tables and contact items retained when Pulumi
+	// deletes them.
 	ProtectionFull Protection = "full"
 )
 
@@ -58,6 +56,19 @@ const (
 	DefaultAuthorizerCacheTTL = 300
 	// DefaultLogLevel is the functions' slog level.
 	DefaultLogLevel = "INFO"
+	// DefaultClientDailyQuota is each API client's requests per day: about
+	// one alert every nine seconds all day, far above a ward's need, low
+	// enough to stop a runaway loop paging clinicians all day.
+	DefaultClientDailyQuota = 10000
+	// DefaultSMSMonthlySpendLimit is SNS's SMS spend limit of a new
+	// account, in USD.
+	DefaultSMSMonthlySpendLimit = 1.0
+	// DefaultSMSSpendAlarmPercent is the share of the SMS spend limit at
+	// which the spend alarm fires: SNS stops sending SMS at 100%.
+	DefaultSMSSpendAlarmPercent = 80
+	// NoReservedConcurrency leaves a function's concurrency unreserved
+	// (Lambda's -1).
+	NoReservedConcurrency = -1
 	// projectFile marks the project root.
 	projectFile = "Pulumi.yaml"
 )
@@ -117,13 +128,35 @@ func (c ContactConfig) destination(ch contact.Channel) string {
 	}
 }
 
-// APIClient is one caller of names.ConfigAPIClients. Its JSON form is the
-// element of names.EnvAPIClients that the authorizer reads.
-type APIClient = token.Client
+// APIClient is one caller of names.ConfigAPIClients: a name, its token's
+// hash and, optionally, its own usage plan limits.
+type APIClient struct {
+	// Name identifies the caller (token.ValidateClientName).
+	Name string
+	// SHA256 is token.Hash of the caller's token.
+	SHA256 string
+	// RateLimit is the client's steady requests per second; 0 takes
+	// Config.ClientRateLimit.
+	RateLimit float64
+	// BurstLimit is the client's burst; 0 takes Config.ClientBurstLimit.
+	BurstLimit int
+	// DailyQuota is the client's requests per day (0: none); nil takes
+	// Config.ClientDailyQuota.
+	DailyQuota *int
+}
+
+// ClientLimits are the usage plan limits of one API client.
+type ClientLimits struct {
+	// RateLimit is the steady requests per second.
+	RateLimit float64
+	// BurstLimit is the burst of requests.
+	BurstLimit int
+	// DailyQuota is the requests per day; 0 means no quota.
+	DailyQuota int
+}
 
 // Config is the validated configuration of one stack. LoadConfig reads it
-// from the stack's Pulumi configuration; Build takes it as is (after
-// Validate), so the sandbox can adjust a loaded Config before building.
+// from the stack's Pulumi configuration.
 type Config struct {
 	// Contacts are the clinicians to alert (names.ConfigContacts).
 	Contacts []ContactConfig
@@ -133,6 +166,9 @@ type Config struct {
 	ConnectInstanceID string
 	// CreateConnectInstance creates a Connect instance instead.
 	CreateConnectInstance bool
+	// ConnectInstanceAlias names a created instance; "" derives one that is
+	// unique per account and region (see Stack.connectInstanceAlias).
+	ConnectInstanceAlias string
 	// SourcePhoneNumber is the E.164 number calls come from.
 	SourcePhoneNumber string
 	// ClaimPhoneNumberCountry claims a DID in this ISO 3166-1 alpha-2
@@ -152,6 +188,15 @@ type Config struct {
 	ThrottleRateLimit float64
 	// ThrottleBurstLimit is the stage's burst of requests.
 	ThrottleBurstLimit int
+	// ClientRateLimit is each client's steady rate unless it sets its own;
+	// 0 is half the stage's.
+	ClientRateLimit float64
+	// ClientBurstLimit is each client's burst unless it sets its own; 0 is
+	// half the stage's (at least 1).
+	ClientBurstLimit int
+	// ClientDailyQuota is each client's requests per day unless it sets
+	// its own; 0 is no quota.
+	ClientDailyQuota int
 	// EnableWAF attaches a WAF web ACL to the stage.
 	EnableWAF bool
 	// AuthorizerCacheTTL is the authorizer result TTL in seconds (0: off).
@@ -166,6 +211,17 @@ type Config struct {
 	// ManageAPIGatewayAccount makes the stack own the region's API Gateway
 	// CloudWatch Logs role (an account-wide singleton).
 	ManageAPIGatewayAccount bool
+	// AuthorizerReservedConcurrency and ProcessorReservedConcurrency
+	// reserve concurrency for each function; NoReservedConcurrency leaves
+	// it unreserved.
+	AuthorizerReservedConcurrency, ProcessorReservedConcurrency int
+	// AlarmEmail, when set, is subscribed to the operations topic.
+	AlarmEmail string
+	// SMSMonthlySpendLimit is the account's SNS SMS spend limit in USD.
+	SMSMonthlySpendLimit float64
+	// SMSSpendAlarmPercent is the share of SMSMonthlySpendLimit at which
+	// the spend alarm fires.
+	SMSSpendAlarmPercent int
 }
 
 // UsesChannel reports whether some contact prefers ch for some priority.
@@ -181,6 +237,28 @@ func (c *Config) UsesChannel(ch contact.Channel) bool {
 // UsesCalls reports whether the stack needs Amazon Connect.
 func (c *Config) UsesCalls() bool { return c.UsesChannel(contact.ChannelCall) }
 
+// ClientLimits resolves the usage plan limits of cl: its own, else the
+// client defaults, else half the stage's throttling.
+func (c *Config) ClientLimits(cl APIClient) ClientLimits {
+	l := ClientLimits{RateLimit: cl.RateLimit, BurstLimit: cl.BurstLimit, DailyQuota: c.ClientDailyQuota}
+	if l.RateLimit == 0 {
+		l.RateLimit = c.ClientRateLimit
+	}
+	if l.RateLimit == 0 {
+		l.RateLimit = c.ThrottleRateLimit / 2
+	}
+	if l.BurstLimit == 0 {
+		l.BurstLimit = c.ClientBurstLimit
+	}
+	if l.BurstLimit == 0 {
+		l.BurstLimit = max(1, c.ThrottleBurstLimit/2)
+	}
+	if cl.DailyQuota != nil {
+		l.DailyQuota = *cl.DailyQuota
+	}
+	return l
+}
+
 // DefaultConfig returns the configuration of a stack that sets no optional
 // key. It has no contacts and no API clients, so it does not validate.
 func DefaultConfig() *Config {
@@ -189,16 +267,21 @@ func DefaultConfig() *Config {
 		panic(fmt.Sprintf("names.DefaultIdempotencyTTL %q: %v", names.DefaultIdempotencyTTL, err)) // a constant: fails in every test run
 	}
 	return &Config{
-		Voice:              DefaultVoice,
-		Protection:         ProtectionNone,
-		LogRetentionDays:   DefaultLogRetentionDays,
-		LambdaArch:         ArchARM64,
-		ArtifactDir:        DefaultArtifactDir,
-		ThrottleRateLimit:  DefaultThrottleRateLimit,
-		ThrottleBurstLimit: DefaultThrottleBurstLimit,
-		AuthorizerCacheTTL: DefaultAuthorizerCacheTTL,
-		IdempotencyTTL:     ttl,
-		LogLevel:           DefaultLogLevel,
+		Voice:                         DefaultVoice,
+		Protection:                    ProtectionNone,
+		LogRetentionDays:              DefaultLogRetentionDays,
+		LambdaArch:                    ArchARM64,
+		ArtifactDir:                   DefaultArtifactDir,
+		ThrottleRateLimit:             DefaultThrottleRateLimit,
+		ThrottleBurstLimit:            DefaultThrottleBurstLimit,
+		ClientDailyQuota:              DefaultClientDailyQuota,
+		AuthorizerCacheTTL:            DefaultAuthorizerCacheTTL,
+		IdempotencyTTL:                ttl,
+		LogLevel:                      DefaultLogLevel,
+		AuthorizerReservedConcurrency: NoReservedConcurrency,
+		ProcessorReservedConcurrency:  NoReservedConcurrency,
+		SMSMonthlySpendLimit:          DefaultSMSMonthlySpendLimit,
+		SMSSpendAlarmPercent:          DefaultSMSSpendAlarmPercent,
 	}
 }
 
@@ -249,6 +332,7 @@ var configKeys = []configKey{
 	{names.ConfigCreateConnectInstance, func(p *configParser, key, raw string, c *Config) {
 		c.CreateConnectInstance = p.boolean(key, raw, c.CreateConnectInstance)
 	}},
+	{names.ConfigConnectInstanceAlias, func(_ *configParser, _, raw string, c *Config) { c.ConnectInstanceAlias = raw }},
 	{names.ConfigSourcePhoneNumber, func(_ *configParser, _, raw string, c *Config) { c.SourcePhoneNumber = raw }},
 	{names.ConfigClaimPhoneNumberCountry, func(_ *configParser, _, raw string, c *Config) { c.ClaimPhoneNumberCountry = raw }},
 	{names.ConfigVoice, func(_ *configParser, _, raw string, c *Config) { c.Voice = raw }},
@@ -264,6 +348,15 @@ var configKeys = []configKey{
 	{names.ConfigThrottleBurstLimit, func(p *configParser, key, raw string, c *Config) {
 		c.ThrottleBurstLimit = p.integer(key, raw, c.ThrottleBurstLimit)
 	}},
+	{names.ConfigClientRateLimit, func(p *configParser, key, raw string, c *Config) {
+		c.ClientRateLimit = p.float(key, raw, c.ClientRateLimit)
+	}},
+	{names.ConfigClientBurstLimit, func(p *configParser, key, raw string, c *Config) {
+		c.ClientBurstLimit = p.integer(key, raw, c.ClientBurstLimit)
+	}},
+	{names.ConfigClientDailyQuota, func(p *configParser, key, raw string, c *Config) {
+		c.ClientDailyQuota = p.integer(key, raw, c.ClientDailyQuota)
+	}},
 	{names.ConfigEnableWAF, func(p *configParser, key, raw string, c *Config) { c.EnableWAF = p.boolean(key, raw, c.EnableWAF) }},
 	{names.ConfigAuthorizerCacheTTL, func(p *configParser, key, raw string, c *Config) {
 		c.AuthorizerCacheTTL = p.integer(key, raw, c.AuthorizerCacheTTL)
@@ -276,12 +369,26 @@ var configKeys = []configKey{
 	{names.ConfigManageAPIGatewayAccount, func(p *configParser, key, raw string, c *Config) {
 		c.ManageAPIGatewayAccount = p.boolean(key, raw, c.ManageAPIGatewayAccount)
 	}},
+	{names.ConfigAuthorizerReservedConcurrency, func(p *configParser, key, raw string, c *Config) {
+		c.AuthorizerReservedConcurrency = p.integer(key, raw, c.AuthorizerReservedConcurrency)
+	}},
+	{names.ConfigProcessorReservedConcurrency, func(p *configParser, key, raw string, c *Config) {
+		c.ProcessorReservedConcurrency = p.integer(key, raw, c.ProcessorReservedConcurrency)
+	}},
+	{names.ConfigAlarmEmail, func(_ *configParser, _, raw string, c *Config) { c.AlarmEmail = raw }},
+	{names.ConfigSMSMonthlySpendLimit, func(p *configParser, key, raw string, c *Config) {
+		c.SMSMonthlySpendLimit = p.float(key, raw, c.SMSMonthlySpendLimit)
+	}},
+	{names.ConfigSMSSpendAlarmPercent, func(p *configParser, key, raw string, c *Config) {
+		c.SMSSpendAlarmPercent = p.integer(key, raw, c.SMSSpendAlarmPercent)
+	}},
 }
 
 // LoadConfig reads the stack's configuration (namespace: the project name),
-// resolves a relative artifactDir against the project root, and validates
-// the result. On failure it returns a *ConfigError naming every offending
-// key; it registers nothing and calls no provider.
+// resolves a relative artifactDir against the project root, validates the
+// result and checks the function packages (CheckArtifacts). On failure it
+// returns a *ConfigError naming every offending key; it registers nothing
+// and calls no provider.
 func LoadConfig(ctx *pulumi.Context) (*Config, error) {
 	project := ctx.Project()
 	c := DefaultConfig()
@@ -315,6 +422,10 @@ func LoadConfig(ctx *pulumi.Context) (*Config, error) {
 			}
 		}
 	}
+	if len(problems) == 0 {
+		// Only a valid architecture and folder can be checked.
+		problems = CheckArtifacts(project, c.ArtifactDir, c.LambdaArch)
+	}
 	if len(problems) > 0 {
 		return nil, &ConfigError{Problems: problems}
 	}
@@ -342,208 +453,4 @@ func projectRoot(engineRoot string) (string, error) {
 		return engineRoot, nil
 	}
 	return "", fmt.Errorf("no %s in %s or any parent directory", projectFile, wd)
-}
-
-// configParser collects the problems of raw values that do not have the right
-// type or shape. Semantic checks are Validate's.
-type configParser struct {
-	problems []Problem
-	bad      []string
-}
-
-// add records a problem with key.
-func (p *configParser) add(key, msg string) {
-	p.problems = append(p.problems, Problem{Key: key, Message: msg})
-	p.bad = append(p.bad, key)
-}
-
-// failed reports whether key, or a key it is part of, failed to parse.
-func (p *configParser) failed(key string) bool {
-	for _, b := range p.bad {
-		if key == b || strings.HasPrefix(key, b+"[") || strings.HasPrefix(key, b+".") {
-			return true
-		}
-	}
-	return false
-}
-
-// boolean parses "true" or "false".
-func (p *configParser) boolean(key, raw string, def bool) bool {
-	v, err := strconv.ParseBool(raw)
-	if err != nil {
-		p.add(key, fmt.Sprintf("%q is not a boolean (want true or false)", raw))
-		return def
-	}
-	return v
-}
-
-// integer parses a decimal integer.
-func (p *configParser) integer(key, raw string, def int) int {
-	v, err := strconv.Atoi(strings.TrimSpace(raw))
-	if err != nil {
-		p.add(key, fmt.Sprintf("%q is not an integer", raw))
-		return def
-	}
-	return v
-}
-
-// float parses a decimal number.
-func (p *configParser) float(key, raw string, def float64) float64 {
-	v, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
-	if err != nil {
-		p.add(key, fmt.Sprintf("%q is not a number", raw))
-		return def
-	}
-	return v
-}
-
-// duration parses a Go duration ("24h", "90m").
-func (p *configParser) duration(key, raw string, def time.Duration) time.Duration {
-	v, err := time.ParseDuration(strings.TrimSpace(raw))
-	if err != nil {
-		p.add(key, fmt.Sprintf("%q is not a duration (e.g. 24h, 90m)", raw))
-		return def
-	}
-	return v
-}
-
-// stringList parses a YAML list of strings, or a comma-separated string
-// (what `pulumi config set` stores).
-func (p *configParser) stringList(key, raw string) []string {
-	var list []any
-	if err := json.Unmarshal([]byte(raw), &list); err != nil {
-		var s string
-		if json.Unmarshal([]byte(raw), &s) == nil {
-			raw = s
-		}
-		out := []string{}
-		for _, part := range strings.Split(raw, ",") {
-			out = append(out, strings.TrimSpace(part))
-		}
-		return out
-	}
-	out := make([]string, 0, len(list))
-	for i, v := range list {
-		s, ok := v.(string)
-		if !ok {
-			p.add(fmt.Sprintf("%s[%d]", key, i), fmt.Sprintf("must be a string, got %s", jsonType(v)))
-			continue
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-// objects parses a YAML list of objects whose fields are all among allowed.
-func (p *configParser) objects(key, raw string, allowed []string) []map[string]any {
-	var list []any
-	if err := json.Unmarshal([]byte(raw), &list); err != nil {
-		p.add(key, "must be a list (a YAML sequence of objects)")
-		return nil
-	}
-	out := make([]map[string]any, 0, len(list))
-	for i, v := range list {
-		obj, ok := v.(map[string]any)
-		if !ok {
-			p.add(fmt.Sprintf("%s[%d]", key, i), fmt.Sprintf("must be an object, got %s", jsonType(v)))
-			out = append(out, map[string]any{})
-			continue
-		}
-		for _, field := range sortedKeys(obj) {
-			if !contains(allowed, field) {
-				p.add(fmt.Sprintf("%s[%d].%s", key, i, field),
-					fmt.Sprintf("unknown field (want %s)", strings.Join(allowed, ", ")))
-			}
-		}
-		out = append(out, obj)
-	}
-	return out
-}
-
-// str returns obj[field] as a string; absent is "".
-func (p *configParser) str(key string, obj map[string]any, field string) string {
-	v, ok := obj[field]
-	if !ok || v == nil {
-		return ""
-	}
-	s, ok := v.(string)
-	if !ok {
-		msg := fmt.Sprintf("must be a string, got %s", jsonType(v))
-		if _, isNum := v.(float64); isNum {
-			msg += ` (quote phone numbers in YAML: "+15555550100")`
-		}
-		p.add(key+"."+field, msg)
-		return ""
-	}
-	return s
-}
-
-// contactFields are the fields of a names.ConfigContacts element.
-var contactFields = []string{"id", "name", "callPhone", "smsPhone", "email", "preferences"}
-
-// contacts parses names.ConfigContacts.
-func (p *configParser) contacts(key, raw string) []ContactConfig {
-	objs := p.objects(key, raw, contactFields)
-	out := make([]ContactConfig, 0, len(objs))
-	for i, obj := range objs {
-		k := fmt.Sprintf("%s[%d]", key, i)
-		c := ContactConfig{
-			ID:          p.str(k, obj, "id"),
-			Name:        p.str(k, obj, "name"),
-			CallPhone:   p.str(k, obj, "callPhone"),
-			SMSPhone:    p.str(k, obj, "smsPhone"),
-			Email:       p.str(k, obj, "email"),
-			Preferences: map[alert.Priority]contact.Channel{},
-		}
-		if v, ok := obj["preferences"]; ok {
-			prefs, isObj := v.(map[string]any)
-			if !isObj {
-				p.add(k+".preferences", fmt.Sprintf("must be an object of priority (H, M, L) to channel, got %s", jsonType(v)))
-			}
-			for _, pr := range sortedKeys(prefs) {
-				ch, isStr := prefs[pr].(string)
-				if !isStr {
-					p.add(k+".preferences."+pr, fmt.Sprintf("must be a channel name (call, sms or email), got %s", jsonType(prefs[pr])))
-					continue
-				}
-				c.Preferences[alert.Priority(pr)] = contact.Channel(ch)
-			}
-		}
-		out = append(out, c)
-	}
-	return out
-}
-
-// apiClientFields are the fields of a names.ConfigAPIClients element.
-var apiClientFields = []string{"name", "sha256"}
-
-// apiClients parses names.ConfigAPIClients.
-func (p *configParser) apiClients(key, raw string) []APIClient {
-	objs := p.objects(key, raw, apiClientFields)
-	out := make([]APIClient, 0, len(objs))
-	for i, obj := range objs {
-		k := fmt.Sprintf("%s[%d]", key, i)
-		out = append(out, APIClient{Name: p.str(k, obj, "name"), SHA256: p.str(k, obj, "sha256")})
-	}
-	return out
-}
-
-// jsonType names the JSON type of a decoded value, for messages.
-func jsonType(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "a boolean"
-	case float64:
-		return "a number"
-	case string:
-		return "a string"
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "an object"
-	default:
-		return fmt.Sprintf("%T", v)
-	}
 }

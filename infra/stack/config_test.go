@@ -41,6 +41,14 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 	unset := func(k string) func(tb testing.TB, cfg map[string]string) {
 		return func(_ testing.TB, cfg map[string]string) { delete(cfg, key(k)) }
 	}
+	// createWith makes the configuration create its Connect instance and
+	// claim a number (valid), then sets k.
+	createWith := func(k, v string) func(tb testing.TB, cfg map[string]string) {
+		return func(_ testing.TB, cfg map[string]string) {
+			withCreatedInstance(cfg, "US")
+			cfg[key(k)] = v
+		}
+	}
 
 	tests := []struct {
 		name   string
@@ -48,8 +56,8 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		want   string
 	}{
 		{"unknown channel", withPref(1, "H", "fax"), `a2p-alerts:contacts[1].preferences.H: unknown channel "fax"`},
-		{"phone not E.164", withContact(0, "callPhone", "555-0100"), `a2p-alerts:contacts[0].callPhone: phone number "555-0100" is not E.164`},
-		{"sms phone not E.164", withContact(1, "smsPhone", "+0123"), `a2p-alerts:contacts[1].smsPhone: phone number "+0123" is not E.164`},
+		{"phone not E.164", withContact(0, "callPhone", "555-0100"), "a2p-alerts:contacts[0].callPhone: is not an E.164 phone number"},
+		{"sms phone not E.164", withContact(1, "smsPhone", "+0123"), "a2p-alerts:contacts[1].smsPhone: is not an E.164 phone number"},
 		{"channel without destination", withPref(1, "L", "email"), "a2p-alerts:contacts[1].preferences.L: channel email has no destination: set contacts[1].email"},
 		{"call without callPhone", withPref(1, "H", "call"), "a2p-alerts:contacts[1].preferences.H: channel call has no destination"},
 		{"duplicate contact ids", withContact(1, "id", "C-1"), `a2p-alerts:contacts[1].id: duplicate contact id "C-1" (also contacts[0])`},
@@ -63,8 +71,8 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"no API clients", unset(names.ConfigAPIClients), "a2p-alerts:apiClients: no API clients"},
 		{"empty API clients", set(names.ConfigAPIClients, "[]"), "a2p-alerts:apiClients: no API clients"},
 		{"bad hash", set(names.ConfigAPIClients, `[{"name":"ehr","sha256":"ABC"}]`), "a2p-alerts:apiClients[0].sha256: must be the SHA-256"},
-		{"duplicate client", set(names.ConfigAPIClients, `[{"name":"ehr","sha256":"`+hash64("a")+`"},{"name":"ehr","sha256":"`+hash64("b")+`"}]`), `a2p-alerts:apiClients[1].name: duplicate client name "ehr"`},
-		{"duplicate hash", set(names.ConfigAPIClients, `[{"name":"a","sha256":"`+hash64("a")+`"},{"name":"b","sha256":"`+hash64("a")+`"}]`), "a2p-alerts:apiClients[1].sha256: same hash as apiClients[0]"},
+		{"duplicate client", set(names.ConfigAPIClients, `[{"name":"ehr","sha256":"`+testHash("a")+`"},{"name":"ehr","sha256":"`+testHash("b")+`"}]`), `a2p-alerts:apiClients[1].name: duplicate client name "ehr"`},
+		{"duplicate hash", set(names.ConfigAPIClients, `[{"name":"a","sha256":"`+testHash("a")+`"},{"name":"b","sha256":"`+testHash("a")+`"}]`), "a2p-alerts:apiClients[1].sha256: same hash as apiClients[0]"},
 		{"bad arch", set(names.ConfigLambdaArch, "sparc"), `a2p-alerts:lambdaArch: unknown architecture "sparc"`},
 		{"bad protection", set(names.ConfigProtection, "some"), `a2p-alerts:protection: unknown protection "some"`},
 		{"calls without instance", unset(names.ConfigConnectInstanceID), "a2p-alerts:connectInstanceId: contacts use the call channel"},
@@ -84,6 +92,42 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"unknown PHI detector", set(names.ConfigPHIDetectors, `["ssn"]`), `a2p-alerts:phiDetectors: unknown PHI detector "ssn"`},
 		{"empty PHI detectors", set(names.ConfigPHIDetectors, `[]`), "a2p-alerts:phiDetectors: empty list"},
 		{"bad log level", set(names.ConfigLogLevel, "verbose"), `a2p-alerts:logLevel: unknown log level "VERBOSE"`},
+
+		// Point 1: the Connect instance alias.
+		{"alias too long", createWith(names.ConfigConnectInstanceAlias, strings.Repeat("a", 46)), "a2p-alerts:connectInstanceAlias: \"" + strings.Repeat("a", 46) + "\" has 46 characters"},
+		{"alias upper case", createWith(names.ConfigConnectInstanceAlias, "A2p-prod"), "a2p-alerts:connectInstanceAlias: \"A2p-prod\" must be lower-case letters and digits joined by single hyphens"},
+		{"alias double hyphen", createWith(names.ConfigConnectInstanceAlias, "a2p--prod"), "a2p-alerts:connectInstanceAlias: \"a2p--prod\" must be"},
+		{"alias trailing hyphen", createWith(names.ConfigConnectInstanceAlias, "a2p-prod-"), "a2p-alerts:connectInstanceAlias: \"a2p-prod-\" must be"},
+		{"alias underscore", createWith(names.ConfigConnectInstanceAlias, "a2p_prod"), "a2p-alerts:connectInstanceAlias: \"a2p_prod\" must be"},
+		{"alias starts d-", createWith(names.ConfigConnectInstanceAlias, "d-a2p"), "a2p-alerts:connectInstanceAlias: \"d-a2p\" starts with \"d-\""},
+		{"alias without creating", set(names.ConfigConnectInstanceAlias, "a2p-prod"), "a2p-alerts:connectInstanceAlias: names an instance this stack creates"},
+
+		// Point 4: a new instance owns no numbers; placeholders.
+		{"create with source number", createWith(names.ConfigSourcePhoneNumber, "+15555550199"), "a2p-alerts:sourcePhoneNumber: a new instance owns no numbers"},
+		{"create without claim country", func(tb testing.TB, cfg map[string]string) {
+			tb.Helper()
+			createWith(names.ConfigVoice, DefaultVoice)(tb, cfg)
+			delete(cfg, key(names.ConfigClaimPhoneNumberCountry))
+		}, "a2p-alerts:claimPhoneNumberCountry: createConnectInstance: true needs a number claimed"},
+		{"placeholder hash", set(names.ConfigAPIClients, `[{"name":"ehr","sha256":"`+strings.Repeat("0", 64)+`"}]`), "a2p-alerts:apiClients[0].sha256: is a placeholder"},
+		{"placeholder hash of ones", set(names.ConfigAPIClients, `[{"name":"ehr","sha256":"`+strings.Repeat("1", 64)+`"}]`), "a2p-alerts:apiClients[0].sha256: is a placeholder"},
+		{"placeholder instance id", set(names.ConfigConnectInstanceID, "00000000-0000-0000-0000-000000000000"), "a2p-alerts:connectInstanceId: is a placeholder"},
+
+		// Point 11: client limits and reserved concurrency.
+		{"client rate above the stage", set(names.ConfigClientRateLimit, "60"), "a2p-alerts:clientRateLimit: 60 must be above 0 and at most throttleRateLimit (50)"},
+		{"client burst above the stage", set(names.ConfigClientBurstLimit, "101"), "a2p-alerts:clientBurstLimit: 101 must be 1 to throttleBurstLimit (100)"},
+		{"negative quota", set(names.ConfigClientDailyQuota, "-1"), "a2p-alerts:clientDailyQuota: -1 must be 0"},
+		{"one client's rate above the stage", set(names.ConfigAPIClients, `[{"name":"ehr","sha256":"`+testHash("a")+`","rateLimit":51}]`), "a2p-alerts:apiClients[0].rateLimit: 51 must be above 0 and at most"},
+		{"one client's burst above the stage", set(names.ConfigAPIClients, `[{"name":"ehr","sha256":"`+testHash("a")+`","burstLimit":"200"}]`), "a2p-alerts:apiClients[0].burstLimit: 200 must be 1 to"},
+		{"one client's quota not whole", set(names.ConfigAPIClients, `[{"name":"ehr","sha256":"`+testHash("a")+`","dailyQuota":1.5}]`), "a2p-alerts:apiClients[0].dailyQuota: 1.5 is not a whole number"},
+		{"one client's quota negative", set(names.ConfigAPIClients, `[{"name":"ehr","sha256":"`+testHash("a")+`","dailyQuota":-5}]`), "a2p-alerts:apiClients[0].dailyQuota: -5 must be 0"},
+		{"zero reserved concurrency", set(names.ConfigProcessorReservedConcurrency, "0"), "a2p-alerts:processorReservedConcurrency: 0 would throttle every invocation"},
+		{"negative reserved concurrency", set(names.ConfigAuthorizerReservedConcurrency, "-5"), "a2p-alerts:authorizerReservedConcurrency: -5 would throttle"},
+
+		// Point 10: alarm keys. Contact details are never repeated.
+		{"bad alarm email", set(names.ConfigAlarmEmail, "Ops <ops@example.org>"), "a2p-alerts:alarmEmail: is not a bare email address"},
+		{"zero SMS limit", set(names.ConfigSMSMonthlySpendLimit, "0"), "a2p-alerts:smsMonthlySpendLimit: 0 must be"},
+		{"SMS percent above 100", set(names.ConfigSMSSpendAlarmPercent, "120"), "a2p-alerts:smsSpendAlarmPercent: 120 must be 1 to 100"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,6 +139,12 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error = %v\nwant it to contain %q", err, tt.want)
+			}
+			// Contact details are secrets: no message repeats them.
+			for _, secret := range []string{"555-0100", "+0123", "Dr One <c-1@example.org>", "ops@example.org"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error repeats the contact detail %q: %v", secret, err)
+				}
 			}
 			if n := m.count(); n != 0 {
 				t.Errorf("the mock saw %d resources, want 0", n)
@@ -222,16 +272,24 @@ func TestLoadConfigDefaultsAndValues(t *testing.T) {
 }
 
 func TestArtifactDirIsResolvedAgainstProjectRoot(t *testing.T) {
-	cfg := baseConfig(t)
-	delete(cfg, key(names.ConfigArtifactDir))
-	s, _ := mustRun(t, "dev", cfg)
-	// The tests run in infra/stack; Pulumi.yaml is two levels up.
+	// The tests run in infra/stack; Pulumi.yaml is two levels up. With
+	// the default artifactDir the packages are looked for (and, unbuilt,
+	// reported) at <root>/build/lambda, whether or not they exist here.
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := s.Config.ArtifactDir, filepath.Join(root, DefaultArtifactDir); got != want {
-		t.Errorf("ArtifactDir = %q, want %q", got, want)
+	want := filepath.Join(root, DefaultArtifactDir)
+	cfg := baseConfig(t)
+	delete(cfg, key(names.ConfigArtifactDir))
+	s, _, err := runWith(t, &mocks{}, "dev", cfg)
+	switch {
+	case err == nil:
+		if got := s.Config.ArtifactDir; got != want {
+			t.Errorf("ArtifactDir = %q, want %q", got, want)
+		}
+	case !strings.Contains(err.Error(), filepath.Join(want, names.FunctionAuthorizer+".zip")):
+		t.Errorf("error = %v, want one about %s", err, want)
 	}
 }
 
@@ -258,14 +316,20 @@ func TestFormatDuration(t *testing.T) {
 }
 
 func TestConnectAlias(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"a2p-alerts-dev", "a2p-alerts-dev"},
-		{"a2p-alerts-My_Stack.2", "a2p-alerts-my-stack-2"},
-		{"a2p-alerts-" + strings.Repeat("x", 60), "a2p-alerts-" + strings.Repeat("x", 34)},
+	tests := []struct {
+		in     string
+		maxLen int
+		want   string
+	}{
+		{"a2p-alerts-dev", 36, "a2p-alerts-dev"},
+		{"a2p-alerts-My_Stack.2", 36, "a2p-alerts-my-stack-2"},
+		{"a2p-alerts-" + strings.Repeat("x", 60), 36, "a2p-alerts-" + strings.Repeat("x", 25)},
+		{"d-project-dev", 36, "dproject-dev"},
+		{"a2p-alerts----", 11, "a2p-alerts"},
 	}
 	for _, tt := range tests {
-		if got := connectAlias(tt.in); got != tt.want {
-			t.Errorf("connectAlias(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := connectAlias(tt.in, tt.maxLen); got != tt.want {
+			t.Errorf("connectAlias(%q, %d) = %q, want %q", tt.in, tt.maxLen, got, tt.want)
 		}
 	}
 }
@@ -277,5 +341,43 @@ func TestLongStackNameFailsBeforeAnyResource(t *testing.T) {
 	}
 	if m.count() != 0 {
 		t.Errorf("the mock saw %d resources, want 0", m.count())
+	}
+}
+
+// TestDefaultConnectAlias checks point 1's default: a valid alias, unique
+// per account and region (Connect aliases are global), short enough for
+// any stack name, and the one a created instance gets.
+func TestDefaultConnectAlias(t *testing.T) {
+	alias := func(prefix, account, region string) string {
+		return (&Stack{Config: &Config{}, NamePrefix: prefix, AccountID: account, Region: region}).connectInstanceAlias()
+	}
+	base := alias("a2p-alerts-prod", "111111111111", "eu-west-2")
+	others := []string{
+		alias("a2p-alerts-prod", "222222222222", "eu-west-2"),
+		alias("a2p-alerts-prod", "111111111111", "us-east-1"),
+	}
+	for _, a := range append([]string{base, alias("a2p-alerts-"+strings.Repeat("Long_Stack.", 8), "1", "eu-west-2")}, others...) {
+		if p := aliasProblem(a); p != "" {
+			t.Errorf("default alias %q: %s", a, p)
+		}
+	}
+	if !strings.HasPrefix(base, "a2p-alerts-prod-") {
+		t.Errorf("default alias %q does not start with the name prefix", base)
+	}
+	for _, o := range others {
+		if o == base {
+			t.Errorf("two accounts or regions share the default alias %q", base)
+		}
+	}
+	if got := (&Stack{Config: &Config{ConnectInstanceAlias: "stthomas-a2p"}}).connectInstanceAlias(); got != "stthomas-a2p" {
+		t.Errorf("configured alias became %q", got)
+	}
+
+	cfg := baseConfig(t)
+	withCreatedInstance(cfg, "GB")
+	_, m := mustRun(t, "prod", cfg)
+	want := alias("a2p-alerts-prod", mockAccount, mockRegion)
+	if got := m.byName(t, tInstance, "voice-instance").str("instanceAlias"); got != want {
+		t.Errorf("instance alias = %q, want the default %q", got, want)
 	}
 }

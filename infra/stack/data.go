@@ -11,7 +11,9 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
-// DataType is the type token of the Data component.
+// DataType is the type token of the Data component. (The Go name is
+// Data, the token's Tables: the token is kept as first deployed, since
+// renaming it would replace live resources.)
 const DataType = "a2p:data:Tables"
 
 // DynamoDB constants.
@@ -22,13 +24,17 @@ const (
 
 // DataArgs configures the Data component.
 type DataArgs struct {
+	// NamePrefix starts the tables' names: "<NamePrefix>-contacts" and
+	// "<NamePrefix>-idempotency".
+	NamePrefix string
 	// Contacts become one item each in the contacts table.
 	Contacts []ContactConfig
 	// TopicARNs maps TopicKey(contact id, channel) to the topic's ARN,
 	// for the items' sms_topic_arn and email_topic_arn.
 	TopicARNs pulumi.StringMap
 	// Protection "full" turns on point-in-time recovery, deletion
-	// protection and retain-on-delete for both tables.
+	// protection and retain-on-delete for both tables, and
+	// retain-on-delete for the contact items, which go with them.
 	Protection Protection
 }
 
@@ -53,8 +59,9 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	}
 	full := args.Protection.Full()
 	tableOpts := []pulumi.ResourceOption{pulumi.Parent(d), pulumi.RetainOnDelete(full)}
-	tableArgs := func(hashKey string) *dynamodb.TableArgs {
+	tableArgs := func(table, hashKey string) *dynamodb.TableArgs {
 		return &dynamodb.TableArgs{
+			Name:        pulumi.String(args.NamePrefix + "-" + table),
 			Attributes:  dynamodb.TableAttributeArray{dynamodb.TableAttributeArgs{Name: pulumi.String(hashKey), Type: pulumi.String(attrTypeString)}},
 			HashKey:     pulumi.String(hashKey),
 			BillingMode: pulumi.String(billingPayPerRequest),
@@ -68,11 +75,11 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	}
 
 	var err error
-	d.Contacts, err = dynamodb.NewTable(ctx, name+"-contacts", tableArgs(names.AttrContactID), tableOpts...)
+	d.Contacts, err = dynamodb.NewTable(ctx, name+"-contacts", tableArgs("contacts", names.AttrContactID), tableOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("create contacts table: %w", err)
 	}
-	idem := tableArgs(names.AttrIdempotencyKey)
+	idem := tableArgs("idempotency", names.AttrIdempotencyKey)
 	idem.Ttl = dynamodb.TableTtlArgs{AttributeName: pulumi.String(names.AttrExpiration), Enabled: pulumi.Bool(true)}
 	d.Idempotency, err = dynamodb.NewTable(ctx, name+"-idempotency", idem, tableOpts...)
 	if err != nil {
@@ -80,24 +87,9 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	}
 
 	for _, c := range args.Contacts {
-		arns := pulumi.StringMap{}
-		for _, tc := range topicChannels {
-			if arn, ok := args.TopicARNs[TopicKey(c.ID, tc.channel)]; ok {
-				arns[string(tc.channel)] = arn
-			}
+		if err := d.addItem(ctx, name, c, args, tableOpts); err != nil {
+			return nil, err
 		}
-		item := applyString(arns.ToStringMapOutput(), func(v map[string]string) (string, error) {
-			return ContactItemJSON(c, v[string(contact.ChannelSMS)], v[string(contact.ChannelEmail)])
-		})
-		ti, err := dynamodb.NewTableItem(ctx, name+"-contact-"+c.ID, &dynamodb.TableItemArgs{
-			TableName: d.Contacts.Name,
-			HashKey:   pulumi.String(names.AttrContactID),
-			Item:      item,
-		}, pulumi.Parent(d))
-		if err != nil {
-			return nil, fmt.Errorf("create contact item %s: %w", c.ID, err)
-		}
-		d.Items[c.ID] = ti
 	}
 
 	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
@@ -107,6 +99,31 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		return nil, fmt.Errorf("register %s outputs: %w", name, err)
 	}
 	return d, nil
+}
+
+// addItem writes one contact's item. The item holds the contact's phone
+// number, so it is a secret in the state; with full protection it is
+// retained with its table.
+func (d *Data) addItem(ctx *pulumi.Context, name string, c ContactConfig, args *DataArgs, opts []pulumi.ResourceOption) error {
+	arns := pulumi.StringMap{}
+	for _, tc := range topicChannels {
+		if arn, ok := args.TopicARNs[TopicKey(c.ID, tc.channel)]; ok {
+			arns[string(tc.channel)] = arn
+		}
+	}
+	item := applyString(arns.ToStringMapOutput(), func(v map[string]string) (string, error) {
+		return ContactItemJSON(c, v[string(contact.ChannelSMS)], v[string(contact.ChannelEmail)])
+	})
+	ti, err := dynamodb.NewTableItem(ctx, name+"-contact-"+c.ID, &dynamodb.TableItemArgs{
+		TableName: d.Contacts.Name,
+		HashKey:   pulumi.String(names.AttrContactID),
+		Item:      secret(item),
+	}, opts...)
+	if err != nil {
+		return fmt.Errorf("create contact item %s: %w", c.ID, err)
+	}
+	d.Items[c.ID] = ti
+	return nil
 }
 
 // ContactItemJSON renders a contact as its contacts-table item in DynamoDB

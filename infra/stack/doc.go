@@ -1,7 +1,9 @@
 // Package stack is the a2p-alerts infrastructure as a Pulumi program in Go.
 //
-// Program loads and validates the stack's configuration (LoadConfig), then
-// builds one component per concern and exports the stack outputs:
+// Program loads and validates the stack's configuration and checks the
+// function packages (LoadConfig, CheckArtifacts: nothing is registered
+// when either fails), tags every resource (tagEveryResource), then builds
+// one component per concern and exports the stack outputs:
 //
 //   - Roles (a2p:iam:Roles): the two Lambda execution roles, created first
 //     so that the topic policies can name the processor's role.
@@ -12,10 +14,22 @@
 //     contact is called.
 //   - Data (a2p:data:Tables): the contacts and idempotency tables and one
 //     item per configured contact.
+//   - APIKeys (a2p:api:Keys): one API Gateway key per API client, which
+//     the authorizer returns to select the client's usage plan.
 //   - Functions (a2p:functions:Lambdas): log groups, least-privilege inline
 //     role policies and the two Lambda functions.
-//   - API (a2p:api:RestApi): the REST API, its authorizer, model, validator,
-//     deployment, stage, throttling and optional WAF.
+//   - API (a2p:api:RestApi): the REST API, its authorizer, model (for
+//     documentation), gateway responses, deployment, stage, throttling,
+//     one usage plan per client and the optional WAF.
+//   - Alarms (a2p:operations:Alarms): the operations topic and the
+//     CloudWatch alarms that notify it.
+//
+// Every physical name starts with "<project>-<stack>". Contact phone
+// numbers and email addresses are secrets wherever they reach the state.
+//
+// To add a route, add its settings to restSettings (gateway.go) and build
+// its resources from them in API.createRoute, so that the deployment
+// trigger covers it. To add an alarm, add an alarmSpec (alarms.go).
 //
 // Program returns a Stack holding every component, so unit tests (under
 // pulumi.WithMocks) and the offline sandbox can inspect what was built.

@@ -105,6 +105,9 @@ func TestREADMEConfigTable(t *testing.T) {
 		names.ConfigEnableWAF:               strconv.FormatBool(d.EnableWAF),
 		names.ConfigCreateConnectInstance:   strconv.FormatBool(d.CreateConnectInstance),
 		names.ConfigManageAPIGatewayAccount: strconv.FormatBool(d.ManageAPIGatewayAccount),
+		names.ConfigClientDailyQuota:        strconv.Itoa(d.ClientDailyQuota),
+		names.ConfigSMSMonthlySpendLimit:    strconv.FormatFloat(d.SMSMonthlySpendLimit, 'f', -1, 64),
+		names.ConfigSMSSpendAlarmPercent:    strconv.Itoa(d.SMSSpendAlarmPercent),
 	}
 	for k, want := range defaults {
 		row, ok := rows[k]
@@ -162,5 +165,36 @@ func TestConfigKeysCoverNames(t *testing.T) {
 	slices.Sort(read)
 	if !slices.Equal(declared, read) {
 		t.Errorf("names.Config* = %v\nconfigKeys    = %v", declared, read)
+	}
+}
+
+// TestREADMEFirstDeployChecklist checks point 9: the README's checklist
+// covers what a hospital's first deploy hits.
+func TestREADMEFirstDeployChecklist(t *testing.T) {
+	_, doc := configTableFile(t)
+	_, section, ok := strings.Cut(doc, "### Before your first deploy")
+	if !ok {
+		t.Fatal(`README.md has no "### Before your first deploy" section`)
+	}
+	section, _, _ = strings.Cut(section, "\n### ")
+	section = strings.Join(strings.Fields(section), " ") // lines wrap anywhere
+	for _, item := range []string{
+		"Country Allowlisting for Outbound Calls", // allowed countries per instance
+		"`+447` are not allowed by default",       // the support case for UK mobiles
+		"Directory Service",                       // creating an instance
+		"iam:CreateServiceLinkedRole",             // creating an instance
+		"SNS SMS sandbox",                         // texting unverified numbers
+		"spend limit",                             // SMS stops at the limit
+		"*pending*",                               // email subscriptions need confirming
+		"manageApiGatewayAccount: true",           // access logs on a fresh account
+		"pulumi config set --secret --path",       // contact details as secrets
+		"connectInstanceAlias",                    // alias, and what changing it replaces
+	} {
+		if !strings.Contains(section, item) {
+			t.Errorf("the checklist does not mention %q", item)
+		}
+	}
+	if n := strings.Count(section, "- [ ]"); n < 8 {
+		t.Errorf("the checklist has %d items, want a checklist", n)
 	}
 }

@@ -1,7 +1,6 @@
 package stack
 
 import (
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -16,7 +15,9 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
-// FunctionsType is the type token of the Functions component.
+// FunctionsType is the type token of the Functions component. (The Go
+// name is Functions, the token's Lambdas: the token is kept as first
+// deployed, since renaming it would replace live resources.)
 const FunctionsType = "a2p:functions:Lambdas"
 
 // Sizing of the functions.
@@ -64,8 +65,9 @@ type FunctionsArgs struct {
 	LogRetentionDays int
 	// LogLevel is the functions' slog level.
 	LogLevel string
-	// APIClients are the authorizer's callers.
-	APIClients []APIClient
+	// APIClients is the authorizer's names.EnvAPIClients: the JSON list of
+	// token.Client (APIKeys.AuthorizerClients).
+	APIClients pulumi.StringInput
 	// ContactsTable and IdempotencyTable are the processor's tables.
 	ContactsTable, IdempotencyTable *dynamodb.Table
 	// IdempotencyTTL is how long completed alerts answer replays.
@@ -74,11 +76,18 @@ type FunctionsArgs struct {
 	TopicARNs pulumi.StringArray
 	// KeyARN is the topics' KMS key.
 	KeyARN pulumi.StringInput
+	// Region is where SNS uses the key for the processor (the
+	// kms:ViaService condition).
+	Region string
 	// Voice is the Connect side, or nil when no contact is called.
 	Voice *Voice
 	// PHIDetectors is passed through to names.EnvPHIDetectors; nil
 	// leaves it unset (every detector).
 	PHIDetectors []string
+	// AuthorizerReservedConcurrency and ProcessorReservedConcurrency
+	// reserve concurrency per function; NoReservedConcurrency reserves
+	// none.
+	AuthorizerReservedConcurrency, ProcessorReservedConcurrency int
 }
 
 // Functions holds the two Lambda functions with their log groups and
@@ -98,66 +107,88 @@ type Functions struct {
 	AuthorizerPolicy *iam.RolePolicy
 	// ProcessorPolicy is the processor role's inline policy.
 	ProcessorPolicy *iam.RolePolicy
+
+	// watched lists each function's name and timeout, for the alarms.
+	watched []WatchedFunction
+}
+
+// WatchedFunction is a function the alarms watch.
+type WatchedFunction struct {
+	// Name is the function's physical name.
+	Name string
+	// Timeout is the function's timeout.
+	Timeout time.Duration
 }
 
 // FunctionName is the physical name of function fn in a stack.
 func FunctionName(prefix, fn string) string { return prefix + "-" + fn }
 
-// NewFunctions creates the log groups, the inline policies and the
-// functions, in that order, so that a function never runs without its log
-// group or its permissions.
+// Watched lists the functions, in creation order, for the alarms.
+func (f *Functions) Watched() []WatchedFunction { return append([]WatchedFunction(nil), f.watched...) }
+
+// NewFunctions creates, for each function, its log group, its inline
+// policy and the function, in that order, so that a function never runs
+// without its log group or its permissions.
 func NewFunctions(ctx *pulumi.Context, name string, args *FunctionsArgs, opts ...pulumi.ResourceOption) (*Functions, error) {
 	f := &Functions{}
 	if err := ctx.RegisterComponentResource(FunctionsType, name, f, opts...); err != nil {
 		return nil, fmt.Errorf("register %s: %w", name, err)
 	}
-	var err error
-
-	// Authorizer: logs and traces only.
-	f.AuthorizerLogs, err = f.logGroup(ctx, name, names.FunctionAuthorizer, args)
-	if err != nil {
+	if err := f.newAuthorizer(ctx, name, args); err != nil {
 		return nil, err
 	}
-	authDoc := policyOutput(pulumi.StringMap{"logs": f.AuthorizerLogs.Arn}, func(v map[string]string) PolicyDocument {
+	if err := f.newProcessor(ctx, name, args); err != nil {
+		return nil, err
+	}
+	if err := ctx.RegisterResourceOutputs(f, pulumi.Map{
+		"authorizerName": f.Authorizer.Name,
+		"processorName":  f.Processor.Name,
+	}); err != nil {
+		return nil, fmt.Errorf("register %s outputs: %w", name, err)
+	}
+	return f, nil
+}
+
+// newAuthorizer creates the authorizer, which may only log and trace.
+func (f *Functions) newAuthorizer(ctx *pulumi.Context, name string, args *FunctionsArgs) error {
+	var err error
+	f.AuthorizerLogs, err = f.logGroup(ctx, name, names.FunctionAuthorizer, args)
+	if err != nil {
+		return err
+	}
+	doc := policyOutput(pulumi.StringMap{"logs": f.AuthorizerLogs.Arn}, func(v map[string]string) PolicyDocument {
 		return policy(logsStatement(v["logs"]), xrayStatement())
 	})
-	f.AuthorizerPolicy, err = iam.NewRolePolicy(ctx, name+"-"+names.FunctionAuthorizer+"-policy", &iam.RolePolicyArgs{
-		Role:   args.Roles.Authorizer.Name,
-		Policy: authDoc,
-	}, pulumi.Parent(f))
+	f.AuthorizerPolicy, err = f.rolePolicy(ctx, name, names.FunctionAuthorizer, args, args.Roles.Authorizer, doc)
 	if err != nil {
-		return nil, fmt.Errorf("create authorizer policy: %w", err)
-	}
-	clients, err := json.Marshal(args.APIClients)
-	if err != nil {
-		return nil, fmt.Errorf("marshal api clients: %w", err)
+		return err
 	}
 	f.Authorizer, err = f.function(ctx, name, names.FunctionAuthorizer, args, functionSpec{
-		role:     args.Roles.Authorizer,
-		logs:     f.AuthorizerLogs,
-		policy:   f.AuthorizerPolicy,
-		memoryMB: AuthorizerMemoryMB,
-		timeout:  AuthorizerTimeout,
+		role:        args.Roles.Authorizer,
+		logs:        f.AuthorizerLogs,
+		policy:      f.AuthorizerPolicy,
+		memoryMB:    AuthorizerMemoryMB,
+		timeout:     AuthorizerTimeout,
+		reservation: args.AuthorizerReservedConcurrency,
 		env: pulumi.StringMap{
-			names.EnvAPIClients: pulumi.String(string(clients)),
+			names.EnvAPIClients: args.APIClients,
 			names.EnvLogLevel:   pulumi.String(args.LogLevel),
 		},
 	})
-	if err != nil {
-		return nil, err
-	}
+	return err
+}
 
-	// Processor.
+// newProcessor creates the processor.
+func (f *Functions) newProcessor(ctx *pulumi.Context, name string, args *FunctionsArgs) error {
+	var err error
 	f.ProcessorLogs, err = f.logGroup(ctx, name, names.FunctionProcessor, args)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	f.ProcessorPolicy, err = iam.NewRolePolicy(ctx, name+"-"+names.FunctionProcessor+"-policy", &iam.RolePolicyArgs{
-		Role:   args.Roles.Processor.Name,
-		Policy: processorPolicyOutput(args, f.ProcessorLogs.Arn),
-	}, pulumi.Parent(f))
+	f.ProcessorPolicy, err = f.rolePolicy(ctx, name, names.FunctionProcessor, args, args.Roles.Processor,
+		processorPolicyOutput(args, f.ProcessorLogs.Arn))
 	if err != nil {
-		return nil, fmt.Errorf("create processor policy: %w", err)
+		return err
 	}
 	env := pulumi.StringMap{
 		names.EnvContactsTable:    args.ContactsTable.Name,
@@ -175,24 +206,15 @@ func NewFunctions(ctx *pulumi.Context, name string, args *FunctionsArgs, opts ..
 		env[names.EnvPHIDetectors] = pulumi.String(strings.Join(args.PHIDetectors, ","))
 	}
 	f.Processor, err = f.function(ctx, name, names.FunctionProcessor, args, functionSpec{
-		role:     args.Roles.Processor,
-		logs:     f.ProcessorLogs,
-		policy:   f.ProcessorPolicy,
-		memoryMB: ProcessorMemoryMB,
-		timeout:  ProcessorTimeout,
-		env:      env,
+		role:        args.Roles.Processor,
+		logs:        f.ProcessorLogs,
+		policy:      f.ProcessorPolicy,
+		memoryMB:    ProcessorMemoryMB,
+		timeout:     ProcessorTimeout,
+		reservation: args.ProcessorReservedConcurrency,
+		env:         env,
 	})
-	if err != nil {
-		return nil, err
-	}
-
-	if err := ctx.RegisterResourceOutputs(f, pulumi.Map{
-		"authorizerName": f.Authorizer.Name,
-		"processorName":  f.Processor.Name,
-	}); err != nil {
-		return nil, fmt.Errorf("register %s outputs: %w", name, err)
-	}
-	return f, nil
+	return err
 }
 
 // logGroup creates /aws/lambda/<function name> with the retention, before
@@ -208,6 +230,19 @@ func (f *Functions) logGroup(ctx *pulumi.Context, name, fn string, args *Functio
 	return lg, nil
 }
 
+// rolePolicy attaches function fn's inline policy to its role.
+func (f *Functions) rolePolicy(ctx *pulumi.Context, name, fn string, args *FunctionsArgs, role *iam.Role, doc pulumi.StringInput) (*iam.RolePolicy, error) {
+	p, err := iam.NewRolePolicy(ctx, name+"-"+fn+"-policy", &iam.RolePolicyArgs{
+		Name:   pulumi.String(FunctionName(args.NamePrefix, fn)),
+		Role:   role.Name,
+		Policy: doc,
+	}, pulumi.Parent(f))
+	if err != nil {
+		return nil, fmt.Errorf("create %s policy: %w", fn, err)
+	}
+	return p, nil
+}
+
 // functionSpec is what differs between the two functions.
 type functionSpec struct {
 	role     *iam.Role
@@ -215,22 +250,25 @@ type functionSpec struct {
 	policy   *iam.RolePolicy
 	memoryMB int
 	timeout  time.Duration
-	env      pulumi.StringMap
+	// reservation is the reserved concurrency, or NoReservedConcurrency.
+	reservation int
+	env         pulumi.StringMap
 }
 
 // function creates one Lambda function from <ArtifactDir>/<fn>.zip.
 func (f *Functions) function(ctx *pulumi.Context, name, fn string, args *FunctionsArgs, s functionSpec) (*lambda.Function, error) {
 	fun, err := lambda.NewFunction(ctx, name+"-"+fn, &lambda.FunctionArgs{
-		Name:          pulumi.String(FunctionName(args.NamePrefix, fn)),
-		Role:          s.role.Arn,
-		Runtime:       lambda.RuntimeCustomAL2023,
-		Handler:       pulumi.String(lambdaHandler),
-		Code:          pulumi.NewFileArchive(filepath.Join(args.ArtifactDir, fn+artifactSuffix)),
-		Architectures: pulumi.StringArray{pulumi.String(args.Arch)},
-		MemorySize:    pulumi.Int(s.memoryMB),
-		Timeout:       pulumi.Int(int(s.timeout / time.Second)),
-		TracingConfig: lambda.FunctionTracingConfigArgs{Mode: pulumi.String(tracingActive)},
-		Environment:   lambda.FunctionEnvironmentArgs{Variables: s.env},
+		Name:                         pulumi.String(FunctionName(args.NamePrefix, fn)),
+		Role:                         s.role.Arn,
+		Runtime:                      lambda.RuntimeCustomAL2023,
+		Handler:                      pulumi.String(lambdaHandler),
+		Code:                         pulumi.NewFileArchive(filepath.Join(args.ArtifactDir, fn+artifactSuffix)),
+		Architectures:                pulumi.StringArray{pulumi.String(args.Arch)},
+		MemorySize:                   pulumi.Int(s.memoryMB),
+		Timeout:                      pulumi.Int(int(s.timeout / time.Second)),
+		ReservedConcurrentExecutions: pulumi.Int(s.reservation),
+		TracingConfig:                lambda.FunctionTracingConfigArgs{Mode: pulumi.String(tracingActive)},
+		Environment:                  lambda.FunctionEnvironmentArgs{Variables: s.env},
 		LoggingConfig: lambda.FunctionLoggingConfigArgs{
 			LogFormat: pulumi.String(lambdaLogFormat),
 			LogGroup:  s.logs.Name,
@@ -239,6 +277,7 @@ func (f *Functions) function(ctx *pulumi.Context, name, fn string, args *Functio
 	if err != nil {
 		return nil, fmt.Errorf("create %s function: %w", fn, err)
 	}
+	f.watched = append(f.watched, WatchedFunction{Name: FunctionName(args.NamePrefix, fn), Timeout: s.timeout})
 	return fun, nil
 }
 
@@ -251,6 +290,8 @@ type processorResources struct {
 	// connectInstance is the instance ARN, or "" when no contact is called.
 	connectInstance string
 	logGroup        string
+	// region is where SNS uses the key.
+	region string
 }
 
 // processorPolicy is the processor's least-privilege policy: read the
@@ -280,12 +321,16 @@ func processorPolicy(r processorResources) PolicyDocument {
 				Resource: r.topics,
 			},
 			// Publishing to an encrypted topic needs the publisher to use
-			// the topic's key.
+			// the topic's key, which SNS does on its behalf: through SNS
+			// in this region only.
 			Statement{
 				Sid:      "EncryptForTopics",
 				Effect:   effectAllow,
-				Action:   []string{"kms:GenerateDataKey", "kms:Decrypt"},
+				Action:   []string{"kms:GenerateDataKey*", "kms:Decrypt"},
 				Resource: []string{r.key},
+				Condition: map[string]map[string]any{
+					"StringEquals": {"kms:ViaService": "sns." + r.region + ".amazonaws.com"},
+				},
 			},
 		)
 	}
@@ -333,6 +378,7 @@ func processorPolicyOutput(args *FunctionsArgs, logGroupARN pulumi.StringInput) 
 			key:              v["key"],
 			connectInstance:  v["connect"],
 			logGroup:         v["logs"],
+			region:           args.Region,
 		}).JSON()
 	})
 }

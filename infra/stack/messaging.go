@@ -10,15 +10,20 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 )
 
-// MessagingType is the type token of the Messaging component.
+// MessagingType is the type token of the Messaging component. (The Go
+// name is Messaging, the token's Topics: the token is kept as first
+// deployed, since renaming it would replace live resources.)
 const MessagingType = "a2p:messaging:Topics"
 
-// topicChannels are the channels delivered through an SNS topic, and the
-// subscription protocol of each.
-var topicChannels = []struct {
+// topicChannel is a channel delivered through an SNS topic, and the
+// subscription protocol of its topic.
+type topicChannel struct {
 	channel  contact.Channel
 	protocol string
-}{
+}
+
+// topicChannels are the channels delivered through an SNS topic.
+var topicChannels = []topicChannel{
 	{contact.ChannelSMS, "sms"},
 	{contact.ChannelEmail, "email"},
 }
@@ -34,12 +39,22 @@ type MessagingArgs struct {
 	// Contacts are the configured contacts; a topic is made for each of
 	// their SMS and email channels that some priority uses.
 	Contacts []ContactConfig
-	// Partition, AccountID locate the account, for the key policy's and
-	// the topic policies' root principal.
-	Partition, AccountID string
+	// NamePrefix starts each topic's name:
+	// "<NamePrefix>-<contact id>-<channel>".
+	NamePrefix string
+	// Partition, Region, AccountID locate the account, for the key
+	// policy's and the topic policies' principals and conditions.
+	Partition, Region, AccountID string
 	// PublisherRoleARN is the processor's role, the only principal the
 	// topic policies let publish.
 	PublisherRoleARN pulumi.StringInput
+	// SubscriberARNs are the aws:PrincipalArn patterns of the deploying
+	// principal, the only one the topic policies let subscribe.
+	SubscriberARNs []string
+	// AlarmNamePattern matches the stack's alarm names: CloudWatch may use
+	// the key for those alarms only (the operations topic is encrypted
+	// with it too).
+	AlarmNamePattern string
 	// KeyAlias names the key, e.g. "alias/a2p-alerts-dev-sns".
 	KeyAlias string
 	// Protection sets the key's deletion window.
@@ -62,8 +77,8 @@ type Messaging struct {
 	Subscriptions map[string]*sns.TopicSubscription
 	// TopicPolicies by TopicKey.
 	TopicPolicies map[string]*sns.TopicPolicy
-	// keys lists the topic keys in creation order.
-	keys []string
+	// keys and names list the topic keys and names in creation order.
+	keys, names []string
 }
 
 // TopicKey is the key of a topic in Messaging.Topics and in the
@@ -101,20 +116,7 @@ func NewMessaging(ctx *pulumi.Context, name string, args *MessagingArgs, opts ..
 		return nil, fmt.Errorf("register %s: %w", name, err)
 	}
 	root := fmt.Sprintf("arn:%s:iam::%s:root", args.Partition, args.AccountID)
-
-	// The key policy delegates to the account (root): access is then
-	// decided by IAM policies, such as the processor's inline policy that
-	// grants GenerateDataKey and Decrypt on this key alone. Without this
-	// statement nobody could manage the key, and KMS refuses such a policy
-	// unless its lockout safety check is bypassed. In a key policy,
-	// Resource "*" means this key.
-	keyPolicy, err := policy(Statement{
-		Sid:       "AccountRootDelegation",
-		Effect:    effectAllow,
-		Principal: map[string]string{"AWS": root},
-		Action:    []string{"kms:*"},
-		Resource:  []string{"*"},
-	}).JSON()
+	keyDoc, err := keyPolicy(args, root).JSON()
 	if err != nil {
 		return nil, err
 	}
@@ -123,10 +125,10 @@ func NewMessaging(ctx *pulumi.Context, name string, args *MessagingArgs, opts ..
 		window = keyDeletionWindowProd
 	}
 	m.Key, err = kms.NewKey(ctx, name+"-key", &kms.KeyArgs{
-		Description:          pulumi.String("a2p-alerts: encrypts the alert SNS topics"),
+		Description:          pulumi.Sprintf("%s: encrypts the alert and operations SNS topics", args.NamePrefix),
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(window),
-		Policy:               pulumi.String(keyPolicy),
+		Policy:               pulumi.String(keyDoc),
 	}, pulumi.Parent(m))
 	if err != nil {
 		return nil, fmt.Errorf("create key: %w", err)
@@ -144,7 +146,7 @@ func NewMessaging(ctx *pulumi.Context, name string, args *MessagingArgs, opts ..
 			if !c.Uses(tc.channel) {
 				continue // as the seed: no topic for a channel nobody uses
 			}
-			if err := m.addTopic(ctx, name, c, tc.channel, tc.protocol, root, args.PublisherRoleARN); err != nil {
+			if err := m.addTopic(ctx, name, args, c, tc, root); err != nil {
 				return nil, err
 			}
 		}
@@ -159,14 +161,65 @@ func NewMessaging(ctx *pulumi.Context, name string, args *MessagingArgs, opts ..
 	return m, nil
 }
 
-// addTopic creates the topic of one contact and channel, its subscription
-// and its policy.
-func (m *Messaging) addTopic(ctx *pulumi.Context, name string, c ContactConfig, ch contact.Channel,
-	protocol, root string, publisher pulumi.StringInput,
+// keyPolicy delegates the key to the account (root): access is then
+// decided by IAM policies, such as the processor's inline policy that
+// grants GenerateDataKey* and Decrypt on this key alone, through SNS.
+// Without this statement nobody could manage the key, and KMS refuses such
+// a policy unless its lockout safety check is bypassed. The second
+// statement lets CloudWatch encrypt the notifications of this stack's
+// alarms for the operations topic: CloudWatch cannot publish to a topic
+// encrypted with a key it may not use. In a key policy, Resource "*" means
+// this key.
+func keyPolicy(args *MessagingArgs, root string) PolicyDocument {
+	return policy(
+		Statement{
+			Sid:       "AccountRootDelegation",
+			Effect:    effectAllow,
+			Principal: map[string]string{"AWS": root},
+			Action:    []string{"kms:*"},
+			Resource:  []string{"*"},
+		},
+		Statement{
+			Sid:       "CloudWatchAlarmsOfThisStack",
+			Effect:    effectAllow,
+			Principal: map[string]string{"Service": cloudwatchService},
+			Action:    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
+			Resource:  []string{"*"},
+			Condition: alarmSourceCondition(args.Partition, args.Region, args.AccountID, args.AlarmNamePattern),
+		},
+	)
+}
+
+// alarmSourceCondition limits a grant to CloudWatch acting for the alarms
+// of this account whose names match pattern (no confused deputy).
+func alarmSourceCondition(partition, region, account, pattern string) map[string]map[string]any {
+	return map[string]map[string]any{
+		"StringEquals": {"aws:SourceAccount": account},
+		"ArnLike":      {"aws:SourceArn": fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:%s", partition, region, account, pattern)},
+	}
+}
+
+// TopicName is the physical name of the topic of one contact and channel.
+func TopicName(prefix, contactID string, ch contact.Channel) string {
+	return prefix + "-" + contactID + "-" + string(ch)
+}
+
+// TopicNames lists the topics' physical names in creation order.
+func (m *Messaging) TopicNames() []string {
+	return append([]string(nil), m.names...)
+}
+
+// addTopic creates the topic of one contact and channel, its policy and
+// its subscription. The endpoint (a phone number or an address) is a
+// secret in the state.
+func (m *Messaging) addTopic(ctx *pulumi.Context, name string, args *MessagingArgs, c ContactConfig,
+	tc topicChannel, root string,
 ) error {
-	key := TopicKey(c.ID, ch)
-	base := fmt.Sprintf("%s-%s-%s", name, c.ID, ch)
+	key := TopicKey(c.ID, tc.channel)
+	base := fmt.Sprintf("%s-%s-%s", name, c.ID, tc.channel)
+	topicName := TopicName(args.NamePrefix, c.ID, tc.channel)
 	topic, err := sns.NewTopic(ctx, base, &sns.TopicArgs{
+		Name: pulumi.String(topicName),
 		// SMS shows at most 10 characters of the display name as sender.
 		DisplayName:    pulumi.String("A2P Alerts"),
 		KmsMasterKeyId: m.Key.Arn,
@@ -174,16 +227,17 @@ func (m *Messaging) addTopic(ctx *pulumi.Context, name string, c ContactConfig, 
 	if err != nil {
 		return fmt.Errorf("create topic %s: %w", key, err)
 	}
-	sub, err := sns.NewTopicSubscription(ctx, base+"-subscription", &sns.TopicSubscriptionArgs{
-		Topic:    topic.Arn,
-		Protocol: pulumi.String(protocol),
-		Endpoint: pulumi.String(c.destination(ch)),
-	}, pulumi.Parent(m))
-	if err != nil {
-		return fmt.Errorf("create subscription %s: %w", key, err)
-	}
-	doc := policyOutput(pulumi.StringMap{"topic": topic.Arn, "publisher": publisher}, func(v map[string]string) PolicyDocument {
-		return topicPolicy(v["topic"], root, v["publisher"])
+	doc := policyOutput(pulumi.StringMap{"topic": topic.Arn, "publisher": args.PublisherRoleARN}, func(v map[string]string) PolicyDocument {
+		return topicPolicy(v["topic"], root, args.SubscriberARNs, Statement{
+			Sid:       "PublishOnlyByProcessor",
+			Effect:    effectDeny,
+			Principal: "*",
+			Action:    []string{"sns:Publish"},
+			Resource:  []string{v["topic"]},
+			Condition: map[string]map[string]any{
+				"ArnNotEquals": {"aws:PrincipalArn": v["publisher"]},
+			},
+		})
 	})
 	pol, err := sns.NewTopicPolicy(ctx, base+"-policy", &sns.TopicPolicyArgs{
 		Arn:    topic.Arn,
@@ -192,17 +246,29 @@ func (m *Messaging) addTopic(ctx *pulumi.Context, name string, c ContactConfig, 
 	if err != nil {
 		return fmt.Errorf("create topic policy %s: %w", key, err)
 	}
+	// After the policy, so that a new deploying principal is allowed to
+	// subscribe before it does.
+	sub, err := sns.NewTopicSubscription(ctx, base+"-subscription", &sns.TopicSubscriptionArgs{
+		Topic:    topic.Arn,
+		Protocol: pulumi.String(tc.protocol),
+		Endpoint: secret(pulumi.String(c.destination(tc.channel))),
+	}, pulumi.Parent(m), pulumi.DependsOn([]pulumi.Resource{pol}))
+	if err != nil {
+		return fmt.Errorf("create subscription %s: %w", key, err)
+	}
 	m.Topics[key], m.Subscriptions[key], m.TopicPolicies[key] = topic, sub, pol
 	m.keys = append(m.keys, key)
+	m.names = append(m.names, topicName)
 	return nil
 }
 
-// topicPolicy lets the account manage the topic and denies sns:Publish to
-// every principal but the publisher role. The publisher's Allow comes from
-// its own inline policy (same account); this Deny makes sure no other
-// principal, however privileged, can page a clinician.
-func topicPolicy(topicARN, root, publisherRoleARN string) PolicyDocument {
-	return policy(
+// topicPolicy lets the account manage the topic and lets no principal but
+// the deploying one subscribe (a subscription would receive every alert or
+// page), then adds the topic's own statements: for a contact's topic, a
+// Deny of sns:Publish to every principal but the processor's role, so that
+// no other principal, however privileged, can page a clinician.
+func topicPolicy(topicARN, root string, subscribers []string, extra ...Statement) PolicyDocument {
+	doc := policy(
 		Statement{
 			Sid:       "OwnerManagement",
 			Effect:    effectAllow,
@@ -214,14 +280,16 @@ func topicPolicy(topicARN, root, publisherRoleARN string) PolicyDocument {
 			Resource: []string{topicARN},
 		},
 		Statement{
-			Sid:       "PublishOnlyByProcessor",
+			Sid:       "SubscribeOnlyByDeployer",
 			Effect:    effectDeny,
 			Principal: "*",
-			Action:    []string{"sns:Publish"},
+			Action:    []string{"sns:Subscribe"},
 			Resource:  []string{topicARN},
 			Condition: map[string]map[string]any{
-				"ArnNotEquals": {"aws:PrincipalArn": publisherRoleARN},
+				"ArnNotLike": {"aws:PrincipalArn": subscribers},
 			},
 		},
 	)
+	doc.Statement = append(doc.Statement, extra...)
+	return doc
 }

@@ -1,15 +1,24 @@
 package stack
 
 import (
+	"archive/zip"
+	"bytes"
+	"cmp"
+	"debug/elf"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"maps"
-	"strings"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
+	"github.com/a2p-alerts/a2p-alerts/shared/token"
 )
 
 // Values the mocks answer with.
@@ -44,28 +53,60 @@ func (r record) out(key string) string {
 // obj returns an object input.
 func (r record) obj(key string) resource.PropertyMap {
 	v, ok := r.inputs[resource.PropertyKey(key)]
-	if !ok || !v.IsObject() {
+	if !ok {
+		return nil
+	}
+	v = plainValue(v)
+	if !v.IsObject() {
 		return nil
 	}
 	return v.ObjectValue()
 }
 
-// propString reads a string property.
+// resourceKey is a property key.
+func resourceKey(k string) resource.PropertyKey { return resource.PropertyKey(k) }
+
+// propString reads a string property, secret or not.
 func propString(m resource.PropertyMap, key string) string {
 	v, ok := m[resource.PropertyKey(key)]
-	if !ok || !v.IsString() {
+	if !ok {
+		return ""
+	}
+	v = plainValue(v)
+	if !v.IsString() {
 		return ""
 	}
 	return v.StringValue()
 }
 
+// plainValue unwraps a secret.
+func plainValue(v resource.PropertyValue) resource.PropertyValue {
+	for v.IsSecret() {
+		v = v.SecretValue().Element
+	}
+	return v
+}
+
+// isSecret reports whether input key of r is a secret.
+func (r record) isSecret(key string) bool {
+	v, ok := r.inputs[resource.PropertyKey(key)]
+	return ok && v.IsSecret()
+}
+
 // mocks is a MockResourceMonitor that records every resource and answers
 // the two invokes Program makes.
 type mocks struct {
+	// callerARN is the deploying principal getCallerIdentity answers;
+	// mockCallerARN when empty.
+	callerARN string
+
 	mu      sync.Mutex
 	records []record
 	invokes []string
 }
+
+// mockCallerARN is the default deploying principal.
+const mockCallerARN = "arn:aws:iam::" + mockAccount + ":user/test"
 
 var _ pulumi.MockResourceMonitor = (*mocks)(nil)
 
@@ -121,6 +162,11 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("contactFlowId", "flow-"+id)
 	case "aws:connect/phoneNumber:PhoneNumber":
 		set("phoneNumber", "+15555550198")
+	case "aws:apigateway/apiKey:ApiKey":
+		// AWS generates the value; the provider marks it secret.
+		set("value", "key-value-of-"+args.Name)
+	case "aws:sns/topicSubscription:TopicSubscription":
+		set("arn", arn("sns", name+":"+id))
 	default:
 		if args.Custom {
 			setDefault("arn", arn("mock", args.TypeToken+"/"+name))
@@ -133,6 +179,13 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.parent = rpc.GetParent()
 		r.retain = rpc.GetRetainOnDelete()
+		// As the engine does: outputs the provider declares secret (an
+		// API key's value) come back as secrets.
+		for _, k := range rpc.GetAdditionalSecretOutputs() {
+			if v, ok := outs[resource.PropertyKey(k)]; ok && !v.IsSecret() {
+				outs[resource.PropertyKey(k)] = resource.MakeSecret(v)
+			}
+		}
 	}
 	m.mu.Lock()
 	m.records = append(m.records, r)
@@ -150,7 +203,7 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"accountId": mockAccount,
-			"arn":       fmt.Sprintf("arn:aws:iam::%s:user/test", mockAccount),
+			"arn":       cmp.Or(m.callerARN, mockCallerARN),
 			"id":        mockAccount,
 			"userId":    "AIDATEST",
 		}), nil
@@ -212,10 +265,22 @@ func withConfig(cfg map[string]string) pulumi.RunOption {
 	return func(info *pulumi.RunInfo) { info.Config = cfg }
 }
 
-// runProgram runs Program under the mocks for stack stackName.
+// runProgram runs Program under the mocks for stack stackName. When cfg
+// sets no artifactDir, the program gets packages such as `make build`
+// writes for the configuration's lambdaArch (fakeArtifacts), as on a
+// machine that has built them.
 func runProgram(tb testing.TB, stackName string, cfg map[string]string) (*Stack, *mocks, error) {
 	tb.Helper()
-	m := &mocks{}
+	if _, ok := cfg[key(names.ConfigArtifactDir)]; !ok {
+		cfg = maps.Clone(cfg)
+		cfg[key(names.ConfigArtifactDir)] = fakeArtifacts(tb, cmp.Or(cfg[key(names.ConfigLambdaArch)], ArchARM64))
+	}
+	return runWith(tb, &mocks{}, stackName, cfg)
+}
+
+// runWith runs Program under m for stack stackName with cfg as is.
+func runWith(tb testing.TB, m *mocks, stackName string, cfg map[string]string) (*Stack, *mocks, error) {
+	tb.Helper()
 	var built *Stack
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		s, err := Program(ctx)
@@ -235,6 +300,51 @@ func mustRun(tb testing.TB, stackName string, cfg map[string]string) (*Stack, *m
 	return s, m
 }
 
+// elfHeader returns the first bytes of a little-endian 64-bit Linux ELF
+// executable for machine.
+func elfHeader(machine elf.Machine) []byte {
+	h := make([]byte, 64)
+	copy(h, elf.ELFMAG)
+	h[elf.EI_CLASS], h[elf.EI_DATA], h[elf.EI_VERSION] = byte(elf.ELFCLASS64), byte(elf.ELFDATA2LSB), byte(elf.EV_CURRENT)
+	binary.LittleEndian.PutUint16(h[16:], uint16(elf.ET_EXEC))
+	binary.LittleEndian.PutUint16(h[18:], uint16(machine))
+	return h
+}
+
+// writeZip writes a zip holding one entry, name, with mode and content.
+func writeZip(tb testing.TB, path, name string, mode os.FileMode, content []byte) {
+	tb.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	h := &zip.FileHeader{Name: name, Method: zip.Deflate}
+	h.SetMode(mode)
+	w, err := zw.CreateHeader(h)
+	if err == nil {
+		_, err = w.Write(content)
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	if err == nil {
+		err = os.WriteFile(path, buf.Bytes(), 0o600)
+	}
+	if err != nil {
+		tb.Fatalf("write %s: %v", path, err)
+	}
+}
+
+// fakeArtifacts writes, in a temporary folder, <function>.zip for each
+// function, each holding an executable bootstrap whose ELF header says
+// arch, and returns the folder.
+func fakeArtifacts(tb testing.TB, arch string) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	for _, fn := range functionNames {
+		writeZip(tb, filepath.Join(dir, fn+".zip"), "bootstrap", 0o755, elfHeader(elfMachines[arch]))
+	}
+	return dir
+}
+
 // key returns the full configuration key of k.
 func key(k string) string { return mockProject + ":" + k }
 
@@ -248,5 +358,5 @@ func mustJSON(tb testing.TB, v any) string {
 	return string(b)
 }
 
-// hash64 returns a valid-looking SHA-256 made of one repeated hex digit.
-func hash64(digit string) string { return strings.Repeat(digit, 64) }
+// testHash returns the SHA-256 of a made-up token named name.
+func testHash(name string) string { return token.Hash("test-token-" + name) }

@@ -42,6 +42,13 @@ const (
 	effectDeny  = "Deny"
 )
 
+// Service principals of the stack's trust and resource policies.
+const (
+	lambdaService     = "lambda.amazonaws.com"
+	apigatewayService = "apigateway.amazonaws.com"
+	cloudwatchService = "cloudwatch.amazonaws.com"
+)
+
 // policy returns a document with the given statements.
 func policy(statements ...Statement) PolicyDocument {
 	return PolicyDocument{Version: policyVersion, Statement: statements}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -40,6 +41,8 @@ const (
 	tPhoneNumber  = "aws:connect/phoneNumber:PhoneNumber"
 	tWebACL       = "aws:wafv2/webAcl:WebAcl"
 	tWebACLAssoc  = "aws:wafv2/webAclAssociation:WebAclAssociation"
+	tAlarm        = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	tMetricFilter = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 )
 
 const testInstanceID = "11111111-2222-3333-4444-555555555555"
@@ -69,10 +72,9 @@ func baseConfig(tb testing.TB, contacts ...map[string]any) map[string]string {
 	}
 	return map[string]string{
 		key(names.ConfigContacts):          mustJSON(tb, contacts),
-		key(names.ConfigAPIClients):        mustJSON(tb, []map[string]any{{"name": "ehr", "sha256": hash64("a")}}),
+		key(names.ConfigAPIClients):        mustJSON(tb, []map[string]any{{"name": "ehr", "sha256": testHash("ehr")}}),
 		key(names.ConfigConnectInstanceID): testInstanceID,
 		key(names.ConfigSourcePhoneNumber): "+15555550199",
-		key(names.ConfigArtifactDir):       "/artifacts",
 		key(names.ConfigPHIDetectors):      mustJSON(tb, []string{"nhs_number"}),
 	}
 }
@@ -81,7 +83,7 @@ func TestInventoryFollowsChannelsInUse(t *testing.T) {
 	_, m := mustRun(t, "dev", baseConfig(t))
 
 	// Topics exist exactly where some priority uses the channel.
-	gotTopics := m.names(tTopic)
+	gotTopics := contactTopicNames(m)
 	sort.Strings(gotTopics)
 	wantTopics := []string{"messaging-C-1-email", "messaging-C-1-sms", "messaging-C-2-sms"}
 	if !slices.Equal(gotTopics, wantTopics) {
@@ -106,7 +108,7 @@ func TestInventoryFollowsChannelsInUse(t *testing.T) {
 			t.Errorf("%s: topic = %q, want %q", name, got, want)
 		}
 	}
-	if got, want := len(m.all(tTopicPolicy)), 3; got != want {
+	if got, want := len(m.all(tTopicPolicy)), 3+1; got != want { // and the operations topic's
 		t.Errorf("got %d topic policies, want %d", got, want)
 	}
 	// Every topic is encrypted with the key.
@@ -168,7 +170,7 @@ func TestUnusedChannelsYieldNothing(t *testing.T) {
 	delete(cfg, key(names.ConfigSourcePhoneNumber))
 	s, m := mustRun(t, "dev", cfg)
 
-	if got, want := m.names(tTopic), []string{"messaging-C-2-sms"}; !slices.Equal(got, want) {
+	if got, want := contactTopicNames(m), []string{"messaging-C-2-sms"}; !slices.Equal(got, want) {
 		t.Errorf("topics = %v, want %v", got, want)
 	}
 	if got, want := len(m.all(tSubscription)), 1; got != want {
@@ -200,10 +202,7 @@ func TestUnusedChannelsYieldNothing(t *testing.T) {
 
 func TestCreatesConnectInstanceAndClaimsNumber(t *testing.T) {
 	cfg := baseConfig(t)
-	delete(cfg, key(names.ConfigConnectInstanceID))
-	delete(cfg, key(names.ConfigSourcePhoneNumber))
-	cfg[key(names.ConfigCreateConnectInstance)] = "true"
-	cfg[key(names.ConfigClaimPhoneNumberCountry)] = "US"
+	withCreatedInstance(cfg, "US")
 	_, m := mustRun(t, "dev", cfg)
 
 	inst := m.byName(t, tInstance, "voice-instance")
@@ -315,7 +314,7 @@ func TestFunctions(t *testing.T) {
 				{"handler", f.str("handler"), "bootstrap"},
 				{"memorySize", fmt.Sprint(f.inputs["memorySize"].NumberValue()), fmt.Sprint(tt.memory)},
 				{"timeout", fmt.Sprint(f.inputs["timeout"].NumberValue()), fmt.Sprint(tt.timeout)},
-				{"code", f.inputs["code"].ArchiveValue().Path, "/artifacts/" + tt.fn + ".zip"},
+				{"code", filepath.Base(f.inputs["code"].ArchiveValue().Path), tt.fn + ".zip"},
 				{"architectures", fmt.Sprint(f.inputs["architectures"].ArrayValue()[0].StringValue()), ArchARM64},
 				{"role", f.str("role"), m.byName(t, tRole, "roles-"+tt.fn).out("arn")},
 				{"loggingConfig.logGroup", propString(f.obj("loggingConfig"), "logGroup"), "/aws/lambda/" + wantName},
@@ -342,7 +341,7 @@ func TestFunctions(t *testing.T) {
 	}
 
 	auth := functionEnv(t, m, names.FunctionAuthorizer)
-	if got, want := auth[names.EnvAPIClients], `[{"client":"ehr","sha256":"`+hash64("a")+`"}]`; got != want {
+	if got, want := auth[names.EnvAPIClients], `[{"client":"ehr","sha256":"`+testHash("ehr")+`","usage_key":"key-value-of-keys-ehr"}]`; got != want {
 		t.Errorf("%s = %s, want %s", names.EnvAPIClients, got, want)
 	}
 	proc := functionEnv(t, m, names.FunctionProcessor)
@@ -367,14 +366,13 @@ func TestFunctions(t *testing.T) {
 	}
 }
 
-func TestMethodUsesRequestAuthorizerAndValidator(t *testing.T) {
+func TestMethodUsesRequestAuthorizerAndNoValidator(t *testing.T) {
 	cfg := baseConfig(t)
 	cfg[key(names.ConfigAuthorizerCacheTTL)] = "0"
 	_, m := mustRun(t, "dev", cfg)
 
 	method := m.byName(t, tMethod, "api-post-notification")
 	authz := m.byName(t, tAuthorizer, "api-authorizer")
-	validator := m.byName(t, tValidator, "api-body-validator")
 	model := m.byName(t, tModel, "api-alert-model")
 	authFn := m.byName(t, tFunction, "functions-authorizer")
 	procFn := m.byName(t, tFunction, "functions-processor")
@@ -384,13 +382,13 @@ func TestMethodUsesRequestAuthorizerAndValidator(t *testing.T) {
 		{"method.httpMethod", method.str("httpMethod"), "POST"},
 		{"method.authorization", method.str("authorization"), "CUSTOM"},
 		{"method.authorizerId", method.str("authorizerId"), authz.id},
-		{"method.requestValidatorId", method.str("requestValidatorId"), validator.id},
+		{"method.requestValidatorId", method.str("requestValidatorId"), ""},
+		{"method.apiKeyRequired", fmt.Sprint(method.inputs["apiKeyRequired"].BoolValue()), "true"},
 		{"method.requestModels", propString(method.obj("requestModels"), "application/json"), model.out("name")},
 		{"authorizer.type", authz.str("type"), "REQUEST"},
 		{"authorizer.identitySource", authz.str("identitySource"), "method.request.header.Authorization"},
 		{"authorizer.authorizerUri", authz.str("authorizerUri"), authFn.out("invokeArn")},
 		{"authorizer.ttl", fmt.Sprint(authz.inputs["authorizerResultTtlInSeconds"].NumberValue()), "0"},
-		{"validator.validateRequestBody", fmt.Sprint(validator.inputs["validateRequestBody"].BoolValue()), "true"},
 		{"model.contentType", model.str("contentType"), "application/json"},
 		{"model.schema", model.str("schema"), string(alert.Schema())},
 		{"integration.type", integ.str("type"), "AWS_PROXY"},
@@ -465,13 +463,13 @@ func TestProcessorPolicyIsLeastPrivilege(t *testing.T) {
 	contacts, idem := arn(tTable, "data-contacts"), arn(tTable, "data-idempotency")
 	logs := arn(tLogGroup, "functions-processor-logs") + ":*"
 	want := map[string]bool{
-		"dynamodb:GetItem " + contacts:                      true,
-		"dynamodb:GetItem " + idem:                          true,
-		"dynamodb:PutItem " + idem:                          true,
-		"dynamodb:UpdateItem " + idem:                       true,
-		"dynamodb:DeleteItem " + idem:                       true,
-		"kms:GenerateDataKey " + arn(tKey, "messaging-key"): true,
-		"kms:Decrypt " + arn(tKey, "messaging-key"):         true,
+		"dynamodb:GetItem " + contacts:                       true,
+		"dynamodb:GetItem " + idem:                           true,
+		"dynamodb:PutItem " + idem:                           true,
+		"dynamodb:UpdateItem " + idem:                        true,
+		"dynamodb:DeleteItem " + idem:                        true,
+		"kms:GenerateDataKey* " + arn(tKey, "messaging-key"): true,
+		"kms:Decrypt " + arn(tKey, "messaging-key"):          true,
 		"connect:StartOutboundVoiceContact arn:aws:connect:us-east-1:123456789012:instance/" + testInstanceID + "/contact/*": true,
 		"logs:CreateLogStream " + logs: true,
 		"logs:PutLogEvents " + logs:    true,
@@ -510,6 +508,9 @@ func TestTopicPoliciesOnlyLetProcessorPublish(t *testing.T) {
 	_, m := mustRun(t, "dev", baseConfig(t))
 	roleARN := m.byName(t, tRole, "roles-processor").out("arn")
 	for _, p := range m.all(tTopicPolicy) {
+		if !strings.HasPrefix(p.name, messagingName+"-") {
+			continue // the operations topic's: TestOperationsTopicPolicy
+		}
 		topicARN := m.byName(t, tTopic, strings.TrimSuffix(p.name, "-policy")).out("arn")
 		if got := p.str("arn"); got != topicARN {
 			t.Errorf("%s arn = %q, want %q", p.name, got, topicARN)
@@ -603,7 +604,7 @@ func TestOptionalWAFAndAccount(t *testing.T) {
 		t.Errorf("web acl scope = %q", got)
 	}
 	rules := acl.inputs["rules"].ArrayValue()
-	if got, want := len(rules), len(managedRuleGroups)+1; got != want {
+	if got, want := len(rules), len(managedRuleGroups)+2; got != want { // + body-rule counter, rate limit
 		t.Errorf("got %d rules, want %d", got, want)
 	}
 	last := rules[len(rules)-1].ObjectValue()["statement"].ObjectValue()["rateBasedStatement"].ObjectValue()
@@ -625,7 +626,9 @@ func TestOptionalWAFAndAccount(t *testing.T) {
 
 func TestEveryChildHasAComponentParent(t *testing.T) {
 	_, m := mustRun(t, "dev", baseConfig(t))
-	components := map[string]bool{RolesType: true, MessagingType: true, VoiceType: true, DataType: true, FunctionsType: true, APIType: true}
+	components := map[string]bool{
+		RolesType: true, MessagingType: true, VoiceType: true, DataType: true, APIKeysType: true, FunctionsType: true, APIType: true, AlarmsType: true,
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	seen := map[string]bool{}
@@ -653,6 +656,28 @@ func TestEveryChildHasAComponentParent(t *testing.T) {
 	}
 }
 
+// withCreatedInstance makes cfg create its Connect instance and claim a
+// number in country, instead of using an existing instance and number.
+func withCreatedInstance(cfg map[string]string, country string) {
+	delete(cfg, key(names.ConfigConnectInstanceID))
+	delete(cfg, key(names.ConfigSourcePhoneNumber))
+	cfg[key(names.ConfigCreateConnectInstance)] = "true"
+	cfg[key(names.ConfigClaimPhoneNumberCountry)] = country
+}
+
+// contactTopicNames lists the logical names of the contacts' topics,
+// sorted (not the operations topic).
+func contactTopicNames(m *mocks) []string {
+	var out []string
+	for _, n := range m.names(tTopic) {
+		if strings.HasPrefix(n, messagingName+"-") {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // functionEnv returns the environment of function fn.
 func functionEnv(tb testing.TB, m *mocks, fn string) map[string]string {
 	tb.Helper()
@@ -663,7 +688,7 @@ func functionEnv(tb testing.TB, m *mocks, fn string) map[string]string {
 	}
 	out := map[string]string{}
 	for k, v := range vars.ObjectValue() {
-		out[string(k)] = v.StringValue()
+		out[string(k)] = plainValue(v).StringValue()
 	}
 	return out
 }
@@ -679,17 +704,25 @@ func rolePolicy(tb testing.TB, m *mocks, name string) PolicyDocument {
 }
 
 // grants flattens a policy into "action resource" pairs. It fails on
-// anything but plain Allow statements, and on a "*" resource for an action
-// other than X-Ray's (which AWS requires to be "*").
+// anything but plain Allow statements (the only condition allowed is the
+// key's kms:ViaService, on KMS actions), and on a wildcard: in an action
+// other than kms:GenerateDataKey* (the key's data-key variants), or a "*"
+// resource for an action other than X-Ray's (which AWS requires to be "*").
 func grants(tb testing.TB, doc PolicyDocument) map[string]bool {
 	tb.Helper()
 	out := map[string]bool{}
+	viaSNS := map[string]map[string]any{"StringEquals": {"kms:ViaService": "sns." + mockRegion + ".amazonaws.com"}}
 	for _, st := range doc.Statement {
-		if st.Effect != effectAllow || st.Principal != nil || st.Condition != nil {
+		kmsOnly := !slices.ContainsFunc(st.Action, func(a string) bool { return !strings.HasPrefix(a, "kms:") })
+		conditionOK := st.Condition == nil || (kmsOnly && fmt.Sprint(st.Condition) == fmt.Sprint(viaSNS))
+		if st.Effect != effectAllow || st.Principal != nil || !conditionOK {
 			tb.Errorf("statement %s is not a plain Allow: %+v", st.Sid, st)
 		}
+		if kmsOnly && st.Condition == nil {
+			tb.Errorf("statement %s grants KMS without the kms:ViaService condition", st.Sid)
+		}
 		for _, a := range st.Action {
-			if strings.Contains(a, "*") {
+			if strings.Contains(a, "*") && a != "kms:GenerateDataKey*" {
 				tb.Errorf("statement %s: wildcard action %q", st.Sid, a)
 			}
 			for _, r := range st.Resource {

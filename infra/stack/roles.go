@@ -12,13 +12,11 @@ import (
 // RolesType is the type token of the Roles component.
 const RolesType = "a2p:iam:Roles"
 
-// lambdaService is the principal that assumes the functions' roles.
-const lambdaService = "lambda.amazonaws.com"
-
 // RolesArgs configures the Roles component.
 type RolesArgs struct {
-	// Label prefixes the roles' descriptions, e.g. "a2p-alerts dev".
-	Label string
+	// NamePrefix is "<project>-<stack>": each role is named
+	// "<NamePrefix>-<names.FunctionX>", like its function.
+	NamePrefix string
 }
 
 // Roles holds one execution role per function, with a trust policy only.
@@ -47,8 +45,9 @@ func NewRoles(ctx *pulumi.Context, name string, args *RolesArgs, opts ...pulumi.
 	}
 	newRole := func(fn string) (*iam.Role, error) {
 		role, err := iam.NewRole(ctx, name+"-"+fn, &iam.RoleArgs{
+			Name:             pulumi.String(FunctionName(args.NamePrefix, fn)),
 			AssumeRolePolicy: pulumi.String(trust),
-			Description:      pulumi.Sprintf("%s: execution role of the %s function", args.Label, fn),
+			Description:      pulumi.Sprintf("%s: execution role of the %s function", args.NamePrefix, fn),
 		}, pulumi.Parent(r))
 		if err != nil {
 			return nil, fmt.Errorf("create %s role: %w", fn, err)

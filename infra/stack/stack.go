@@ -1,6 +1,8 @@
 package stack
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -9,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
@@ -20,8 +23,11 @@ type Stack struct {
 	// (from the aws:index/getCallerIdentity and aws:index/getRegion
 	// invokes).
 	Partition, Region, AccountID string
-	// NamePrefix is "<project>-<stack>": it prefixes the function names,
-	// the REST API's name and the KMS alias.
+	// DeployerARN is the ARN of the principal running the deployment (the
+	// caller identity); only it may subscribe to the stack's topics.
+	DeployerARN string
+	// NamePrefix is "<project>-<stack>": every physical name of the stack
+	// starts with it, so that a console shows which stack owns what.
 	NamePrefix string
 
 	// Roles holds the two execution roles.
@@ -32,10 +38,14 @@ type Stack struct {
 	Voice *Voice
 	// Data holds the tables and contact items.
 	Data *Data
+	// Keys holds one API Gateway API key per API client.
+	Keys *APIKeys
 	// Functions holds the Lambda functions, log groups and policies.
 	Functions *Functions
-	// API holds the REST API, stage and optional WAF.
+	// API holds the REST API, stage, usage plans and optional WAF.
 	API *API
+	// Alarms holds the operations topic and the CloudWatch alarms.
+	Alarms *Alarms
 }
 
 // Component names, from which every child resource's name is derived.
@@ -44,36 +54,30 @@ const (
 	messagingName = "messaging"
 	voiceName     = "voice"
 	dataName      = "data"
+	keysName      = "keys"
 	functionsName = "functions"
 	apiName       = "api"
+	alarmsName    = "alarms"
 )
 
 // Limits of derived physical names.
 const (
-	maxFunctionName = 64 // Lambda
-	maxAliasName    = 45 // Connect instance alias
+	maxFunctionName = 64 // Lambda; also bounds the role names
+	// aliasHashLen is how many hex digits of the account and region hash
+	// end a derived Connect instance alias.
+	aliasHashLen = 8
 )
 
 // functionNamePattern is what Lambda accepts in a function name.
 var functionNamePattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
 // Program is the body of the Pulumi program: it loads and validates the
-// configuration (nothing is registered when that fails), builds the stack
-// and exports the names.Output* stack outputs.
+// configuration and checks the function packages (nothing is registered
+// when that fails), tags every resource, builds the stack and exports the
+// names.Output* stack outputs.
 func Program(ctx *pulumi.Context) (*Stack, error) {
 	cfg, err := LoadConfig(ctx)
 	if err != nil {
-		return nil, err
-	}
-	return Build(ctx, cfg)
-}
-
-// Build validates cfg, then creates every component and exports the
-// outputs. It is Program without LoadConfig, for callers (such as the
-// sandbox) that adjust a loaded configuration first; a relative
-// cfg.ArtifactDir is then taken as is (relative to the working directory).
-func Build(ctx *pulumi.Context, cfg *Config) (*Stack, error) {
-	if err := cfg.Validate(ctx.Project()); err != nil {
 		return nil, err
 	}
 	prefix := ctx.Project() + "-" + ctx.Stack()
@@ -82,9 +86,10 @@ func Build(ctx *pulumi.Context, cfg *Config) (*Stack, error) {
 	}
 	s := &Stack{Config: cfg, NamePrefix: prefix}
 
-	// The only invokes: the account (and partition, from the caller's
-	// ARN) and the region, for ARNs no resource reports: the key and
-	// topic policies' root principal and an existing Connect instance.
+	// The only invokes: the account, the deploying principal (and the
+	// partition, from its ARN) and the region, for ARNs no resource
+	// reports: policies' principals and conditions and an existing
+	// Connect instance.
 	caller, err := aws.GetCallerIdentity(ctx, &aws.GetCallerIdentityArgs{})
 	if err != nil {
 		return nil, fmt.Errorf("get caller identity: %w", err)
@@ -94,27 +99,39 @@ func Build(ctx *pulumi.Context, cfg *Config) (*Stack, error) {
 		return nil, fmt.Errorf("get region: %w", err)
 	}
 	s.AccountID, s.Region, s.Partition = caller.AccountId, region.Name, partitionOf(caller.Arn)
+	s.DeployerARN = caller.Arn
 
-	if err := s.build(ctx); err != nil {
+	if err := tagEveryResource(ctx, map[string]string{TagProject: ctx.Project(), TagStack: ctx.Stack()}); err != nil {
+		return nil, fmt.Errorf("register the default tags: %w", err)
+	}
+	if err := s.buildDelivery(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.buildEntry(ctx); err != nil {
 		return nil, err
 	}
 	s.export(ctx)
 	return s, nil
 }
 
-// build creates the components in dependency order.
-func (s *Stack) build(ctx *pulumi.Context) error {
+// buildDelivery creates what delivers an alert, in dependency order: the
+// roles, the topics, the Connect side and the tables.
+func (s *Stack) buildDelivery(ctx *pulumi.Context) error {
 	cfg := s.Config
 	var err error
-	s.Roles, err = NewRoles(ctx, rolesName, &RolesArgs{Label: s.NamePrefix})
+	s.Roles, err = NewRoles(ctx, rolesName, &RolesArgs{NamePrefix: s.NamePrefix})
 	if err != nil {
 		return err
 	}
 	s.Messaging, err = NewMessaging(ctx, messagingName, &MessagingArgs{
 		Contacts:         cfg.Contacts,
+		NamePrefix:       s.NamePrefix,
 		Partition:        s.Partition,
+		Region:           s.Region,
 		AccountID:        s.AccountID,
 		PublisherRoleARN: s.Roles.Processor.Arn,
+		SubscriberARNs:   principalARNPatterns(s.DeployerARN),
+		AlarmNamePattern: alarmNamePattern(s.NamePrefix),
 		KeyAlias:         "alias/" + s.NamePrefix + "-sns",
 		Protection:       cfg.Protection,
 	})
@@ -124,7 +141,7 @@ func (s *Stack) build(ctx *pulumi.Context) error {
 	if cfg.UsesCalls() {
 		s.Voice, err = NewVoice(ctx, voiceName, &VoiceArgs{
 			InstanceID:        cfg.ConnectInstanceID,
-			InstanceAlias:     connectAlias(s.NamePrefix),
+			InstanceAlias:     s.connectInstanceAlias(),
 			SourcePhoneNumber: cfg.SourcePhoneNumber,
 			ClaimCountry:      cfg.ClaimPhoneNumberCountry,
 			Voice:             cfg.Voice,
@@ -138,47 +155,105 @@ func (s *Stack) build(ctx *pulumi.Context) error {
 		}
 	}
 	s.Data, err = NewData(ctx, dataName, &DataArgs{
+		NamePrefix: s.NamePrefix,
 		Contacts:   cfg.Contacts,
 		TopicARNs:  s.Messaging.TopicARNs(),
 		Protection: cfg.Protection,
 	})
+	return err
+}
+
+// buildEntry creates where an alert enters and what watches it: the API
+// keys, the functions, the API and the alarms.
+func (s *Stack) buildEntry(ctx *pulumi.Context) error {
+	cfg := s.Config
+	var err error
+	s.Keys, err = NewAPIKeys(ctx, keysName, &APIKeysArgs{NamePrefix: s.NamePrefix, Clients: cfg.APIClients})
 	if err != nil {
 		return err
 	}
 	s.Functions, err = NewFunctions(ctx, functionsName, &FunctionsArgs{
-		NamePrefix:       s.NamePrefix,
-		Roles:            s.Roles,
-		ArtifactDir:      cfg.ArtifactDir,
-		Arch:             cfg.LambdaArch,
-		LogRetentionDays: cfg.LogRetentionDays,
-		LogLevel:         cfg.LogLevel,
-		APIClients:       cfg.APIClients,
-		ContactsTable:    s.Data.Contacts,
-		IdempotencyTable: s.Data.Idempotency,
-		IdempotencyTTL:   cfg.IdempotencyTTL,
-		TopicARNs:        s.Messaging.TopicARNList(),
-		KeyARN:           s.Messaging.Key.Arn,
-		Voice:            s.Voice,
-		PHIDetectors:     cfg.PHIDetectors,
+		NamePrefix:                    s.NamePrefix,
+		Roles:                         s.Roles,
+		ArtifactDir:                   cfg.ArtifactDir,
+		Arch:                          cfg.LambdaArch,
+		LogRetentionDays:              cfg.LogRetentionDays,
+		LogLevel:                      cfg.LogLevel,
+		APIClients:                    s.Keys.AuthorizerClients(cfg.APIClients),
+		ContactsTable:                 s.Data.Contacts,
+		IdempotencyTable:              s.Data.Idempotency,
+		IdempotencyTTL:                cfg.IdempotencyTTL,
+		TopicARNs:                     s.Messaging.TopicARNList(),
+		KeyARN:                        s.Messaging.Key.Arn,
+		Region:                        s.Region,
+		Voice:                         s.Voice,
+		PHIDetectors:                  cfg.PHIDetectors,
+		AuthorizerReservedConcurrency: cfg.AuthorizerReservedConcurrency,
+		ProcessorReservedConcurrency:  cfg.ProcessorReservedConcurrency,
 	})
 	if err != nil {
 		return err
 	}
-	s.API, err = NewAPI(ctx, apiName, &APIArgs{
+	s.API, err = NewAPI(ctx, apiName, s.apiArgs())
+	if err != nil {
+		return err
+	}
+	s.Alarms, err = NewAlarms(ctx, alarmsName, s.alarmsArgs())
+	return err
+}
+
+// apiArgs configures the API from the configuration and the functions.
+func (s *Stack) apiArgs() *APIArgs {
+	cfg := s.Config
+	plans := make([]ClientPlan, 0, len(cfg.APIClients))
+	for _, cl := range cfg.APIClients {
+		plans = append(plans, ClientPlan{Client: cl.Name, Limits: cfg.ClientLimits(cl), KeyID: s.Keys.Keys[cl.Name].ID()})
+	}
+	return &APIArgs{
 		Name:               s.NamePrefix,
 		Authorizer:         s.Functions.Authorizer,
 		Processor:          s.Functions.Processor,
 		AuthorizerCacheTTL: cfg.AuthorizerCacheTTL,
 		ThrottleRateLimit:  cfg.ThrottleRateLimit,
 		ThrottleBurstLimit: cfg.ThrottleBurstLimit,
+		Clients:            plans,
 		LogRetentionDays:   cfg.LogRetentionDays,
 		EnableWAF:          cfg.EnableWAF,
 		ManageAccount:      cfg.ManageAPIGatewayAccount,
 		Partition:          s.Partition,
 		Region:             s.Region,
 		AccountID:          s.AccountID,
-	})
-	return err
+	}
+}
+
+// alarmsArgs configures the alarms from what the stack built.
+func (s *Stack) alarmsArgs() *AlarmsArgs {
+	cfg := s.Config
+	args := &AlarmsArgs{
+		NamePrefix:           s.NamePrefix,
+		MetricNamespace:      s.NamePrefix,
+		Partition:            s.Partition,
+		Region:               s.Region,
+		AccountID:            s.AccountID,
+		SubscriberARNs:       principalARNPatterns(s.DeployerARN),
+		KeyARN:               s.Messaging.Key.Arn,
+		AlarmEmail:           cfg.AlarmEmail,
+		APIName:              s.API.Name,
+		StageName:            StageName,
+		Functions:            s.Functions.Watched(),
+		ProcessorLogGroup:    s.Functions.ProcessorLogs.Name,
+		TopicNames:           s.Messaging.TopicNames(),
+		SMSMonthlySpendLimit: cfg.SMSMonthlySpendLimit,
+		SMSSpendAlarmPercent: cfg.SMSSpendAlarmPercent,
+	}
+	if !cfg.UsesChannel(contact.ChannelSMS) {
+		args.SMSMonthlySpendLimit = 0
+	}
+	if s.API.WebACL != nil {
+		args.WebACLMetric = s.API.WAFMetricName
+		args.BodyRuleMetric = s.API.WAFBodyRuleMetricName
+	}
+	return args
 }
 
 // export sets the names.Output* stack outputs.
@@ -196,6 +271,21 @@ func (s *Stack) export(ctx *pulumi.Context) {
 	ctx.Export(names.OutputAuthorizerFunction, s.Functions.Authorizer.Name)
 	ctx.Export(names.OutputProcessorFunction, s.Functions.Processor.Name)
 	ctx.Export(names.OutputContactFlowID, flowID)
+	ctx.Export(names.OutputOperationsTopicARN, s.Alarms.Topic.Arn)
+}
+
+// connectInstanceAlias is the configured alias of a created Connect
+// instance, or one derived from the name prefix and a hash of the account
+// and region: aliases are unique across all of Amazon Connect, so a
+// project-and-stack name alone would let only the first adopter deploy.
+func (s *Stack) connectInstanceAlias() string {
+	if s.Config.ConnectInstanceAlias != "" {
+		return s.Config.ConnectInstanceAlias
+	}
+	sum := sha256.Sum256([]byte(s.AccountID + "/" + s.Region))
+	suffix := "-" + hex.EncodeToString(sum[:])[:aliasHashLen]
+	base := connectAlias(s.NamePrefix, maxAliasName-len(suffix))
+	return base + suffix
 }
 
 // checkNamePrefix makes sure "<project>-<stack>-<function>" is a valid
@@ -214,9 +304,10 @@ func checkNamePrefix(prefix string) error {
 	return nil
 }
 
-// connectAlias derives a Connect instance alias from the name prefix:
-// letters, digits and single hyphens, at most 45 characters.
-func connectAlias(prefix string) string {
+// connectAlias turns prefix into the start of a Connect instance alias of
+// at most maxLen characters: lower-case letters and digits joined by
+// single hyphens, never starting with the reserved "d-".
+func connectAlias(prefix string, maxLen int) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(prefix) {
 		switch {
@@ -227,10 +318,35 @@ func connectAlias(prefix string) string {
 		}
 	}
 	alias := strings.Trim(b.String(), "-")
-	if len(alias) > maxAliasName {
-		alias = strings.TrimRight(alias[:maxAliasName], "-")
+	if rest, ok := strings.CutPrefix(alias, reservedAliasPrefix); ok {
+		alias = "d" + rest
+	}
+	if len(alias) > maxLen {
+		alias = strings.TrimRight(alias[:maxLen], "-")
+	}
+	if alias == "" {
+		alias = "a2p"
 	}
 	return alias
+}
+
+// principalARNPatterns are the aws:PrincipalArn values of the principal
+// whose caller-identity ARN is arn. An assumed role's session ARN
+// (arn:aws:sts::<account>:assumed-role/<role>/<session>) becomes its
+// role's ARN, with and without a path, since the session ARN does not
+// show the role's path; any other ARN (a user, root) is itself.
+func principalARNPatterns(arn string) []string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[2] != "sts" {
+		return []string{arn}
+	}
+	role, ok := strings.CutPrefix(parts[5], "assumed-role/")
+	if !ok {
+		return []string{arn}
+	}
+	role, _, _ = strings.Cut(role, "/")
+	base := fmt.Sprintf("arn:%s:iam::%s:role/", parts[1], parts[4])
+	return []string{base + role, base + "*/" + role}
 }
 
 // partitionOf returns the partition of an ARN ("aws", "aws-us-gov",

@@ -23,6 +23,10 @@ var (
 	countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
 	// voicePattern is the form of an Amazon Polly voice id.
 	voicePattern = regexp.MustCompile(`^[A-Z][A-Za-z]{1,31}$`)
+	// aliasPattern is what this stack accepts as a Connect instance alias:
+	// lower-case letters and digits in groups joined by single hyphens.
+	// Connect also refuses aliases that start with "d-" (checked apart).
+	aliasPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 )
 
 // logRetentionDays are the retentions CloudWatch Logs accepts. "Never
@@ -35,57 +39,33 @@ var logRetentionDays = []int{
 // logLevels are the slog levels the functions understand.
 var logLevels = []string{"DEBUG", "INFO", "WARN", "ERROR"}
 
-// Limits of numeric keys.
+// Limits of keys.
 const (
 	// maxAuthorizerCacheTTL is API Gateway's limit for authorizer results.
 	maxAuthorizerCacheTTL = 3600
 	// minIdempotencyTTL keeps replays answerable at least a little while
 	// after the lock (processorTimeout) has lapsed.
 	minIdempotencyTTL = time.Minute
+	// maxAliasName is Connect's limit for an instance alias.
+	maxAliasName = 45
+	// reservedAliasPrefix starts the aliases Connect keeps for directory
+	// ids; it refuses them.
+	reservedAliasPrefix = "d-"
 )
 
 // Validate checks the configuration as a whole and returns a *ConfigError
 // listing every problem, or nil. Keys in messages are in project's
-// namespace ("a2p-alerts:contacts[1].preferences.H").
+// namespace ("a2p-alerts:contacts[1].preferences.H"). Contact phone
+// numbers and email addresses are secrets: no message repeats them.
 func (c *Config) Validate(project string) error {
 	v := &validator{project: project}
 	v.contacts(c.Contacts)
-	v.apiClients(c.APIClients)
-	v.connect(c)
-
-	if !voicePattern.MatchString(c.Voice) {
-		v.add(names.ConfigVoice, fmt.Sprintf("%q is not an Amazon Polly voice id (e.g. Joanna, Amy)", c.Voice))
-	}
-	if c.Protection != ProtectionNone && c.Protection != ProtectionFull {
-		v.add(names.ConfigProtection, fmt.Sprintf("unknown protection %q (want %q or %q)", c.Protection, ProtectionNone, ProtectionFull))
-	}
-	if !slices.Contains(logRetentionDays, c.LogRetentionDays) {
-		v.add(names.ConfigLogRetentionDays, fmt.Sprintf("%d is not a CloudWatch Logs retention (want one of %s)",
-			c.LogRetentionDays, joinInts(logRetentionDays)))
-	}
-	if c.LambdaArch != ArchARM64 && c.LambdaArch != ArchX86 {
-		v.add(names.ConfigLambdaArch, fmt.Sprintf("unknown architecture %q (want %s or %s)", c.LambdaArch, ArchARM64, ArchX86))
-	}
-	if strings.TrimSpace(c.ArtifactDir) == "" {
-		v.add(names.ConfigArtifactDir, "must not be empty")
-	}
-	if c.ThrottleRateLimit <= 0 {
-		v.add(names.ConfigThrottleRateLimit, fmt.Sprintf("%g must be above 0 requests per second", c.ThrottleRateLimit))
-	}
-	if c.ThrottleBurstLimit < 1 {
-		v.add(names.ConfigThrottleBurstLimit, fmt.Sprintf("%d must be at least 1", c.ThrottleBurstLimit))
-	}
-	if c.AuthorizerCacheTTL < 0 || c.AuthorizerCacheTTL > maxAuthorizerCacheTTL {
-		v.add(names.ConfigAuthorizerCacheTTL, fmt.Sprintf("%d must be 0 (no caching) to %d seconds", c.AuthorizerCacheTTL, maxAuthorizerCacheTTL))
-	}
-	if c.IdempotencyTTL < minIdempotencyTTL {
-		v.add(names.ConfigIdempotencyTTL, fmt.Sprintf("%s must be at least %s", c.IdempotencyTTL, minIdempotencyTTL))
-	}
-	v.phiDetectors(c.PHIDetectors)
-	if !slices.Contains(logLevels, c.LogLevel) {
-		v.add(names.ConfigLogLevel, fmt.Sprintf("unknown log level %q (want %s)", c.LogLevel, strings.Join(logLevels, ", ")))
-	}
-
+	v.apiClients(c)
+	v.connectForm(c)
+	v.connectChoice(c)
+	v.functions(c)
+	v.api(c)
+	v.operations(c)
 	if len(v.problems) > 0 {
 		return &ConfigError{Problems: v.problems}
 	}
@@ -108,38 +88,44 @@ func (v *validator) contacts(contacts []ContactConfig) {
 	seen := map[string]int{}
 	for i, c := range contacts {
 		k := fmt.Sprintf("%s[%d]", names.ConfigContacts, i)
-		// A contact id is what alerts name in contact_id: the same rule.
-		idProblem := alert.CheckField(alert.FieldContactID, c.ID)
-		switch {
-		case c.ID == "":
-			v.add(k+".id", "missing")
-		case idProblem != "":
-			v.add(k+".id", fmt.Sprintf("%q must be a valid alert contact_id: it %s", c.ID, idProblem))
-		default:
-			if j, dup := seen[c.ID]; dup {
-				v.add(k+".id", fmt.Sprintf("duplicate contact id %q (also %s[%d])", c.ID, names.ConfigContacts, j))
-			} else {
-				seen[c.ID] = i
-			}
-		}
+		v.contactID(k, c.ID, i, seen)
 		if strings.TrimSpace(c.Name) == "" {
 			v.add(k+".name", "missing")
 		}
 		for _, f := range []struct{ field, phone string }{{"callPhone", c.CallPhone}, {"smsPhone", c.SMSPhone}} {
-			if f.phone == "" {
-				continue
-			}
-			if err := contact.ValidateE164(f.phone); err != nil {
-				v.add(k+"."+f.field, err.Error())
+			if f.phone != "" && contact.ValidateE164(f.phone) != nil {
+				v.add(k+"."+f.field, "is not an E.164 phone number: + then 2 to 15 digits, no leading 0, no spaces (e.g. +447700900123)")
 			}
 		}
-		if c.Email != "" {
-			if addr, err := mail.ParseAddress(c.Email); err != nil || addr.Address != c.Email {
-				v.add(k+".email", fmt.Sprintf("%q is not a bare email address (e.g. oncall@example.org)", c.Email))
-			}
+		if c.Email != "" && !bareEmail(c.Email) {
+			v.add(k+".email", "is not a bare email address (e.g. oncall@example.org, without a display name)")
 		}
 		v.preferences(k, c)
 	}
+}
+
+// contactID checks one contact's id and records it in seen.
+func (v *validator) contactID(k, id string, i int, seen map[string]int) {
+	// A contact id is what alerts name in contact_id: the same rule.
+	problem := alert.CheckField(alert.FieldContactID, id)
+	switch {
+	case id == "":
+		v.add(k+".id", "missing")
+	case problem != "":
+		v.add(k+".id", fmt.Sprintf("%q must be a valid alert contact_id: it %s", id, problem))
+	default:
+		if j, dup := seen[id]; dup {
+			v.add(k+".id", fmt.Sprintf("duplicate contact id %q (also %s[%d])", id, names.ConfigContacts, j))
+		} else {
+			seen[id] = i
+		}
+	}
+}
+
+// bareEmail reports whether s is an address without a display name.
+func bareEmail(s string) bool {
+	addr, err := mail.ParseAddress(s)
+	return err == nil && addr.Address == s
 }
 
 // preferences checks that every priority has a known channel with a
@@ -170,42 +156,78 @@ func (v *validator) preferences(k string, c ContactConfig) {
 }
 
 // apiClients mirrors the authorizer's own checks, so that a bad list fails
-// at deploy time rather than at the first request.
-func (v *validator) apiClients(clients []APIClient) {
-	if len(clients) == 0 {
+// at deploy time rather than at the first request, and checks each
+// client's usage plan limits.
+func (v *validator) apiClients(c *Config) {
+	if len(c.APIClients) == 0 {
 		v.add(names.ConfigAPIClients, "no API clients: list at least one {name, sha256}, or no caller can reach the API")
 		return
 	}
 	byName := map[string]int{}
 	byHash := map[string]int{}
-	for i, c := range clients {
+	for i, cl := range c.APIClients {
 		k := fmt.Sprintf("%s[%d]", names.ConfigAPIClients, i)
-		if err := token.ValidateClientName(c.Name); err != nil {
+		if err := token.ValidateClientName(cl.Name); err != nil {
 			v.add(k+".name", err.Error())
-		} else if j, dup := byName[c.Name]; dup {
-			v.add(k+".name", fmt.Sprintf("duplicate client name %q (also %s[%d])", c.Name, names.ConfigAPIClients, j))
+		} else if j, dup := byName[cl.Name]; dup {
+			v.add(k+".name", fmt.Sprintf("duplicate client name %q (also %s[%d])", cl.Name, names.ConfigAPIClients, j))
 		} else {
-			byName[c.Name] = i
+			byName[cl.Name] = i
 		}
-		// Messages never repeat the hash: it is not a secret, but a wrong
-		// value pasted here might be the token itself.
-		if !token.ValidHash(c.SHA256) {
-			v.add(k+".sha256", fmt.Sprintf("must be the SHA-256 of the token as 64 lowercase hex characters (got %d characters)", len(c.SHA256)))
-			continue
-		}
-		if j, dup := byHash[c.SHA256]; dup {
+		v.clientHash(k, cl.SHA256, i, byHash)
+		v.clientLimits(k, c, cl)
+	}
+}
+
+// clientHash checks one client's token hash and records it in byHash.
+// Messages never repeat the hash: it is not a secret, but a wrong value
+// pasted here might be the token itself.
+func (v *validator) clientHash(k, hash string, i int, byHash map[string]int) {
+	switch {
+	case !token.ValidHash(hash):
+		v.add(k+".sha256", fmt.Sprintf("must be the SHA-256 of the token as 64 lowercase hex characters (got %d characters)", len(hash)))
+	case placeholder(hash):
+		v.add(k+".sha256", "is a placeholder (one digit repeated), not a token's SHA-256: run go run ./scripts/gentoken -client <name>")
+	default:
+		if j, dup := byHash[hash]; dup {
 			v.add(k+".sha256", fmt.Sprintf("same hash as %s[%d]: two clients with one token cannot be told apart", names.ConfigAPIClients, j))
 		} else {
-			byHash[c.SHA256] = i
+			byHash[hash] = i
 		}
 	}
 }
 
-// connect checks the Amazon Connect keys: their form whenever they are
-// set, and that calls have an instance and a source number.
-func (v *validator) connect(c *Config) {
-	if c.ConnectInstanceID != "" && !uuidPattern.MatchString(c.ConnectInstanceID) {
+// clientLimits checks the limits a client sets for itself (the defaults
+// are checked by api). A client limit above the stage's would never be
+// reached: the stage throttles first.
+func (v *validator) clientLimits(k string, c *Config, cl APIClient) {
+	if cl.RateLimit != 0 && (cl.RateLimit < 0 || cl.RateLimit > c.ThrottleRateLimit) {
+		v.add(k+".rateLimit", fmt.Sprintf("%g must be above 0 and at most the stage's %s (%g)", cl.RateLimit, names.ConfigThrottleRateLimit, c.ThrottleRateLimit))
+	}
+	if cl.BurstLimit != 0 && (cl.BurstLimit < 0 || cl.BurstLimit > c.ThrottleBurstLimit) {
+		v.add(k+".burstLimit", fmt.Sprintf("%d must be 1 to the stage's %s (%d)", cl.BurstLimit, names.ConfigThrottleBurstLimit, c.ThrottleBurstLimit))
+	}
+	if cl.DailyQuota != nil && *cl.DailyQuota < 0 {
+		v.add(k+".dailyQuota", fmt.Sprintf("%d must be 0 (no quota) or more requests per day", *cl.DailyQuota))
+	}
+}
+
+// placeholder reports whether s is made of one character repeated, as the
+// example stack files' "000...0" hashes and instance ids are. No SHA-256
+// or instance id AWS makes looks like that.
+func placeholder(s string) bool {
+	t := strings.ReplaceAll(s, "-", "")
+	return t != "" && strings.Count(t, t[:1]) == len(t)
+}
+
+// connectForm checks the form of the Amazon Connect keys that are set.
+func (v *validator) connectForm(c *Config) {
+	switch {
+	case c.ConnectInstanceID == "":
+	case !uuidPattern.MatchString(c.ConnectInstanceID):
 		v.add(names.ConfigConnectInstanceID, fmt.Sprintf("%q is not an instance id (a UUID such as 0a1b2c3d-..., not an ARN)", c.ConnectInstanceID))
+	case placeholder(c.ConnectInstanceID):
+		v.add(names.ConfigConnectInstanceID, "is a placeholder (one digit repeated): set your Connect instance's id")
 	}
 	if c.SourcePhoneNumber != "" {
 		if err := contact.ValidateE164(c.SourcePhoneNumber); err != nil {
@@ -215,11 +237,51 @@ func (v *validator) connect(c *Config) {
 	if c.ClaimPhoneNumberCountry != "" && !countryPattern.MatchString(c.ClaimPhoneNumberCountry) {
 		v.add(names.ConfigClaimPhoneNumberCountry, fmt.Sprintf("%q is not an ISO 3166-1 alpha-2 country code (e.g. US, GB)", c.ClaimPhoneNumberCountry))
 	}
+	if c.ConnectInstanceAlias != "" {
+		if problem := aliasProblem(c.ConnectInstanceAlias); problem != "" {
+			v.add(names.ConfigConnectInstanceAlias, problem)
+		}
+	}
+	if !voicePattern.MatchString(c.Voice) {
+		v.add(names.ConfigVoice, fmt.Sprintf("%q is not an Amazon Polly voice id (e.g. Joanna, Amy)", c.Voice))
+	}
+}
+
+// aliasProblem says what is wrong with a Connect instance alias, or "".
+func aliasProblem(alias string) string {
+	switch {
+	case len(alias) > maxAliasName:
+		return fmt.Sprintf("%q has %d characters: Connect allows 1 to %d", alias, len(alias), maxAliasName)
+	case !aliasPattern.MatchString(alias):
+		return fmt.Sprintf("%q must be lower-case letters and digits joined by single hyphens (e.g. a2p-alerts-prod-4f2a91c0)", alias)
+	case strings.HasPrefix(alias, reservedAliasPrefix):
+		return fmt.Sprintf("%q starts with %q, which Connect reserves", alias, reservedAliasPrefix)
+	}
+	return ""
+}
+
+// connectChoice checks that the Connect keys make one coherent choice: an
+// existing instance with one of its numbers, or a new instance with a
+// number claimed for it. Calls need one of the two.
+func (v *validator) connectChoice(c *Config) {
 	if c.ConnectInstanceID != "" && c.CreateConnectInstance {
 		v.add(names.ConfigCreateConnectInstance, fmt.Sprintf("set either %s or %s: true, not both", names.ConfigConnectInstanceID, names.ConfigCreateConnectInstance))
 	}
 	if c.SourcePhoneNumber != "" && c.ClaimPhoneNumberCountry != "" {
 		v.add(names.ConfigClaimPhoneNumberCountry, fmt.Sprintf("set either %s or %s, not both", names.ConfigSourcePhoneNumber, names.ConfigClaimPhoneNumberCountry))
+	}
+	if c.ConnectInstanceAlias != "" && !c.CreateConnectInstance {
+		v.add(names.ConfigConnectInstanceAlias, fmt.Sprintf("names an instance this stack creates: set %s: true, or remove the alias", names.ConfigCreateConnectInstance))
+	}
+	if c.CreateConnectInstance {
+		// A new instance owns no number: calls can only come from one
+		// claimed for it.
+		if c.SourcePhoneNumber != "" {
+			v.add(names.ConfigSourcePhoneNumber, fmt.Sprintf("a new instance owns no numbers: with %s: true, set %s instead", names.ConfigCreateConnectInstance, names.ConfigClaimPhoneNumberCountry))
+		}
+		if c.ClaimPhoneNumberCountry == "" {
+			v.add(names.ConfigClaimPhoneNumberCountry, fmt.Sprintf("%s: true needs a number claimed for the instance: set the country (e.g. GB)", names.ConfigCreateConnectInstance))
+		}
 	}
 	if !c.UsesCalls() {
 		return
@@ -229,6 +291,77 @@ func (v *validator) connect(c *Config) {
 	}
 	if c.SourcePhoneNumber == "" && c.ClaimPhoneNumberCountry == "" {
 		v.add(names.ConfigSourcePhoneNumber, fmt.Sprintf("contacts use the call channel: set %s, or %s to claim one", names.ConfigSourcePhoneNumber, names.ConfigClaimPhoneNumberCountry))
+	}
+}
+
+// functions checks the keys of the Lambda functions and their logs.
+func (v *validator) functions(c *Config) {
+	if c.Protection != ProtectionNone && c.Protection != ProtectionFull {
+		v.add(names.ConfigProtection, fmt.Sprintf("unknown protection %q (want %q or %q)", c.Protection, ProtectionNone, ProtectionFull))
+	}
+	if !slices.Contains(logRetentionDays, c.LogRetentionDays) {
+		v.add(names.ConfigLogRetentionDays, fmt.Sprintf("%d is not a CloudWatch Logs retention (want one of %s)",
+			c.LogRetentionDays, joinInts(logRetentionDays)))
+	}
+	if c.LambdaArch != ArchARM64 && c.LambdaArch != ArchX86 {
+		v.add(names.ConfigLambdaArch, fmt.Sprintf("unknown architecture %q (want %s or %s)", c.LambdaArch, ArchARM64, ArchX86))
+	}
+	if strings.TrimSpace(c.ArtifactDir) == "" {
+		v.add(names.ConfigArtifactDir, "must not be empty")
+	}
+	if c.IdempotencyTTL < minIdempotencyTTL {
+		v.add(names.ConfigIdempotencyTTL, fmt.Sprintf("%s must be at least %s", c.IdempotencyTTL, minIdempotencyTTL))
+	}
+	v.phiDetectors(c.PHIDetectors)
+	if !slices.Contains(logLevels, c.LogLevel) {
+		v.add(names.ConfigLogLevel, fmt.Sprintf("unknown log level %q (want %s)", c.LogLevel, strings.Join(logLevels, ", ")))
+	}
+	v.reservedConcurrency(names.ConfigAuthorizerReservedConcurrency, c.AuthorizerReservedConcurrency)
+	v.reservedConcurrency(names.ConfigProcessorReservedConcurrency, c.ProcessorReservedConcurrency)
+}
+
+// reservedConcurrency checks one function's reserved concurrency: unset,
+// or at least 1 (0 would stop the function, and every alert with it).
+func (v *validator) reservedConcurrency(key string, n int) {
+	if n != NoReservedConcurrency && n < 1 {
+		v.add(key, fmt.Sprintf("%d would throttle every invocation: leave it unset (no reservation) or reserve at least 1", n))
+	}
+}
+
+// api checks the stage's throttling, the client defaults and the
+// authorizer cache.
+func (v *validator) api(c *Config) {
+	if c.ThrottleRateLimit <= 0 {
+		v.add(names.ConfigThrottleRateLimit, fmt.Sprintf("%g must be above 0 requests per second", c.ThrottleRateLimit))
+	}
+	if c.ThrottleBurstLimit < 1 {
+		v.add(names.ConfigThrottleBurstLimit, fmt.Sprintf("%d must be at least 1", c.ThrottleBurstLimit))
+	}
+	// A client default above the stage's would never be reached.
+	if c.ClientRateLimit < 0 || c.ClientRateLimit > c.ThrottleRateLimit {
+		v.add(names.ConfigClientRateLimit, fmt.Sprintf("%g must be above 0 and at most %s (%g); unset, it is half of it", c.ClientRateLimit, names.ConfigThrottleRateLimit, c.ThrottleRateLimit))
+	}
+	if c.ClientBurstLimit < 0 || c.ClientBurstLimit > c.ThrottleBurstLimit {
+		v.add(names.ConfigClientBurstLimit, fmt.Sprintf("%d must be 1 to %s (%d); unset, it is half of it", c.ClientBurstLimit, names.ConfigThrottleBurstLimit, c.ThrottleBurstLimit))
+	}
+	if c.ClientDailyQuota < 0 {
+		v.add(names.ConfigClientDailyQuota, fmt.Sprintf("%d must be 0 (no quota) or more requests per day", c.ClientDailyQuota))
+	}
+	if c.AuthorizerCacheTTL < 0 || c.AuthorizerCacheTTL > maxAuthorizerCacheTTL {
+		v.add(names.ConfigAuthorizerCacheTTL, fmt.Sprintf("%d must be 0 (no caching) to %d seconds", c.AuthorizerCacheTTL, maxAuthorizerCacheTTL))
+	}
+}
+
+// operations checks the alarm keys.
+func (v *validator) operations(c *Config) {
+	if c.AlarmEmail != "" && !bareEmail(c.AlarmEmail) {
+		v.add(names.ConfigAlarmEmail, "is not a bare email address (e.g. pager@example.net)")
+	}
+	if c.SMSMonthlySpendLimit <= 0 {
+		v.add(names.ConfigSMSMonthlySpendLimit, fmt.Sprintf("%g must be the account's SNS SMS spend limit in USD, above 0", c.SMSMonthlySpendLimit))
+	}
+	if c.SMSSpendAlarmPercent < 1 || c.SMSSpendAlarmPercent > 100 {
+		v.add(names.ConfigSMSSpendAlarmPercent, fmt.Sprintf("%d must be 1 to 100 (percent of %s)", c.SMSSpendAlarmPercent, names.ConfigSMSMonthlySpendLimit))
 	}
 }
 
@@ -268,12 +401,4 @@ func joinInts(xs []int) string {
 		out = append(out, fmt.Sprint(x))
 	}
 	return strings.Join(out, ", ")
-}
-
-// contains reports whether list holds s.
-func contains(list []string, s string) bool { return slices.Contains(list, s) }
-
-// sortedKeys returns the keys of m in order, for stable messages.
-func sortedKeys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
 }

@@ -10,7 +10,9 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
-// VoiceType is the type token of the Voice component.
+// VoiceType is the type token of the Voice component. (The Go name is
+// Voice, the token's Connect: the token is kept as first deployed, since
+// renaming it would replace live resources.)
 const VoiceType = "a2p:voice:Connect"
 
 // Identifiers of the contact flow's actions.
@@ -64,6 +66,13 @@ type FlowError struct {
 
 // AlertContactFlow returns the outbound call's flow: set the Polly voice,
 // speak the alert, hang up. On any error the call hangs up too.
+//
+// Each action has the transitions the Flow language reference documents
+// for its type (see flowActionShapes in the tests):
+// UpdateContactTextToSpeechVoice and MessageParticipant a NextAction and a
+// NoMatchingError branch, DisconnectParticipant none. The current English
+// reference for UpdateContactTextToSpeechVoice says NoMatchingError "must
+// always be defined"; older, translated pages still say it has no errors.
 func AlertContactFlow(voice string) ContactFlow {
 	onError := []FlowError{{NextAction: flowActionDisconnect, ErrorType: flowErrorNoMatch}}
 	return ContactFlow{

@@ -118,8 +118,11 @@ func (a *Authorizer) Invoke(ctx context.Context, payload []byte) ([]byte, error)
 // Authorize decides on one raw authorizer event (REQUEST or TOKEN shape).
 // On success it returns an Allow policy for the event's methodArn with the
 // client's name as principalId and in the context under
-// names.AuthContextClient. Otherwise it returns ErrUnauthorized. Either way
-// it logs one line, which never contains the token or its hash.
+// names.AuthContextClient, and the client's usage key as
+// usageIdentifierKey (the REST API takes API keys from the authorizer, so
+// this selects the client's usage plan). Otherwise it returns
+// ErrUnauthorized. Either way it logs one line, which never contains the
+// token, its hash or the usage key.
 func (a *Authorizer) Authorize(ctx context.Context, payload []byte) (events.APIGatewayCustomAuthorizerResponse, error) {
 	var ev event
 	if err := json.Unmarshal(payload, &ev); err != nil {
@@ -145,11 +148,12 @@ func (a *Authorizer) Authorize(ctx context.Context, payload []byte) (events.APIG
 	a.log.LogAttrs(ctx, slog.LevelInfo, logMessage,
 		slog.String(logRequestID, requestID(ctx)),
 		slog.String(logOutcome, outcomeAllow),
-		slog.String(logClient, client),
+		slog.String(logClient, client.Name),
 		slog.String(logEventType, ev.Type),
 	)
 	return events.APIGatewayCustomAuthorizerResponse{
-		PrincipalID: client,
+		PrincipalID:        client.Name,
+		UsageIdentifierKey: client.UsageKey,
 		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{
 			Version: policyVersion,
 			Statement: []events.IAMPolicyStatement{{
@@ -158,14 +162,14 @@ func (a *Authorizer) Authorize(ctx context.Context, payload []byte) (events.APIG
 				Resource: []string{ev.MethodArn},
 			}},
 		},
-		Context: map[string]any{names.AuthContextClient: client},
+		Context: map[string]any{names.AuthContextClient: client.Name},
 	}, nil
 }
 
 // match hashes token and compares the hash with every client's hash in
 // constant time, without stopping at a match, so that the time taken does
 // not depend on which client (if any) matched.
-func (a *Authorizer) match(token string) (string, bool) {
+func (a *Authorizer) match(token string) (Client, bool) {
 	sum := sha256.Sum256([]byte(token))
 	found := -1
 	for i := range a.clients {
@@ -173,9 +177,9 @@ func (a *Authorizer) match(token string) (string, bool) {
 		found = subtle.ConstantTimeSelect(eq, i, found)
 	}
 	if found < 0 {
-		return "", false
+		return Client{}, false
 	}
-	return a.clients[found].Name, true
+	return a.clients[found], true
 }
 
 // deny logs a refusal and returns ErrUnauthorized.

@@ -497,3 +497,46 @@ func BenchmarkAuthorize(b *testing.B) {
 		}
 	}
 }
+
+// TestAuthorizeReturnsTheClientsUsageKey checks that the Allow answer
+// carries the matched client's usage key (API Gateway's
+// usageIdentifierKey, which selects the client's usage plan), none for a
+// client without one, and that no log line holds a key.
+func TestAuthorizeReturnsTheClientsUsageKey(t *testing.T) {
+	t.Parallel()
+	const wardKey, labKey = "UsageKeyOfWard7xxxxxxxxxxxxxxxxxxxxx", "UsageKeyOfLabxxxxxxxxxxxxxxxxxxxxxxx"
+	clients := []Client{
+		{Name: "ward-7", Hash: sha(wardToken), UsageKey: wardKey},
+		{Name: "lab", Hash: sha(labToken), UsageKey: labKey},
+		{Name: "pharmacy", Hash: sha(pharmacyToken)},
+	}
+	var logs bytes.Buffer
+	a, err := New(clients, slog.New(slog.NewJSONHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tok, want := range map[string]string{wardToken: wardKey, labToken: labKey, pharmacyToken: ""} {
+		got, err := a.Authorize(t.Context(), requestEvent(t, setAuth("Authorization", "Bearer "+tok)))
+		if err != nil {
+			t.Fatalf("Authorize: %v", err)
+		}
+		if got.UsageIdentifierKey != want {
+			t.Errorf("principal %s: usageIdentifierKey = %q, want %q", got.PrincipalID, got.UsageIdentifierKey, want)
+		}
+		b, err := json.Marshal(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want != "" && !strings.Contains(string(b), `"usageIdentifierKey":"`+want+`"`) {
+			t.Errorf("encoded answer %s lacks usageIdentifierKey", b)
+		}
+	}
+	if _, err := a.Authorize(t.Context(), requestEvent(t, setAuth("Authorization", "Bearer "+strangerToken))); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("unknown token: err = %v", err)
+	}
+	for _, key := range []string{wardKey, labKey} {
+		if strings.Contains(logs.String(), key[:16]) {
+			t.Errorf("logs hold a usage key:\n%s", logs.String())
+		}
+	}
+}

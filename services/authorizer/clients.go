@@ -21,12 +21,18 @@ type Client struct {
 	// Hash is the SHA-256 of the caller's token (the token without any
 	// "Bearer " prefix).
 	Hash [sha256.Size]byte
+	// UsageKey is the value of the caller's API Gateway API key, returned
+	// as usageIdentifierKey so that API Gateway applies the caller's usage
+	// plan; "" returns none. It selects a plan and grants nothing (the API
+	// takes keys from the authorizer only), but it is never logged.
+	UsageKey string
 }
 
 // ParseClients parses the value of names.EnvAPIClients: a non-empty JSON list
-// of {"client": name, "sha256": 64 lowercase hex characters}, with unique
-// client names and unique hashes. Errors name the variable and the problem,
-// and never repeat a hash.
+// of token.Client ({"client": name, "sha256": 64 lowercase hex characters,
+// "usage_key": optional API key value}), with unique client names, hashes
+// and usage keys. Errors name the variable and the problem, and never
+// repeat a hash or a key.
 func ParseClients(raw string) ([]Client, error) {
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -44,7 +50,7 @@ func ParseClients(raw string) ([]Client, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: entry %d (client %q): %w", names.EnvAPIClients, i, e.Name, err)
 		}
-		clients = append(clients, Client{Name: e.Name, Hash: hash})
+		clients = append(clients, Client{Name: e.Name, Hash: hash, UsageKey: e.UsageKey})
 	}
 	if err := validateClients(clients); err != nil {
 		return nil, fmt.Errorf("%s: %w", names.EnvAPIClients, err)
@@ -67,14 +73,16 @@ func parseHash(s string) ([sha256.Size]byte, error) {
 }
 
 // validateClients checks what both ParseClients and New rely on: at least
-// one client, names that pass token.ValidateClientName, no duplicate name and no duplicate hash (two clients with one
-// token could not be told apart).
+// one client, names that pass token.ValidateClientName, no duplicate name,
+// no duplicate hash (two clients with one token could not be told apart)
+// and no usage key shared by two clients (they would share one plan).
 func validateClients(clients []Client) error {
 	if len(clients) == 0 {
 		return errors.New("the list of clients is empty")
 	}
 	byName := make(map[string]int, len(clients))
 	byHash := make(map[[sha256.Size]byte]string, len(clients))
+	byKey := make(map[string]string, len(clients))
 	for i, c := range clients {
 		if err := token.ValidateClientName(c.Name); err != nil {
 			return fmt.Errorf("entry %d: %w", i, err)
@@ -87,6 +95,13 @@ func validateClients(clients []Client) error {
 			return fmt.Errorf("entry %d (client %q): same sha256 as client %q", i, c.Name, other)
 		}
 		byHash[c.Hash] = c.Name
+		if c.UsageKey == "" {
+			continue
+		}
+		if other, ok := byKey[c.UsageKey]; ok {
+			return fmt.Errorf("entry %d (client %q): same usage_key as client %q", i, c.Name, other)
+		}
+		byKey[c.UsageKey] = c.Name
 	}
 	return nil
 }

@@ -26,6 +26,17 @@ func TestParseClients(t *testing.T) {
 	t.Parallel()
 	ward, lab := token.Hash(wardToken), token.Hash(labToken)
 
+	t.Run("usage keys", func(t *testing.T) {
+		t.Parallel()
+		got, err := ParseClients(`[{"client":"a","sha256":"` + ward + `","usage_key":"k1"},{"client":"b","sha256":"` + lab + `"}]`)
+		if err != nil {
+			t.Fatalf("ParseClients: %v", err)
+		}
+		if got[0].UsageKey != "k1" || got[1].UsageKey != "" {
+			t.Errorf("usage keys = %q, %q; want k1 and none", got[0].UsageKey, got[1].UsageKey)
+		}
+	})
+
 	t.Run("valid", func(t *testing.T) {
 		t.Parallel()
 		got, err := ParseClients(clientsJSON(t, [2]string{"ward-7", ward}, [2]string{"lab", lab}))
@@ -60,6 +71,11 @@ func TestParseClients(t *testing.T) {
 		{name: "control character in name", raw: clientsJSON(t, [2]string{"ward\n7", ward}), wantErr: "unprintable"},
 		{name: "duplicate client names", raw: clientsJSON(t, [2]string{"a", ward}, [2]string{"a", lab}), wantErr: "duplicate client name"},
 		{name: "duplicate hashes", raw: clientsJSON(t, [2]string{"a", ward}, [2]string{"b", ward}), wantErr: "same sha256"},
+		{
+			name:    "duplicate usage keys",
+			raw:     `[{"client":"a","sha256":"` + ward + `","usage_key":"k1"},{"client":"b","sha256":"` + lab + `","usage_key":"k1"}]`,
+			wantErr: "same usage_key",
+		},
 		{name: "missing hash", raw: `[{"client":"a"}]`, wantErr: "64 lowercase hex"},
 		{name: "short hash", raw: clientsJSON(t, [2]string{"a", ward[:63]}), wantErr: "64 lowercase hex"},
 		{name: "long hash", raw: clientsJSON(t, [2]string{"a", ward + "0"}), wantErr: "64 lowercase hex"},

@@ -36,6 +36,30 @@ const (
 	CodeInternal Code = "internal"
 )
 
+// The error codes API Gateway answers itself, before the processor runs:
+// the stack's gateway responses (infra/stack) write them in ErrorBody's
+// envelope with a fixed message and the request id.
+const (
+	// CodeUnauthorized: the Authorization header is missing or its token
+	// matches no API client (401).
+	CodeUnauthorized Code = "unauthorized"
+	// CodeForbidden: the request was refused before it reached the
+	// service: an authorizer policy that does not allow it, or the web
+	// application firewall (403).
+	CodeForbidden Code = "forbidden"
+	// CodeThrottled: the stage's or the client's rate, or the client's
+	// daily quota, is used up; retry later with the same body (429).
+	CodeThrottled Code = "throttled"
+	// CodeTimeout: the service did not answer in time. The alert may or
+	// may not have been delivered: retry with the same body, which the
+	// message_id makes safe (504).
+	CodeTimeout Code = "timeout"
+	// CodeRejected: API Gateway refused the request for another reason
+	// (no such route, body too large, unsupported media type). API Gateway
+	// keeps its own 4XX status; 400 is the nominal one.
+	CodeRejected Code = "rejected"
+)
+
 // statuses is the one table from code to HTTP status.
 var statuses = map[Code]int{
 	CodeInvalid:             http.StatusBadRequest,
@@ -45,6 +69,12 @@ var statuses = map[Code]int{
 	CodeNoDestination:       http.StatusUnprocessableEntity,
 	CodeUnavailable:         http.StatusBadGateway,
 	CodeInternal:            http.StatusInternalServerError,
+	// Answered by API Gateway (gateway responses).
+	CodeUnauthorized: http.StatusUnauthorized,
+	CodeForbidden:    http.StatusForbidden,
+	CodeThrottled:    http.StatusTooManyRequests,
+	CodeTimeout:      http.StatusGatewayTimeout,
+	CodeRejected:     http.StatusBadRequest,
 }
 
 // Status returns the HTTP status for c; unknown codes are 500.

@@ -17,6 +17,11 @@ func TestCodeStatus(t *testing.T) {
 		api.CodeNoDestination:       http.StatusUnprocessableEntity,
 		api.CodeUnavailable:         http.StatusBadGateway,
 		api.CodeInternal:            http.StatusInternalServerError,
+		api.CodeUnauthorized:        http.StatusUnauthorized,
+		api.CodeForbidden:           http.StatusForbidden,
+		api.CodeThrottled:           http.StatusTooManyRequests,
+		api.CodeTimeout:             http.StatusGatewayTimeout,
+		api.CodeRejected:            http.StatusBadRequest,
 		api.Code("no_such_code"):    http.StatusInternalServerError,
 	}
 	for code, want := range tests {

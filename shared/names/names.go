@@ -192,6 +192,54 @@ const (
 	ConfigManageAPIGatewayAccount = "manageApiGatewayAccount"
 )
 
+// Pulumi configuration keys of the deploy and operations work (issue 9):
+// same namespace, same README table.
+const (
+	// ConfigConnectInstanceAlias names a created Connect instance (1 to 45
+	// lower-case letters, digits and single hyphens, not starting "d-").
+	// Default: the stack's name prefix and a hash of account and region.
+	ConfigConnectInstanceAlias = "connectInstanceAlias"
+	// ConfigAlarmEmail, when set, subscribes this address to the
+	// operations topic that every alarm notifies.
+	ConfigAlarmEmail = "alarmEmail"
+	// ConfigSMSMonthlySpendLimit is the account's SNS SMS monthly spend
+	// limit in USD, which the spend alarm measures against.
+	ConfigSMSMonthlySpendLimit = "smsMonthlySpendLimit"
+	// ConfigSMSSpendAlarmPercent is the share of that limit, in percent,
+	// at which the spend alarm fires.
+	ConfigSMSSpendAlarmPercent = "smsSpendAlarmPercent"
+	// ConfigClientRateLimit is each API client's steady requests per
+	// second (its usage plan), unless the client sets its own.
+	ConfigClientRateLimit = "clientRateLimit"
+	// ConfigClientBurstLimit is each API client's burst of requests.
+	ConfigClientBurstLimit = "clientBurstLimit"
+	// ConfigClientDailyQuota is each API client's requests per day; 0 is
+	// no quota.
+	ConfigClientDailyQuota = "clientDailyQuota"
+	// ConfigAuthorizerReservedConcurrency reserves concurrency for the
+	// authorizer function (unset: none reserved).
+	ConfigAuthorizerReservedConcurrency = "authorizerReservedConcurrency"
+	// ConfigProcessorReservedConcurrency reserves concurrency for the
+	// processor function (unset: none reserved).
+	ConfigProcessorReservedConcurrency = "processorReservedConcurrency"
+)
+
+// Stack outputs of the operations work (issue 9).
+const (
+	// OutputOperationsTopicARN is the SNS topic every alarm notifies;
+	// subscribe a pager or chat integration to it.
+	OutputOperationsTopicARN = "operationsTopicArn"
+)
+
+// Log messages that alarms match. The service writes each one as the "msg"
+// of an ERROR line and the infra program's log metric filter matches it
+// exactly, so the two cannot drift apart.
+const (
+	// LogSentNotRecorded: the alert was delivered but its idempotency
+	// record could not be saved, so a retry would deliver it again.
+	LogSentNotRecorded = "the alert was sent but its idempotency record could not be saved; a retry of this message_id will send it again"
+)
+
 // X-Ray annotations on the processor's segment, indexed by X-Ray. None of
 // them holds PHI.
 const (

@@ -52,6 +52,12 @@ type Client struct {
 	Name string `json:"client"`
 	// SHA256 is Hash of the caller's token.
 	SHA256 string `json:"sha256"`
+	// UsageKey is the value of the caller's API Gateway API key, which the
+	// authorizer returns as usageIdentifierKey so that API Gateway applies
+	// the caller's usage plan (rate, burst, daily quota). It identifies a
+	// plan and grants nothing: the API takes keys from the authorizer
+	// only, never from a request header. Empty: no usage plan.
+	UsageKey string `json:"usage_key,omitempty"`
 }
 
 // MaxClientName is the longest API client name, in characters.

@@ -4,6 +4,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -32,6 +33,7 @@ const (
 // pointed at one endpoint with static test credentials.
 type Clients struct {
 	APIGateway *apigateway.Client
+	CloudWatch *cloudwatch.Client
 	Logs       *cloudwatchlogs.Client
 	DynamoDB   *dynamodb.Client
 	IAM        *iam.Client
@@ -65,6 +67,7 @@ func NewClients(endpoint, region string) *Clients {
 
 	return &Clients{
 		APIGateway: apigateway.NewFromConfig(cfg),
+		CloudWatch: cloudwatch.NewFromConfig(cfg),
 		Logs:       cloudwatchlogs.NewFromConfig(cfg),
 		DynamoDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 			o.DisableValidateResponseChecksum = true

@@ -12,6 +12,10 @@ import (
 	apigwtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
 )
 
+// defaultIntegrationTimeoutMS is API Gateway's integration timeout when
+// none is given.
+const defaultIntegrationTimeoutMS = 29000
+
 func createRestAPI(ctx context.Context, p *Provisioner, name string, in props) (string, map[string]any, error) {
 	name = autoName(in, name, 128)
 
@@ -24,6 +28,8 @@ func createRestAPI(ctx context.Context, p *Provisioner, name string, in props) (
 		Name:                  aws.String(name),
 		Description:           aws.String(in.str("description")),
 		EndpointConfiguration: &apigwtypes.EndpointConfiguration{Types: []apigwtypes.EndpointType{endpointType}},
+		ApiKeySource:          apigwtypes.ApiKeySourceType(in.str("apiKeySource")),
+		Tags:                  in.strMap("tags"),
 	})
 	if err != nil {
 		return "", nil, fmt.Errorf("CreateRestApi %s: %w", name, err)
@@ -36,6 +42,7 @@ func createRestAPI(ctx context.Context, p *Provisioner, name string, in props) (
 		"rootResourceId": aws.ToString(out.RootResourceId),
 		"executionArn":   p.arn("execute-api", id),
 		"arn":            "arn:aws:apigateway:" + p.region + "::/restapis/" + id,
+		"apiKeySource":   string(out.ApiKeySource),
 	}, nil
 }
 
@@ -92,14 +99,16 @@ func createAuthorizer(ctx context.Context, p *Provisioner, name string, in props
 	return id, map[string]any{"name": name, "arn": "arn:aws:apigateway:" + p.region + "::/restapis/" + api + "/authorizers/" + id}, nil
 }
 
-// createMethod creates the method; requestValidatorId and requestModels
-// name resources on NotEmulated and are echoed only.
+// createMethod creates the method; requestModels names a resource on
+// NotEmulated and is echoed only. kumo stores apiKeyRequired but checks no
+// key (usage plans and keys are on NotEmulated).
 func createMethod(ctx context.Context, p *Provisioner, _ string, in props) (string, map[string]any, error) {
 	api, res, method := in.str("restApi"), in.str("resourceId"), in.str("httpMethod")
 
 	input := &apigateway.PutMethodInput{
 		RestApiId: aws.String(api), ResourceId: aws.String(res), HttpMethod: aws.String(method),
 		AuthorizationType: aws.String(in.str("authorization")),
+		ApiKeyRequired:    in.flag("apiKeyRequired"),
 	}
 	if a := in.str("authorizerId"); a != "" {
 		input.AuthorizerId = aws.String(a)
@@ -122,6 +131,7 @@ func createIntegration(ctx context.Context, p *Provisioner, _ string, in props) 
 		Type:                  apigwtypes.IntegrationType(in.str("type")),
 		IntegrationHttpMethod: aws.String(in.str("integrationHttpMethod")),
 		Uri:                   aws.String(in.str("uri")),
+		TimeoutInMillis:       aws.Int32(in.int32("timeoutMilliseconds", defaultIntegrationTimeoutMS)),
 	}); err != nil {
 		return "", nil, fmt.Errorf("PutIntegration %s on %s: %w", method, res, err)
 	}
@@ -154,7 +164,7 @@ func createStage(ctx context.Context, p *Provisioner, _ string, in props) (strin
 
 	if _, err := p.clients.APIGateway.CreateStage(ctx, &apigateway.CreateStageInput{
 		RestApiId: aws.String(api), StageName: aws.String(stage), DeploymentId: aws.String(deployment),
-		TracingEnabled: in.flag("xrayTracingEnabled"),
+		TracingEnabled: in.flag("xrayTracingEnabled"), Tags: in.strMap("tags"),
 	}); err != nil {
 		return "", nil, fmt.Errorf("CreateStage %s of %s: %w", stage, api, err)
 	}

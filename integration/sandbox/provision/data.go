@@ -31,6 +31,10 @@ func createTable(ctx context.Context, p *Provisioner, name string, in props) (st
 		DeletionProtectionEnabled: aws.Bool(in.flag("deletionProtectionEnabled")),
 	}
 
+	for k, v := range in.strMap("tags") {
+		input.Tags = append(input.Tags, ddbtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+
 	for _, a := range in.objs("attributes") {
 		input.AttributeDefinitions = append(input.AttributeDefinitions, ddbtypes.AttributeDefinition{
 			AttributeName: aws.String(a.str("name")), AttributeType: ddbtypes.ScalarAttributeType(a.str("type")),

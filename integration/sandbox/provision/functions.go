@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/archive"
@@ -26,16 +27,23 @@ const (
 	defaultLambdaTimeout = 3
 	defaultLambdaMemory  = 128
 	latestVersion        = "$LATEST"
+	// unreserved is Lambda's "no reserved concurrency".
+	unreserved = -1
 )
 
 func createRole(ctx context.Context, p *Provisioner, name string, in props) (string, map[string]any, error) {
 	name = autoName(in, name, 64)
 
-	out, err := p.clients.IAM.CreateRole(ctx, &iam.CreateRoleInput{
+	input := &iam.CreateRoleInput{
 		RoleName:                 aws.String(name),
 		AssumeRolePolicyDocument: aws.String(in.str("assumeRolePolicy")),
 		Description:              aws.String(in.str("description")),
-	})
+	}
+	for k, v := range in.strMap("tags") {
+		input.Tags = append(input.Tags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+
+	out, err := p.clients.IAM.CreateRole(ctx, input)
 	if err != nil {
 		return "", nil, fmt.Errorf("CreateRole %s: %w", name, err)
 	}
@@ -63,7 +71,9 @@ func createRolePolicy(ctx context.Context, p *Provisioner, name string, in props
 func createLogGroup(ctx context.Context, p *Provisioner, name string, in props) (string, map[string]any, error) {
 	name = autoName(in, name, 512)
 
-	if _, err := p.clients.Logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(name)}); err != nil {
+	if _, err := p.clients.Logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{
+		LogGroupName: aws.String(name), Tags: in.strMap("tags"),
+	}); err != nil {
 		return "", nil, fmt.Errorf("CreateLogGroup %s: %w", name, err)
 	}
 
@@ -82,8 +92,13 @@ func createLogGroup(ctx context.Context, p *Provisioner, name string, in props) 
 // createFunction creates the function in kumo, which keeps its zip and
 // runs nothing, and records it for package lambdahost to run.
 // loggingConfig is echoed only: the sandbox keeps the functions' output
-// itself.
+// itself. kumo has no PutFunctionConcurrency, so a reserved concurrency
+// fails rather than being dropped.
 func createFunction(ctx context.Context, p *Provisioner, logical string, in props) (string, map[string]any, error) {
+	if n := in.int32("reservedConcurrentExecutions", unreserved); n != unreserved {
+		return "", nil, fmt.Errorf("reservedConcurrentExecutions %d: kumo cannot reserve concurrency (no PutFunctionConcurrency); leave it unset in the sandbox's stack", n)
+	}
+
 	fn := Function{
 		LogicalName: logical,
 		Name:        autoName(in, logical, 64),
@@ -119,6 +134,7 @@ func createFunction(ctx context.Context, p *Provisioner, logical string, in prop
 		MemorySize:    aws.Int32(int32(fn.MemorySize)), //nolint:gosec // read as an int32 above
 		TracingConfig: &lambdatypes.TracingConfig{Mode: tracing},
 		Environment:   &lambdatypes.Environment{Variables: fn.Environment},
+		Tags:          in.strMap("tags"),
 	}
 
 	for _, a := range in.strs("architectures") {

@@ -9,11 +9,17 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 )
 
 func createKey(ctx context.Context, p *Provisioner, _ string, in props) (string, map[string]any, error) {
 	input := &kms.CreateKeyInput{Description: aws.String(in.str("description"))}
+	for k, v := range in.strMap("tags") {
+		input.Tags = append(input.Tags, kmstypes.Tag{TagKey: aws.String(k), TagValue: aws.String(v)})
+	}
+
 	if pol := in.str("policy"); pol != "" {
 		input.Policy = aws.String(pol)
 	}
@@ -47,7 +53,12 @@ func createTopic(ctx context.Context, p *Provisioner, name string, in props) (st
 	name = autoName(in, name, 256)
 	attrs := map[string]string{"DisplayName": in.str("displayName"), "KmsMasterKeyId": in.str("kmsMasterKeyId")}
 
-	out, err := p.clients.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name), Attributes: attrs})
+	input := &sns.CreateTopicInput{Name: aws.String(name), Attributes: attrs}
+	for k, v := range in.strMap("tags") {
+		input.Tags = append(input.Tags, snstypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+
+	out, err := p.clients.SNS.CreateTopic(ctx, input)
 	if err != nil {
 		return "", nil, fmt.Errorf("CreateTopic %s: %w", name, err)
 	}

@@ -67,9 +67,38 @@ var NotEmulated = map[string]Unhosted{
 		Reason: "kumo has no API Gateway models and validates no body", StandIn: "none: the processor validates every body itself",
 		record: func(*Provisioner, string, props) (string, map[string]any) { return apiGatewayID(), nil },
 	},
-	"aws:apigateway/requestValidator:RequestValidator": {
-		Reason: "kumo has no API Gateway request validators", StandIn: "none: the processor validates every body itself",
-		record: func(*Provisioner, string, props) (string, map[string]any) { return apiGatewayID(), nil },
+	"aws:apigateway/response:Response": {
+		Reason:  "kumo does not apply gateway responses: its own 401 and 403 bodies are answered, not the stack's envelope",
+		StandIn: "none: the templates are checked under the infra mocks (TestGatewayResponseTemplates)",
+		record: func(_ *Provisioner, _ string, in props) (string, map[string]any) {
+			return "aggr-" + in.str("restApiId") + "-" + in.str("responseType"), nil
+		},
+	},
+	"aws:apigateway/apiKey:ApiKey": {
+		Reason:  "kumo has no API keys (it stores a method's apiKeyRequired and checks nothing)",
+		StandIn: "a random key value, which the authorizer returns as usageIdentifierKey and kumo ignores",
+		record: func(*Provisioner, string, props) (string, map[string]any) {
+			return apiGatewayID(), map[string]any{"value": randomString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 40)}
+		},
+	},
+	"aws:apigateway/usagePlan:UsagePlan": {
+		Reason: "kumo has no usage plans", StandIn: "none: per-client rate, burst and quota are not enforced",
+		record: func(p *Provisioner, _ string, _ props) (string, map[string]any) {
+			id := apiGatewayID()
+
+			return id, map[string]any{"arn": "arn:aws:apigateway:" + p.region + "::/usageplans/" + id}
+		},
+	},
+	"aws:apigateway/usagePlanKey:UsagePlanKey": {
+		Reason: "kumo has no usage plans", StandIn: "none: not enforced",
+		record: func(_ *Provisioner, _ string, in props) (string, map[string]any) {
+			return in.str("keyId"), map[string]any{"name": "", "value": ""}
+		},
+	},
+	"aws:cloudwatch/logMetricFilter:LogMetricFilter": {
+		Reason:  "kumo's CloudWatch Logs has no metric filters, and nothing writes the functions' output to it",
+		StandIn: "none: the pattern is matched against the processor's real log line by an infra unit test",
+		record:  func(_ *Provisioner, _ string, in props) (string, map[string]any) { return in.str("name"), nil },
 	},
 	"aws:apigateway/methodSettings:MethodSettings": {
 		Reason: "kumo has no UpdateStage (throttling, metrics)", StandIn: "none: not enforced",

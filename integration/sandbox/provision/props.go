@@ -68,6 +68,16 @@ func (p props) int32(key string, def int32) int32 {
 	return int32(v.NumberValue())
 }
 
+// num returns a number input, or def when absent.
+func (p props) num(key string, def float64) float64 {
+	v, ok := p.value(key)
+	if !ok || !v.IsNumber() {
+		return def
+	}
+
+	return v.NumberValue()
+}
+
 // flag returns a bool input, false when absent.
 func (p props) flag(key string) bool {
 	v, ok := p.value(key)

@@ -15,15 +15,20 @@
 // kumo v0.33.1, as the creators rely on it:
 //   - API Gateway: RestApi, Resource, Method, Integration, Authorizer,
 //     Deployment and Stage exist; Model, RequestValidator, UpdateStage
-//     (method settings) and account settings do not, and bodies are never
-//     validated. Only REQUEST authorizers run; the result TTL defaults to
+//     (method settings), account settings, gateway responses, API keys and
+//     usage plans do not, and bodies are never validated. A method's
+//     apiKeyRequired is stored and checks nothing. Only REQUEST authorizers run; the result TTL defaults to
 //     300 s and an explicit 0 disables caching. Invoke with any Host
 //     "<api id>.execute-api.<anything>" and path /<stage>/<resource path>.
 //   - IAM: roles and inline policies are stored, never enforced.
 //   - KMS: CreateKey, CreateAlias, key policies; no EnableKeyRotation.
 //   - DynamoDB: condition and update expressions and TTL work; CreateTable
 //     ignores SSESpecification; there is no UpdateContinuousBackups.
-//   - CloudWatch Logs: groups and retention exist; nothing writes to them.
+//   - CloudWatch Logs: groups and retention exist, metric filters do not;
+//     nothing writes to the groups.
+//   - CloudWatch: PutMetricAlarm stores an alarm, and SetAlarmState
+//     publishes to its AlarmActions or OKActions topics; no metric is ever
+//     evaluated, so no alarm fires by itself.
 //   - Lambda: CreateFunction requires Role and keeps the zip; it runs
 //     nothing (package lambdahost does).
 package provision

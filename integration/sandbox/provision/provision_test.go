@@ -3,6 +3,9 @@ package provision
 import (
 	"archive/zip"
 	"context"
+	"debug/elf"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -26,6 +29,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/emulator"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
+	"github.com/a2p-alerts/a2p-alerts/shared/token"
 )
 
 // Shared by the tests: the repository root, the kumo binary, one emulator,
@@ -65,7 +69,7 @@ func run(m *testing.M) (int, error) {
 	defer func() { _ = os.RemoveAll(artifacts) }()
 
 	for _, fn := range []string{names.FunctionAuthorizer, names.FunctionProcessor} {
-		if err := writeZip(filepath.Join(artifacts, fn+".zip"), "bootstrap of "+fn); err != nil {
+		if err := writeZip(filepath.Join(artifacts, fn+".zip"), fn); err != nil {
 			return 0, err
 		}
 	}
@@ -82,25 +86,60 @@ func run(m *testing.M) (int, error) {
 	return code, kumo.Stop()
 }
 
-func writeZip(path, content string) error {
+// writeZip writes a stand-in package: an executable bootstrap that starts
+// like a Linux arm64 binary (the stack files' lambdaArch), which is all
+// the program checks before deploying, then names fn.
+func writeZip(path, fn string) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 
 	zw := zip.NewWriter(f)
+	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
+	h.SetMode(0o755)
 
-	w, err := zw.Create("bootstrap")
+	header := make([]byte, 20)
+	copy(header, elf.ELFMAG)
+	header[elf.EI_CLASS], header[elf.EI_DATA] = byte(elf.ELFCLASS64), byte(elf.ELFDATA2LSB)
+	binary.LittleEndian.PutUint16(header[18:], uint16(elf.EM_AARCH64))
+
+	w, err := zw.CreateHeader(h)
 	if err == nil {
-		_, err = w.Write([]byte(content))
+		_, err = w.Write(append(header, "bootstrap of "+fn...))
 	}
 
 	return errors.Join(err, zw.Close(), f.Close())
 }
 
+// placeholderFills replaces what the example stack files leave for the
+// user to fill, as the README says to: the API clients' hashes (from
+// scripts/gentoken) and an existing Connect instance's id. The program
+// refuses the placeholders themselves.
+func placeholderFills(sf *stack.File) map[string]string {
+	out := map[string]string{}
+
+	var clients []map[string]any
+	if err := json.Unmarshal([]byte(sf.Config[sf.Key(names.ConfigAPIClients)]), &clients); err == nil {
+		for i, c := range clients {
+			c["sha256"] = token.Hash(fmt.Sprintf("example-token-%d", i))
+		}
+
+		if b, err := json.Marshal(clients); err == nil {
+			out[names.ConfigAPIClients] = string(b)
+		}
+	}
+
+	if sf.Config[sf.Key(names.ConfigConnectInstanceID)] != "" {
+		out[names.ConfigConnectInstanceID] = "5f0c2a4e-9d1b-4c3a-8e7f-6a5b4c3d2e1f"
+	}
+
+	return out
+}
+
 // deployStack deploys the real program, infra/stack.Program, configured by
-// one of the project's stack files with the stand-in packages, plus
-// overrides (project settings by name).
+// one of the project's stack files with the stand-in packages and its
+// placeholders filled, plus overrides (project settings by name).
 func deployStack(t *testing.T, em *emulator.Emulator, stackFile string, overrides map[string]string) *Deployment {
 	t.Helper()
 
@@ -110,6 +149,10 @@ func deployStack(t *testing.T, em *emulator.Emulator, stackFile string, override
 	}
 
 	sf.Config[sf.Key(names.ConfigArtifactDir)] = artifacts
+	for k, v := range placeholderFills(sf) {
+		sf.Config[sf.Key(k)] = v
+	}
+
 	for k, v := range overrides {
 		sf.Config[sf.Key(k)] = v
 	}

@@ -31,30 +31,38 @@ type creator struct {
 // creators maps each resource type the emulator hosts to its creator. A
 // type on neither this map nor NotEmulated fails the deploy.
 var creators = map[string]creator{
-	"aws:kms/key:Key":                             {createKey, []string{"description", "enableKeyRotation", "deletionWindowInDays", "policy"}},
+	"aws:kms/key:Key":                             {createKey, []string{"description", "enableKeyRotation", "deletionWindowInDays", "policy", "tags"}},
 	"aws:kms/alias:Alias":                         {createAlias, []string{"name", "targetKeyId"}},
-	"aws:sns/topic:Topic":                         {createTopic, []string{"displayName", "kmsMasterKeyId"}},
+	"aws:sns/topic:Topic":                         {createTopic, []string{"name", "displayName", "kmsMasterKeyId", "tags"}},
 	"aws:sns/topicPolicy:TopicPolicy":             {createTopicPolicy, []string{"arn", "policy"}},
 	"aws:sns/topicSubscription:TopicSubscription": {createSubscription, []string{"topic", "protocol", "endpoint"}},
 	"aws:dynamodb/table:Table": {createTable, []string{
-		"attributes", "hashKey", "billingMode", "serverSideEncryption", "pointInTimeRecovery", "deletionProtectionEnabled", "ttl",
+		"name", "attributes", "hashKey", "billingMode", "serverSideEncryption", "pointInTimeRecovery", "deletionProtectionEnabled", "ttl", "tags",
 	}},
 	"aws:dynamodb/tableItem:TableItem": {createTableItem, []string{"tableName", "hashKey", "item"}},
-	"aws:iam/role:Role":                {createRole, []string{"assumeRolePolicy", "description"}},
-	"aws:iam/rolePolicy:RolePolicy":    {createRolePolicy, []string{"role", "policy"}},
-	"aws:cloudwatch/logGroup:LogGroup": {createLogGroup, []string{"name", "retentionInDays"}},
-	"aws:lambda/function:Function": {createFunction, []string{
-		"name", "role", "runtime", "handler", "code", "architectures", "memorySize", "timeout",
-		"tracingConfig", "environment", "loggingConfig",
+	"aws:iam/role:Role":                {createRole, []string{"name", "assumeRolePolicy", "description", "tags"}},
+	"aws:iam/rolePolicy:RolePolicy":    {createRolePolicy, []string{"name", "role", "policy"}},
+	"aws:cloudwatch/logGroup:LogGroup": {createLogGroup, []string{"name", "retentionInDays", "tags"}},
+	"aws:cloudwatch/metricAlarm:MetricAlarm": {createMetricAlarm, []string{
+		"name", "alarmDescription", "namespace", "metricName", "statistic", "dimensions", "period", "evaluationPeriods",
+		"threshold", "comparisonOperator", "treatMissingData", "actionsEnabled", "alarmActions", "okActions", "tags",
 	}},
-	"aws:lambda/permission:Permission":       {createPermission, []string{"function", "action", "principal", "sourceArn"}},
-	"aws:apigateway/restApi:RestApi":         {createRestAPI, []string{"name", "description", "endpointConfiguration"}},
-	"aws:apigateway/resource:Resource":       {createAPIResource, []string{"restApi", "parentId", "pathPart"}},
-	"aws:apigateway/authorizer:Authorizer":   {createAuthorizer, []string{"restApi", "type", "authorizerUri", "identitySource", "authorizerResultTtlInSeconds"}},
-	"aws:apigateway/method:Method":           {createMethod, []string{"restApi", "resourceId", "httpMethod", "authorization", "authorizerId", "requestValidatorId", "requestModels"}},
-	"aws:apigateway/integration:Integration": {createIntegration, []string{"restApi", "resourceId", "httpMethod", "type", "integrationHttpMethod", "uri"}},
-	"aws:apigateway/deployment:Deployment":   {createDeployment, []string{"restApi", "description", "triggers"}},
-	"aws:apigateway/stage:Stage":             {createStage, []string{"restApi", "deployment", "stageName", "xrayTracingEnabled", "accessLogSettings"}},
+	"aws:lambda/function:Function": {createFunction, []string{
+		"name", "role", "runtime", "handler", "code", "architectures", "memorySize", "timeout", "reservedConcurrentExecutions",
+		"tracingConfig", "environment", "loggingConfig", "tags",
+	}},
+	"aws:lambda/permission:Permission":     {createPermission, []string{"function", "action", "principal", "sourceArn"}},
+	"aws:apigateway/restApi:RestApi":       {createRestAPI, []string{"name", "description", "endpointConfiguration", "apiKeySource", "tags"}},
+	"aws:apigateway/resource:Resource":     {createAPIResource, []string{"restApi", "parentId", "pathPart"}},
+	"aws:apigateway/authorizer:Authorizer": {createAuthorizer, []string{"name", "restApi", "type", "authorizerUri", "identitySource", "authorizerResultTtlInSeconds"}},
+	"aws:apigateway/method:Method": {createMethod, []string{
+		"restApi", "resourceId", "httpMethod", "authorization", "authorizerId", "apiKeyRequired", "requestModels",
+	}},
+	"aws:apigateway/integration:Integration": {createIntegration, []string{
+		"restApi", "resourceId", "httpMethod", "type", "integrationHttpMethod", "uri", "timeoutMilliseconds",
+	}},
+	"aws:apigateway/deployment:Deployment": {createDeployment, []string{"restApi", "description", "triggers"}},
+	"aws:apigateway/stage:Stage":           {createStage, []string{"restApi", "deployment", "stageName", "xrayTracingEnabled", "accessLogSettings", "tags"}},
 }
 
 // Provisioner is a Pulumi mock resource monitor that creates each resource

@@ -313,7 +313,7 @@ func (h *Handler) succeed(ctx context.Context, r *request, sent api.Sent) events
 	body := mustJSON(sent)
 	stored := StoredResponse{Status: http.StatusOK, Body: body}
 	if err := h.complete(ctx, r, stored); err != nil {
-		h.logger.LogAttrs(ctx, slog.LevelError, "the alert was sent but its idempotency record could not be saved; a retry of this message_id will send it again",
+		h.logger.LogAttrs(ctx, slog.LevelError, names.LogSentNotRecorded,
 			slog.String(logRequestID, r.id),
 			slog.String(logMessageID, r.messageID),
 			slog.String(logError, r.scrub(err.Error())))

@@ -1,0 +1,51 @@
+package provision
+
+// Creator of the Alarms component's alarms. The operations topic is a
+// topic like the contacts' (messaging.go); the log metric filter is on
+// NotEmulated.
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+)
+
+// createMetricAlarm creates the alarm in kumo, which stores it and, on
+// SetAlarmState, publishes to its AlarmActions or OKActions topics (it
+// evaluates no metric: no alarm fires by itself). treatMissingData is
+// echoed only: kumo evaluates nothing.
+func createMetricAlarm(ctx context.Context, p *Provisioner, name string, in props) (string, map[string]any, error) {
+	name = autoName(in, name, 255)
+	input := &cloudwatch.PutMetricAlarmInput{
+		AlarmName:          aws.String(name),
+		AlarmDescription:   aws.String(in.str("alarmDescription")),
+		Namespace:          aws.String(in.str("namespace")),
+		MetricName:         aws.String(in.str("metricName")),
+		Statistic:          cwtypes.Statistic(in.str("statistic")),
+		Period:             aws.Int32(in.int32("period", 60)),
+		EvaluationPeriods:  aws.Int32(in.int32("evaluationPeriods", 1)),
+		Threshold:          aws.Float64(in.num("threshold", 0)),
+		ComparisonOperator: cwtypes.ComparisonOperator(in.str("comparisonOperator")),
+		TreatMissingData:   aws.String(in.str("treatMissingData")),
+		ActionsEnabled:     aws.Bool(in.flag("actionsEnabled")),
+		AlarmActions:       in.strs("alarmActions"),
+		OKActions:          in.strs("okActions"),
+	}
+
+	for k, v := range in.strMap("dimensions") {
+		input.Dimensions = append(input.Dimensions, cwtypes.Dimension{Name: aws.String(k), Value: aws.String(v)})
+	}
+
+	for k, v := range in.strMap("tags") {
+		input.Tags = append(input.Tags, cwtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+
+	if _, err := p.clients.CloudWatch.PutMetricAlarm(ctx, input); err != nil {
+		return "", nil, fmt.Errorf("PutMetricAlarm %s: %w", name, err)
+	}
+
+	return name, map[string]any{"arn": p.arn("cloudwatch", "alarm:"+name)}, nil
+}
