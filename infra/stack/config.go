@@ -15,6 +15,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
+	"github.com/a2p-alerts/a2p-alerts/shared/render"
 	"github.com/a2p-alerts/a2p-alerts/shared/token"
 )
 
@@ -166,6 +167,9 @@ type Config struct {
 	// ManageAPIGatewayAccount makes the stack own the region's API Gateway
 	// CloudWatch Logs role (an account-wide singleton).
 	ManageAPIGatewayAccount bool
+	// SMSContent is how much of an alert its SMS carries: render.SMSFull
+	// or render.SMSMinimal (names.ConfigSMSContent).
+	SMSContent render.SMSContent
 }
 
 // UsesChannel reports whether some contact prefers ch for some priority.
@@ -199,6 +203,7 @@ func DefaultConfig() *Config {
 		AuthorizerCacheTTL: DefaultAuthorizerCacheTTL,
 		IdempotencyTTL:     ttl,
 		LogLevel:           DefaultLogLevel,
+		SMSContent:         render.SMSFull,
 	}
 }
 
@@ -276,6 +281,7 @@ var configKeys = []configKey{
 	{names.ConfigManageAPIGatewayAccount, func(p *configParser, key, raw string, c *Config) {
 		c.ManageAPIGatewayAccount = p.boolean(key, raw, c.ManageAPIGatewayAccount)
 	}},
+	{names.ConfigSMSContent, func(_ *configParser, _, raw string, c *Config) { c.SMSContent = render.SMSContent(raw) }},
 }
 
 // LoadConfig reads the stack's configuration (namespace: the project name),

@@ -11,6 +11,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
+	"github.com/a2p-alerts/a2p-alerts/shared/render"
 )
 
 func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
@@ -84,6 +85,7 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"unknown PHI detector", set(names.ConfigPHIDetectors, `["ssn"]`), `a2p-alerts:phiDetectors: unknown PHI detector "ssn"`},
 		{"empty PHI detectors", set(names.ConfigPHIDetectors, `[]`), "a2p-alerts:phiDetectors: empty list"},
 		{"bad log level", set(names.ConfigLogLevel, "verbose"), `a2p-alerts:logLevel: unknown log level "VERBOSE"`},
+		{"bad SMS content", set(names.ConfigSMSContent, "secure"), `a2p-alerts:smsContent: unknown SMS content "secure" (want full or minimal)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,6 +176,7 @@ func TestLoadConfigDefaultsAndValues(t *testing.T) {
 			{"EnableWAF", got.EnableWAF, false},
 			{"ManageAPIGatewayAccount", got.ManageAPIGatewayAccount, false},
 			{"PHIDetectors is nil", got.PHIDetectors == nil, true},
+			{"SMSContent", got.SMSContent, render.SMSFull},
 		}
 		for _, c := range checks {
 			if c.got != c.want {
@@ -193,6 +196,7 @@ func TestLoadConfigDefaultsAndValues(t *testing.T) {
 		cfg[key(names.ConfigLogLevel)] = "warn"
 		cfg[key(names.ConfigPHIDetectors)] = "none" // as `pulumi config set` stores it
 		cfg[key(names.ConfigVoice)] = "Amy"
+		cfg[key(names.ConfigSMSContent)] = "minimal"
 		s, m := mustRun(t, "prod", cfg)
 		got := s.Config
 		checks := []struct {
@@ -212,6 +216,8 @@ func TestLoadConfigDefaultsAndValues(t *testing.T) {
 			{"contact preference", got.Contacts[0].Preferences[alert.PriorityHigh], contact.ChannelCall},
 			{"env TTL", functionEnv(t, m, names.FunctionProcessor)[names.EnvIdempotencyTTL], "48h"},
 			{"env PHI", functionEnv(t, m, names.FunctionProcessor)[names.EnvPHIDetectors], "none"},
+			{"SMSContent", got.SMSContent, render.SMSMinimal},
+			{"env SMS content", functionEnv(t, m, names.FunctionProcessor)[names.EnvSMSContent], "minimal"},
 		}
 		for _, c := range checks {
 			if c.got != c.want {

@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
+	"github.com/a2p-alerts/a2p-alerts/shared/render"
 )
 
 // FunctionsType is the type token of the Functions component.
@@ -79,6 +80,9 @@ type FunctionsArgs struct {
 	// PHIDetectors is passed through to names.EnvPHIDetectors; nil
 	// leaves it unset (every detector).
 	PHIDetectors []string
+	// SMSContent is passed through to names.EnvSMSContent unless it is
+	// render.SMSFull, the processor's default.
+	SMSContent render.SMSContent
 }
 
 // Functions holds the two Lambda functions with their log groups and
@@ -173,6 +177,9 @@ func NewFunctions(ctx *pulumi.Context, name string, args *FunctionsArgs, opts ..
 	}
 	if args.PHIDetectors != nil {
 		env[names.EnvPHIDetectors] = pulumi.String(strings.Join(args.PHIDetectors, ","))
+	}
+	if args.SMSContent != "" && args.SMSContent != render.SMSFull {
+		env[names.EnvSMSContent] = pulumi.String(string(args.SMSContent))
 	}
 	f.Processor, err = f.function(ctx, name, names.FunctionProcessor, args, functionSpec{
 		role:     args.Roles.Processor,

@@ -160,6 +160,7 @@ func (s *Stack) build(ctx *pulumi.Context) error {
 		KeyARN:           s.Messaging.Key.Arn,
 		Voice:            s.Voice,
 		PHIDetectors:     cfg.PHIDetectors,
+		SMSContent:       cfg.SMSContent,
 	})
 	if err != nil {
 		return err
