@@ -124,7 +124,7 @@ func (e *ValidationError) Error() string {
 // listing every problem.
 func Decode(body []byte, guard phi.Guard) (Alert, error) {
 	if len(body) > MaxBodyBytes {
-		return Alert{}, &ValidationError{Fields: []FieldError{{"body", fmt.Sprintf("is %d bytes; the limit is %d", len(body), MaxBodyBytes)}}}
+		return Alert{}, &ValidationError{Fields: []FieldError{{"body", fmt.Sprintf("is %d bytes, over the limit of %d bytes", len(body), MaxBodyBytes)}}}
 	}
 	values, problems := readObject(body)
 	if values == nil {

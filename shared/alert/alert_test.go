@@ -102,7 +102,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"two objects", append(valid(t, nil), valid(t, nil)...), []alert.FieldError{{"body", "exactly one"}}},
 		{"trailing garbage", append(valid(t, nil), 'x'), []alert.FieldError{{"body", "exactly one"}}},
 		{"invalid utf8", []byte("{\"message_id\":\"\xff\"}"), []alert.FieldError{{"body", "UTF-8"}}},
-		{"oversize", valid(t, map[string]any{"description": strings.Repeat("a", alert.MaxBodyBytes)}), []alert.FieldError{{"body", "limit is 16384"}}},
+		{"oversize", valid(t, map[string]any{"description": strings.Repeat("a", alert.MaxBodyBytes)}), []alert.FieldError{{"body", "over the limit of 16384 bytes"}}},
 		{"unknown field", valid(t, map[string]any{"nhs": "x"}), []alert.FieldError{{"nhs", "not a known field"}}},
 		{"duplicate field", []byte(`{"message_id":"a","message_id":"b","type":"t","patient_id":"p","contact_id":"c","description":"d","priority":"L"}`), []alert.FieldError{{"message_id", "more than once"}}},
 		{"all missing", []byte(`{}`), []alert.FieldError{

@@ -527,7 +527,7 @@ func errorCases() []errorCase {
 				return withBody(t, `{"description":"`+strings.Repeat("a", alert.MaxBodyBytes)+`"}`)
 			},
 			status: http.StatusBadRequest, code: api.CodeInvalid,
-			fields: []alert.FieldError{{Field: "body", Reason: fmt.Sprintf("is %d bytes; the limit is %d", alert.MaxBodyBytes+18, alert.MaxBodyBytes)}},
+			fields: []alert.FieldError{{Field: "body", Reason: fmt.Sprintf("is %d bytes, over the limit of %d bytes", alert.MaxBodyBytes+18, alert.MaxBodyBytes)}},
 		},
 		{
 			name: "400 base64 body too large",
@@ -537,7 +537,7 @@ func errorCases() []errorCase {
 				return ev
 			},
 			status: http.StatusBadRequest, code: api.CodeInvalid,
-			fields: []alert.FieldError{{Field: "body", Reason: fmt.Sprintf("is %d bytes; the limit is %d", alert.MaxBodyBytes+1, alert.MaxBodyBytes)}},
+			fields: []alert.FieldError{{Field: "body", Reason: fmt.Sprintf("is %d bytes, over the limit of %d bytes", alert.MaxBodyBytes+1, alert.MaxBodyBytes)}},
 		},
 		{
 			name: "400 invalid base64",
