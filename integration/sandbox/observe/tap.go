@@ -31,11 +31,6 @@ type Delivery struct {
 	MessageID string `json:"MessageId"`
 	Subject   string `json:"Subject"`
 	Message   string `json:"Message"`
-	// MessageAttributes are the publish's message attributes, by name.
-	MessageAttributes map[string]struct {
-		Type  string `json:"Type"`
-		Value string `json:"Value"`
-	} `json:"MessageAttributes"`
 }
 
 // Tap is an SQS queue subscribed to topics, read continuously in the
