@@ -229,89 +229,55 @@ func publishedFor(p standin.Publish, id string) bool {
 
 // publishes returns the SNS proxy's Publishes of the alert id so far.
 func publishes(proxy *standin.SNSProxy, id string) []standin.Publish {
-	var out []standin.Publish
+	return slices.DeleteFunc(proxy.Publishes(), func(p standin.Publish) bool { return !publishedFor(p, id) })
+}
 
-	for _, p := range proxy.Publishes() {
-		if publishedFor(p, id) {
-			out = append(out, p)
+// faults routes one stand-in's requests to the fault of the test that
+// owns their alert: each stand-in has one decide function, so tests that
+// inject faults run in parallel with each other and with every other test.
+type faults[Req, Fault any] struct {
+	mu      sync.Mutex
+	once    sync.Once
+	byID    map[string]func() *Fault // message_id -> fault
+	matches func(Req, string) bool   // whether a request carries the alert
+}
+
+// Faults of the SNS proxy and the Connect stub.
+var (
+	snsFaults  = &faults[standin.Publish, standin.SNSFault]{byID: map[string]func() *standin.SNSFault{}, matches: publishedFor}
+	callFaults = &faults[standin.OutboundCall, standin.ConnectError]{byID: map[string]func() *standin.ConnectError{}, matches: calledFor}
+)
+
+// inject makes the stand-in (whose SetDecide is install) answer requests
+// for the alert id with fault(), for the rest of the test.
+func (f *faults[Req, Fault]) inject(t *testing.T, install func(func(Req) *Fault), id string, fault func() *Fault) {
+	t.Helper()
+
+	f.once.Do(func() { install(f.decide) })
+
+	f.mu.Lock()
+	f.byID[id] = fault
+	f.mu.Unlock()
+
+	t.Cleanup(func() {
+		f.mu.Lock()
+		delete(f.byID, id)
+		f.mu.Unlock()
+	})
+}
+
+// decide is the stand-in's decide function.
+func (f *faults[Req, Fault]) decide(r Req) *Fault {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+
+	for id, fault := range f.byID {
+		if f.matches(r, id) {
+			return fault()
 		}
 	}
 
-	return out
-}
-
-// Faults injected per alert: each stand-in has one decide function, which
-// routes a request to the fault of the test that owns its alert, so tests
-// injecting faults run in parallel with each other and with every other
-// test.
-var (
-	faultsMu     sync.Mutex
-	snsFaults    = map[string]func() *standin.SNSFault{}     // message_id -> fault
-	callFaults   = map[string]func() *standin.ConnectError{} // message_id -> fault
-	installSNS   sync.Once
-	installCalls sync.Once
-)
-
-// injectSNS makes the SNS proxy answer Publishes of the alert id with
-// fault(), for the rest of the test.
-func injectSNS(t *testing.T, proxy *standin.SNSProxy, id string, fault func() *standin.SNSFault) {
-	t.Helper()
-
-	installSNS.Do(func() {
-		proxy.SetDecide(func(p standin.Publish) *standin.SNSFault {
-			faultsMu.Lock()
-			defer faultsMu.Unlock()
-
-			for id, f := range snsFaults {
-				if publishedFor(p, id) {
-					return f()
-				}
-			}
-
-			return nil
-		})
-	})
-
-	faultsMu.Lock()
-	snsFaults[id] = fault
-	faultsMu.Unlock()
-
-	t.Cleanup(func() {
-		faultsMu.Lock()
-		delete(snsFaults, id)
-		faultsMu.Unlock()
-	})
-}
-
-// injectCall makes the Connect stub answer calls for the alert id with
-// fault(), for the rest of the test.
-func injectCall(t *testing.T, stub *standin.ConnectStub, id string, fault func() *standin.ConnectError) {
-	t.Helper()
-
-	installCalls.Do(func() {
-		stub.SetDecide(func(c standin.OutboundCall) *standin.ConnectError {
-			faultsMu.Lock()
-			defer faultsMu.Unlock()
-
-			for id, f := range callFaults {
-				if calledFor(c, id) {
-					return f()
-				}
-			}
-
-			return nil
-		})
-	})
-
-	faultsMu.Lock()
-	callFaults[id] = fault
-	faultsMu.Unlock()
-
-	t.Cleanup(func() {
-		faultsMu.Lock()
-		delete(callFaults, id)
-		faultsMu.Unlock()
-	})
+	return nil
 }
 
 // faultCase is one class of failure, injected on one channel.
@@ -402,7 +368,7 @@ func TestSNSFaults(t *testing.T) {
 
 			var healed atomic.Bool
 
-			injectSNS(t, proxy, a.MessageID, func() *standin.SNSFault {
+			snsFaults.inject(t, proxy.SetDecide, a.MessageID, func() *standin.SNSFault {
 				if healed.Load() {
 					return nil
 				}
@@ -446,7 +412,7 @@ func TestConnectFaults(t *testing.T) {
 
 			var healed atomic.Bool
 
-			injectCall(t, stub, a.MessageID, func() *standin.ConnectError {
+			callFaults.inject(t, stub.SetDecide, a.MessageID, func() *standin.ConnectError {
 				if healed.Load() {
 					return nil
 				}
