@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -238,19 +237,19 @@ func publishes(proxy *standin.SNSProxy, id string) []standin.Publish {
 type faults[Req, Fault any] struct {
 	mu      sync.Mutex
 	once    sync.Once
-	byID    map[string]func() *Fault // message_id -> fault
-	matches func(Req, string) bool   // whether a request carries the alert
+	byID    map[string]*Fault      // message_id -> fault
+	matches func(Req, string) bool // whether a request carries the alert
 }
 
 // Faults of the SNS proxy and the Connect stub.
 var (
-	snsFaults  = &faults[standin.Publish, standin.SNSFault]{byID: map[string]func() *standin.SNSFault{}, matches: publishedFor}
-	callFaults = &faults[standin.OutboundCall, standin.ConnectError]{byID: map[string]func() *standin.ConnectError{}, matches: calledFor}
+	snsFaults  = &faults[standin.Publish, standin.SNSFault]{byID: map[string]*standin.SNSFault{}, matches: publishedFor}
+	callFaults = &faults[standin.OutboundCall, standin.ConnectError]{byID: map[string]*standin.ConnectError{}, matches: calledFor}
 )
 
 // inject makes the stand-in (whose SetDecide is install) answer requests
-// for the alert id with fault(), for the rest of the test.
-func (f *faults[Req, Fault]) inject(t *testing.T, install func(func(Req) *Fault), id string, fault func() *Fault) {
+// for the alert id with fault until heal is called or the test ends.
+func (f *faults[Req, Fault]) inject(t *testing.T, install func(func(Req) *Fault), id string, fault *Fault) (heal func()) {
 	t.Helper()
 
 	f.once.Do(func() { install(f.decide) })
@@ -259,11 +258,14 @@ func (f *faults[Req, Fault]) inject(t *testing.T, install func(func(Req) *Fault)
 	f.byID[id] = fault
 	f.mu.Unlock()
 
-	t.Cleanup(func() {
+	heal = func() {
 		f.mu.Lock()
 		delete(f.byID, id)
 		f.mu.Unlock()
-	})
+	}
+	t.Cleanup(heal)
+
+	return heal
 }
 
 // decide is the stand-in's decide function.
@@ -273,7 +275,7 @@ func (f *faults[Req, Fault]) decide(r Req) *Fault {
 
 	for id, fault := range f.byID {
 		if f.matches(r, id) {
-			return fault()
+			return fault
 		}
 	}
 
@@ -290,8 +292,19 @@ type faultCase struct {
 	// the lock so a retry delivers.
 	code     api.Code
 	recorded bool
-	// delivered is how many deliveries the provider made for the alert.
+	// delivered is how many deliveries the provider made for the alert
+	// while faulted.
 	delivered int
+}
+
+// deliveredInAll is how many deliveries the alert gets in all: a transient
+// fault's retry delivers once, a recorded answer is never sent again.
+func (fc faultCase) deliveredInAll() int {
+	if fc.recorded {
+		return fc.delivered
+	}
+
+	return 1
 }
 
 var faultCases = map[string]faultCase{
@@ -365,27 +378,12 @@ func TestSNSFaults(t *testing.T) {
 			t.Parallel()
 
 			a := newAlert(t, priorityFor(t, contact.ChannelSMS), "")
+			heal := snsFaults.inject(t, proxy.SetDecide, a.MessageID, fault)
 
-			var healed atomic.Bool
-
-			snsFaults.inject(t, proxy.SetDecide, a.MessageID, func() *standin.SNSFault {
-				if healed.Load() {
-					return nil
-				}
-
-				return fault
-			})
-
-			checkFault(t, fc, a, contact.ChannelSMS, func() int { return len(publishes(proxy, a.MessageID)) }, func() { healed.Store(true) })
-
+			checkFault(t, fc, a, contact.ChannelSMS, func() int { return len(publishes(proxy, a.MessageID)) }, heal)
 			tgt.drain(t)
 
-			want := fc.delivered
-			if !fc.recorded {
-				want = 1 // the healed retry
-			}
-
-			if got := len(deliveries(tap, a.MessageID)); got != want {
+			if got, want := len(deliveries(tap, a.MessageID)), fc.deliveredInAll(); got != want {
 				t.Errorf("%d deliveries at the tap, want %d", got, want)
 			}
 		})
@@ -409,18 +407,9 @@ func TestConnectFaults(t *testing.T) {
 			t.Parallel()
 
 			a := newAlert(t, priorityFor(t, contact.ChannelCall), "")
+			heal := callFaults.inject(t, stub.SetDecide, a.MessageID, fault)
 
-			var healed atomic.Bool
-
-			callFaults.inject(t, stub.SetDecide, a.MessageID, func() *standin.ConnectError {
-				if healed.Load() {
-					return nil
-				}
-
-				return fault
-			})
-
-			checkFault(t, fc, a, contact.ChannelCall, func() int { return len(calls(stub, a.MessageID)) }, func() { healed.Store(true) })
+			checkFault(t, fc, a, contact.ChannelCall, func() int { return len(calls(stub, a.MessageID)) }, heal)
 
 			all := calls(stub, a.MessageID)
 
@@ -436,12 +425,7 @@ func TestConnectFaults(t *testing.T) {
 				}
 			}
 
-			want := fc.delivered
-			if !fc.recorded {
-				want = 1 // the healed retry
-			}
-
-			if placed != want {
+			if want := fc.deliveredInAll(); placed != want {
 				t.Errorf("%d calls placed, want %d", placed, want)
 			}
 		})
