@@ -11,6 +11,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/api"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 	"github.com/a2p-alerts/a2p-alerts/shared/render"
 )
@@ -96,8 +97,18 @@ func checkSMS(t *testing.T, a alert.Alert, sent api.Sent) {
 		t.Errorf("SMS has subject %q, want none", d.Subject)
 	}
 
-	if want := render.SMS(a).Text; d.Message != want {
+	if want := render.SMS(a, render.SMSFull).Text; d.Message != want {
 		t.Errorf("text:\n%s\nwant:\n%s", d.Message, want)
+	}
+
+	// What the processor asked SNS for, where the SNS proxy sees it (SNS
+	// may keep its reserved AWS.SNS.* attributes from subscribers).
+	if tgt.sns != nil {
+		for _, p := range publishes(tgt.sns, a.MessageID) {
+			if got := p.Attributes["AWS.SNS.SMS.SMSType"]; got != "Transactional" {
+				t.Errorf("SMS published with SMS type %q, want Transactional (the account default is promotional)", got)
+			}
+		}
 	}
 
 	for _, line := range []string{title(a.Priority) + " priority: " + a.Type, "Patient: " + a.PatientID, a.Description, "Ref: " + a.MessageID} {
@@ -160,8 +171,12 @@ func checkCall(t *testing.T, a alert.Alert, sent api.Sent) {
 		}
 	}
 
-	if want := alert.CallClientToken(a.MessageID); c.ClientToken != want {
-		t.Errorf("ClientToken %q, want %q (alert.CallClientToken of the message_id)", c.ClientToken, want)
+	if tgt.clientName != "" {
+		if want := delivery.CallClientToken(alert.Key{Client: tgt.clientName, MessageID: a.MessageID}, a.Hash()); c.ClientToken != want {
+			t.Errorf("ClientToken %q, want %q (delivery.CallClientToken of the client, message_id and payload hash)", c.ClientToken, want)
+		}
+	} else if len(c.ClientToken) != 64 {
+		t.Errorf("ClientToken %q, want 64 hex characters", c.ClientToken)
 	}
 
 	ssml := c.Attributes[names.ConnectMessageAttribute]

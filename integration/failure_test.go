@@ -1,46 +1,48 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"reflect"
 	"slices"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/provision"
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/standin"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/api"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
 // restorableTopicAttributes are the topic attributes the stack sets, which
 // a recreated topic must have again.
 var restorableTopicAttributes = []string{"DisplayName", "KmsMasterKeyId", "Policy"}
 
-// TestSNSFailureThenRetryDeliversOnce deletes the test contact's SMS topic
-// in the emulator: an SMS alert answers 502 unavailable (twice: the failed
-// attempt released its lock, so the retry is not a 409). With the topic
-// recreated (same name, so the same ARN) and its subscriptions restored,
-// the retry with the same message_id delivers exactly once, and a further
-// retry replays.
+// TestDeletedTopicIsUndeliverable deletes the test contact's SMS topic in
+// the emulator, whose Publish then answers NotFound: a refusal that would
+// repeat, so the alert is 422 undeliverable on sms, recorded. A retry with
+// the same body replays that answer even once the topic is back (same
+// name, so the same ARN): nothing is sent for it, ever. A new message_id
+// delivers.
 //
 // It does not run in parallel: while the topic is gone, any other SMS
 // alert would fail too.
-func TestSNSFailureThenRetryDeliversOnce(t *testing.T) {
+func TestDeletedTopicIsUndeliverable(t *testing.T) {
 	env := tgt.needSandbox(t, "deleting a topic")
 	tap := tgt.needTap(t)
 	snsc := env.Clients.SNS
 	arn := tgt.topicARN(t, contact.ChannelSMS)
 
-	p := priorityFor(t, contact.ChannelSMS)
-	a := newAlert(t, p, "")
+	a := newAlert(t, priorityFor(t, contact.ChannelSMS), "")
 
 	attrs, err := snsc.GetTopicAttributes(t.Context(), &sns.GetTopicAttributesInput{TopicArn: aws.String(arn)})
 	if err != nil {
@@ -67,13 +69,9 @@ func TestSNSFailureThenRetryDeliversOnce(t *testing.T) {
 	}
 	t.Cleanup(restore) // also when the test fails half-way: other tests need the topic
 
-	for range 2 {
-		r := tgt.postAlert(t, a)
-		r.wantError(t, api.CodeUnavailable)
-
-		if r.replayed() {
-			t.Errorf("502 marked as a replay")
-		}
+	first := tgt.postAlert(t, a)
+	if e := first.wantError(t, api.CodeUndeliverable); e.Channel != string(contact.ChannelSMS) || first.replayed() {
+		t.Errorf("error %+v (replay %v), want a fresh undeliverable naming sms", e, first.replayed())
 	}
 
 	restore()
@@ -82,26 +80,21 @@ func TestSNSFailureThenRetryDeliversOnce(t *testing.T) {
 		t.Fatalf("subscriptions after the restore %v, want %v", got, subsBefore)
 	}
 
-	first := tgt.postAlert(t, a)
-	sent := first.wantSent(t, a)
-
-	if sent.Channel != string(contact.ChannelSMS) {
-		t.Fatalf("retry went by %s, want sms", sent.Channel)
+	if again := tgt.postAlert(t, a); again.status != first.status || !again.replayed() || !bytes.Equal(again.body, first.body) {
+		t.Errorf("retry: %s (replay %v), want the recorded %s replayed", again, again.replayed(), first)
 	}
 
-	if again := tgt.postAlert(t, a); again.status != http.StatusOK || !again.replayed() || string(again.body) != string(first.body) {
-		t.Errorf("second retry: %d %s (replay %v), want the stored answer replayed", again.status, again.body, again.replayed())
-	}
+	b := newAlert(t, priorityFor(t, contact.ChannelSMS), "new-id")
+	tgt.postAlert(t, b).wantSent(t, b)
 
 	tgt.drain(t)
 
-	got := deliveries(tap, a.MessageID)
-	if len(got) != 1 {
-		t.Fatalf("%d deliveries, want exactly 1", len(got))
+	if got := deliveries(tap, a.MessageID); len(got) != 0 {
+		t.Errorf("%d deliveries of the undeliverable alert, want none", len(got))
 	}
 
-	if got[0].TopicARN != arn || got[0].MessageID != sent.ProviderMessageID {
-		t.Errorf("delivery %+v, want topic %s, message %s", got[0], arn, sent.ProviderMessageID)
+	if got := deliveries(tap, b.MessageID); len(got) != 1 {
+		t.Errorf("%d deliveries of the new alert, want 1", len(got))
 	}
 }
 
@@ -215,71 +208,226 @@ func priorityFor(t *testing.T, ch contact.Channel) alert.Priority {
 	return ""
 }
 
-// TestCallFailureThenRetryDeliversOnce makes the Connect stub refuse this
-// test's calls: the alert answers 502 unavailable, twice. Once the stub
-// accepts calls again, the retry with the same message_id places exactly
-// one call, with the same ClientToken as the refused attempts, and a
-// further retry replays without calling.
-//
-// The fault applies only to this test's message_id, so other tests' calls
-// go through and the test can run in parallel.
-func TestCallFailureThenRetryDeliversOnce(t *testing.T) {
+// Faults the tests inject, one per class, as SNS and Connect answer them.
+var (
+	snsThrottled      = &standin.SNSFault{Status: http.StatusTooManyRequests, Code: "Throttled", Message: "Rate exceeded (injected)"}
+	snsInternal       = &standin.SNSFault{Status: http.StatusInternalServerError, Code: "InternalError", Message: "injected"}
+	snsInvalid        = &standin.SNSFault{Status: http.StatusBadRequest, Code: "InvalidParameter", Message: "Invalid parameter: injected"}
+	snsDropped        = &standin.SNSFault{DropAnswer: true}
+	errCallLimited    = &standin.ConnectError{Status: http.StatusTooManyRequests, Type: "LimitExceededException", Message: "injected"}
+	errCallInternal   = &standin.ConnectError{Status: http.StatusInternalServerError, Type: "InternalServiceException", Message: "injected"}
+	errCallNotAllowed = &standin.ConnectError{Status: http.StatusForbidden, Type: "DestinationNotAllowedException", Message: "injected"}
+	errCallDropped    = &standin.ConnectError{DropAnswer: true}
+)
+
+// publishedFor reports whether a Publish through the SNS proxy carries the
+// alert with message_id id (see deliveredFor).
+func publishedFor(p standin.Publish, id string) bool {
+	return deliveredFor(observe.Delivery{Message: p.Message}, id)
+}
+
+// publishes returns the SNS proxy's Publishes of the alert id so far.
+func publishes(proxy *standin.SNSProxy, id string) []standin.Publish {
+	return slices.DeleteFunc(proxy.Publishes(), func(p standin.Publish) bool { return !publishedFor(p, id) })
+}
+
+// faults routes one stand-in's requests to the fault of the test that
+// owns their alert: each stand-in has one decide function, so tests that
+// inject faults run in parallel with each other and with every other test.
+type faults[Req, Fault any] struct {
+	mu      sync.Mutex
+	once    sync.Once
+	byID    map[string]*Fault      // message_id -> fault
+	matches func(Req, string) bool // whether a request carries the alert
+}
+
+// Faults of the SNS proxy and the Connect stub.
+var (
+	snsFaults  = &faults[standin.Publish, standin.SNSFault]{byID: map[string]*standin.SNSFault{}, matches: publishedFor}
+	callFaults = &faults[standin.OutboundCall, standin.ConnectError]{byID: map[string]*standin.ConnectError{}, matches: calledFor}
+)
+
+// inject makes the stand-in (whose SetDecide is install) answer requests
+// for the alert id with fault until heal is called or the test ends.
+func (f *faults[Req, Fault]) inject(t *testing.T, install func(func(Req) *Fault), id string, fault *Fault) (heal func()) {
+	t.Helper()
+
+	f.once.Do(func() { install(f.decide) })
+
+	f.mu.Lock()
+	f.byID[id] = fault
+	f.mu.Unlock()
+
+	heal = func() {
+		f.mu.Lock()
+		delete(f.byID, id)
+		f.mu.Unlock()
+	}
+	t.Cleanup(heal)
+
+	return heal
+}
+
+// decide is the stand-in's decide function.
+func (f *faults[Req, Fault]) decide(r Req) *Fault {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+
+	for id, fault := range f.byID {
+		if f.matches(r, id) {
+			return fault
+		}
+	}
+
+	return nil
+}
+
+// faultCase is one class of failure, injected on one channel.
+type faultCase struct {
+	name string
+	// attempts is how many requests the provider sees for one POST: the
+	// SDK retries only what provably did not take effect.
+	attempts int
+	// code is the API's answer; recorded answers replay, others release
+	// the lock so a retry delivers.
+	code     api.Code
+	recorded bool
+	// delivered is how many deliveries the provider made for the alert
+	// while faulted.
+	delivered int
+}
+
+// deliveredInAll is how many deliveries the alert gets in all: a transient
+// fault's retry delivers once, a recorded answer is never sent again.
+func (fc faultCase) deliveredInAll() int {
+	if fc.recorded {
+		return fc.delivered
+	}
+
+	return 1
+}
+
+var faultCases = map[string]faultCase{
+	"transient":          {"transient", 3, api.CodeUnavailable, false, 0},
+	"permanent":          {"permanent", 1, api.CodeUndeliverable, true, 0},
+	"ambiguous: 5xx":     {"ambiguous: 5xx", 1, api.CodeDeliveryUnknown, true, 0},
+	"ambiguous: dropped": {"ambiguous: dropped", 1, api.CodeDeliveryUnknown, true, 1},
+}
+
+// checkFault posts a, which the provider faults, and checks the answer,
+// how often the provider was asked (asked), and what a retry gets once
+// the provider behaves (heal): a transient fault's retry delivers once, a
+// recorded answer replays and asks the provider nothing more.
+func checkFault(t *testing.T, fc faultCase, a alert.Alert, ch contact.Channel, asked func() int, heal func()) {
+	t.Helper()
+
+	r := tgt.postAlert(t, a)
+	e := r.wantError(t, fc.code)
+
+	if got := asked(); got != fc.attempts {
+		t.Errorf("the provider was asked %d times, want %d", got, fc.attempts)
+	}
+
+	if retryAfter := r.header.Get(names.HeaderRetryAfter); (retryAfter != "") != !fc.recorded {
+		t.Errorf("Retry-After %q on %s", retryAfter, fc.code)
+	}
+
+	if fc.recorded && e.Channel != string(ch) {
+		t.Errorf("error channel %q, want %s", e.Channel, ch)
+	}
+
+	heal()
+
+	again := tgt.postAlert(t, a)
+
+	if !fc.recorded {
+		again.wantSent(t, a)
+
+		if got := asked(); got != fc.attempts+1 {
+			t.Errorf("the provider was asked %d times in all, want %d", got, fc.attempts+1)
+		}
+
+		return
+	}
+
+	if again.status != r.status || !again.replayed() || !bytes.Equal(again.body, r.body) {
+		t.Errorf("retry: %s (replay %v), want the recorded %s replayed", again, again.replayed(), r)
+	}
+
+	if got := asked(); got != fc.attempts {
+		t.Errorf("the provider was asked %d times in all, want %d: a retry must not send again", got, fc.attempts)
+	}
+}
+
+// TestSNSFaults injects each class of SNS failure into this test's SMS
+// alerts (the SNS proxy; other tests' publishes pass): transient
+// (throttling: retried by the SDK, then 503), permanent (422, recorded),
+// ambiguous (a 500, or the answer dropped after SNS published: 502
+// delivery_unknown, recorded, never sent again).
+func TestSNSFaults(t *testing.T) {
+	t.Parallel()
+
+	proxy := tgt.needSNSFaults(t)
+	tap := tgt.needTap(t)
+
+	for fault, fc := range map[*standin.SNSFault]faultCase{
+		snsThrottled: faultCases["transient"], snsInvalid: faultCases["permanent"],
+		snsInternal: faultCases["ambiguous: 5xx"], snsDropped: faultCases["ambiguous: dropped"],
+	} {
+		t.Run(fc.name, func(t *testing.T) {
+			t.Parallel()
+
+			a := newAlert(t, priorityFor(t, contact.ChannelSMS), "")
+			heal := snsFaults.inject(t, proxy.SetDecide, a.MessageID, fault)
+
+			checkFault(t, fc, a, contact.ChannelSMS, func() int { return len(publishes(proxy, a.MessageID)) }, heal)
+			tgt.drain(t)
+
+			if got, want := len(deliveries(tap, a.MessageID)), fc.deliveredInAll(); got != want {
+				t.Errorf("%d deliveries at the tap, want %d", got, want)
+			}
+		})
+	}
+}
+
+// TestConnectFaults injects each class of Connect failure into this test's
+// calls (the Connect stub; other tests' calls pass), as TestSNSFaults does
+// for SMS. Every attempt carries the alert's one ClientToken.
+func TestConnectFaults(t *testing.T) {
 	t.Parallel()
 
 	stub := tgt.needConnect(t)
-	tgt.needSandbox(t, "a Connect fault")
+	tgt.needSandbox(t, "Connect faults")
 
-	a := newAlert(t, priorityFor(t, contact.ChannelCall), "")
+	for fault, fc := range map[*standin.ConnectError]faultCase{
+		errCallLimited: faultCases["transient"], errCallNotAllowed: faultCases["permanent"],
+		errCallInternal: faultCases["ambiguous: 5xx"], errCallDropped: faultCases["ambiguous: dropped"],
+	} {
+		t.Run(fc.name, func(t *testing.T) {
+			t.Parallel()
 
-	var failing atomic.Bool
+			a := newAlert(t, priorityFor(t, contact.ChannelCall), "")
+			heal := callFaults.inject(t, stub.SetDecide, a.MessageID, fault)
 
-	failing.Store(true)
+			checkFault(t, fc, a, contact.ChannelCall, func() int { return len(calls(stub, a.MessageID)) }, heal)
 
-	// A 403 is not retried by the AWS SDK, so each request makes exactly
-	// one attempt.
-	stub.SetDecide(func(c standin.OutboundCall) *standin.ConnectError {
-		if failing.Load() && calledFor(c, a.MessageID) {
-			return &standin.ConnectError{
-				Status: http.StatusForbidden, Type: "OutboundContactNotPermittedException", Message: "injected by " + t.Name(),
+			all := calls(stub, a.MessageID)
+
+			placed := 0
+
+			for _, c := range all {
+				if c.ClientToken != all[0].ClientToken {
+					t.Errorf("ClientTokens %q and %q differ: every attempt for one alert must carry its token", c.ClientToken, all[0].ClientToken)
+				}
+
+				if c.Fault == nil && !c.Replayed {
+					placed++
+				}
 			}
-		}
 
-		return nil
-	})
-	t.Cleanup(func() { stub.SetDecide(nil) })
-
-	for range 2 {
-		r := tgt.postAlert(t, a)
-		r.wantError(t, api.CodeUnavailable)
-	}
-
-	refused := calls(stub, a.MessageID)
-	if len(refused) != 2 || refused[0].Fault == nil || refused[1].Fault == nil {
-		t.Fatalf("calls %+v, want 2 refused", refused)
-	}
-
-	failing.Store(false)
-
-	first := tgt.postAlert(t, a)
-	sent := first.wantSent(t, a)
-
-	if again := tgt.postAlert(t, a); again.status != http.StatusOK || !again.replayed() || string(again.body) != string(first.body) {
-		t.Errorf("second retry: %d %s (replay %v), want the stored answer replayed", again.status, again.body, again.replayed())
-	}
-
-	all := calls(stub, a.MessageID)
-	if len(all) != 3 {
-		t.Fatalf("%d calls, want 2 refused and 1 placed", len(all))
-	}
-
-	placed := all[2]
-	if placed.Fault != nil || placed.Replayed || placed.ContactID != sent.ProviderMessageID {
-		t.Errorf("placed call %+v, want a new contact %s", placed, sent.ProviderMessageID)
-	}
-
-	for _, c := range all {
-		if c.ClientToken != all[0].ClientToken || c.ClientToken == "" {
-			t.Errorf("ClientTokens %q and %q differ: a retry must reuse the alert's token", c.ClientToken, all[0].ClientToken)
-		}
+			if want := fc.deliveredInAll(); placed != want {
+				t.Errorf("%d calls placed, want %d", placed, want)
+			}
+		})
 	}
 }

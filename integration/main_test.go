@@ -72,7 +72,7 @@ func runEmbedded(m *testing.M) int {
 
 	start := time.Now()
 
-	env, err := sandbox.Start(ctx, sandbox.Options{})
+	env, err := sandbox.Start(ctx, sandbox.Options{SNSFaults: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "integration: starting the sandbox:", err)
 

@@ -43,6 +43,12 @@ type target struct {
 	url string
 	// token is a valid API token.
 	token string
+	// clientName is the API client token belongs to, "" when unknown (an
+	// external target).
+	clientName string
+	// secondToken is a valid API token of another client, "" when the
+	// target has none.
+	secondToken string
 	// client reaches url.
 	client *http.Client
 	// topicARNs is the stack's topicArns output: "<contact>/<channel>" to
@@ -53,6 +59,8 @@ type target struct {
 	tap *observe.Tap
 	// connect stands in for Amazon Connect.
 	connect *standin.ConnectStub
+	// sns injects SNS faults.
+	sns *standin.SNSProxy
 	// xray collects the functions' trace segments.
 	xray *observe.XRayCollector
 	// env is the embedded sandbox (fault injection through its emulator
@@ -110,16 +118,19 @@ func embeddedTarget(env *sandbox.Sandbox) (*target, error) {
 	}
 
 	return &target{
-		name:      "embedded sandbox",
-		url:       env.URL,
-		token:     env.Token,
-		client:    env.HTTPClient(),
-		topicARNs: arns,
-		tap:       env.Tap,
-		connect:   env.Connect,
-		xray:      env.XRay,
-		env:       env,
-		local:     ls,
+		name:        "embedded sandbox",
+		url:         env.URL,
+		token:       env.Token,
+		clientName:  sandbox.ClientName,
+		secondToken: env.SecondToken,
+		client:      env.HTTPClient(),
+		topicARNs:   arns,
+		tap:         env.Tap,
+		connect:     env.Connect,
+		sns:         env.SNS,
+		xray:        env.XRay,
+		env:         env,
+		local:       ls,
 	}, nil
 }
 
@@ -336,6 +347,28 @@ func (tg *target) needConnect(tb testing.TB) *standin.ConnectStub {
 	}
 
 	return tg.connect
+}
+
+// needSNSFaults returns the SNS fault proxy, or skips.
+func (tg *target) needSNSFaults(tb testing.TB) *standin.SNSProxy {
+	tb.Helper()
+
+	if tg.sns == nil {
+		tg.lacks(tb, "no SNS fault injection (it would break a shared deployment); run against the embedded sandbox")
+	}
+
+	return tg.sns
+}
+
+// needSecondClient returns a token of a second API client, or skips.
+func (tg *target) needSecondClient(tb testing.TB) string {
+	tb.Helper()
+
+	if tg.secondToken == "" {
+		tg.lacks(tb, "no second API client's token; run against the embedded sandbox")
+	}
+
+	return tg.secondToken
 }
 
 // needXRay returns the X-Ray collector, or skips.

@@ -151,6 +151,24 @@ var badBodies = []badBody{
 		return bytes.Replace(validBody(tb, map[string]any{"description": "K+ 6.9 BELL"}), []byte("BELL"), []byte(`\u0007`), 1)
 	}, want: []alert.FieldError{fe("description", "control characters")}},
 
+	// Visible, well-formed text (escapes of any field, text rules of the
+	// description). Each answer names the field and the rule.
+	{name: "description only spaces", body: with(map[string]any{"description": "    "}), want: []alert.FieldError{fe("description", "must not be only spaces")}},
+	{name: "description only no-break spaces", body: with(map[string]any{"description": "\u00a0\u2007\u3000"}),
+		want: []alert.FieldError{fe("description", "must not be only spaces")}},
+	{name: "right-to-left override", body: with(map[string]any{"description": "K+ \u202e9.6 lamron"}), want: []alert.FieldError{fe("description", "format characters")}},
+	{name: "bidirectional isolate", body: with(map[string]any{"description": "K+ \u20666.9\u2069"}), want: []alert.FieldError{fe("description", "format characters")}},
+	{name: "zero-width space", body: with(map[string]any{"description": "K+ 6.\u200b9"}), want: []alert.FieldError{fe("description", "format characters")}},
+	{name: "line separator", body: with(map[string]any{"description": "K+ 6.9\u2028review"}), want: []alert.FieldError{fe("description", "line or paragraph separators")}},
+	{name: "paragraph separator", body: with(map[string]any{"description": "K+ 6.9\u2029review"}), want: []alert.FieldError{fe("description", "line or paragraph separators")}},
+	{name: "replacement character", body: with(map[string]any{"description": "K+ 6.9 \ufffd"}), want: []alert.FieldError{fe("description", "U+FFFD")}},
+	{name: "escaped lone surrogate in description", body: func(tb testing.TB) []byte {
+		return bytes.Replace(validBody(tb, map[string]any{"description": "K+ 6.9 SURROGATE"}), []byte("SURROGATE"), []byte(`\ud83e`), 1)
+	}, want: []alert.FieldError{fe("description", "unpaired UTF-16 surrogate")}},
+	{name: "escaped lone surrogate in message_id", body: func(tb testing.TB) []byte {
+		return bytes.Replace(validBody(tb, map[string]any{"message_id": "m-SURROGATE"}), []byte("SURROGATE"), []byte(`\udc00`), 1)
+	}, want: []alert.FieldError{fe("message_id", "unpaired UTF-16 surrogate")}},
+
 	// Priority.
 	{name: "priority X", body: with(map[string]any{"priority": "X"}), want: []alert.FieldError{fe("priority", "must be one of L, M, H")}},
 	{name: "priority lower case", body: with(map[string]any{"priority": "h"}), want: []alert.FieldError{fe("priority", "must be one of L, M, H")}},
@@ -174,6 +192,18 @@ var badBodies = []badBody{
 		want: []alert.FieldError{fe("description", "NHS number")}, secret: nhsHyphens},
 	{name: "NHS number glued to a word in description", body: with(map[string]any{"description": "nhs" + nhsPlain}),
 		want: []alert.FieldError{fe("description", "NHS number")}, secret: nhsPlain},
+
+	// The guard looks through formatting, and reads message_id and type.
+	{name: "NHS number in full-width digits in description", body: with(map[string]any{"description": "Patient ９４３ ４７６ ５９１９ K+ 6.9"}),
+		want: []alert.FieldError{fe("description", "NHS number")}, secret: "９４３"},
+	{name: "NHS number with dots in description", body: with(map[string]any{"description": "Patient 943.476.5919 K+"}),
+		want: []alert.FieldError{fe("description", "NHS number")}, secret: "943.476.5919"},
+	{name: "NHS number with no-break spaces and slashes in description", body: with(map[string]any{"description": "Patient 943\u00a0476/5919"}),
+		want: []alert.FieldError{fe("description", "NHS number")}, secret: "476/5919"},
+	{name: "NHS number in message_id", body: with(map[string]any{"message_id": "lab-943.476.5919"}),
+		want: []alert.FieldError{fe("message_id", "NHS number")}, secret: "943.476.5919"},
+	{name: "NHS number in type", body: with(map[string]any{"type": "result_943_476_5919"}),
+		want: []alert.FieldError{fe("type", "NHS number")}, secret: "943_476_5919"},
 
 	// Several problems: all reported, body-level and unknown fields first,
 	// then in wire order.

@@ -13,6 +13,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
+	"github.com/a2p-alerts/a2p-alerts/shared/render"
 )
 
 // Protection is how hard the stack guards its data against deletion.
@@ -222,6 +223,9 @@ type Config struct {
 	// SMSSpendAlarmPercent is the share of SMSMonthlySpendLimit at which
 	// the spend alarm fires.
 	SMSSpendAlarmPercent int
+	// SMSContent is how much of an alert its SMS carries: render.SMSFull
+	// or render.SMSMinimal (names.ConfigSMSContent).
+	SMSContent render.SMSContent
 }
 
 // UsesChannel reports whether some contact prefers ch for some priority.
@@ -282,6 +286,7 @@ func DefaultConfig() *Config {
 		ProcessorReservedConcurrency:  NoReservedConcurrency,
 		SMSMonthlySpendLimit:          DefaultSMSMonthlySpendLimit,
 		SMSSpendAlarmPercent:          DefaultSMSSpendAlarmPercent,
+		SMSContent:                    render.SMSFull,
 	}
 }
 
@@ -382,6 +387,7 @@ var configKeys = []configKey{
 	{names.ConfigSMSSpendAlarmPercent, func(p *configParser, key, raw string, c *Config) {
 		c.SMSSpendAlarmPercent = p.integer(key, raw, c.SMSSpendAlarmPercent)
 	}},
+	{names.ConfigSMSContent, func(_ *configParser, _, raw string, c *Config) { c.SMSContent = render.SMSContent(raw) }},
 }
 
 // LoadConfig reads the stack's configuration (namespace: the project name),

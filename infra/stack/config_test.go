@@ -11,6 +11,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
+	"github.com/a2p-alerts/a2p-alerts/shared/render"
 )
 
 func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
@@ -128,6 +129,7 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"bad alarm email", set(names.ConfigAlarmEmail, "Ops <ops@example.org>"), "a2p-alerts:alarmEmail: is not a bare email address"},
 		{"zero SMS limit", set(names.ConfigSMSMonthlySpendLimit, "0"), "a2p-alerts:smsMonthlySpendLimit: 0 must be"},
 		{"SMS percent above 100", set(names.ConfigSMSSpendAlarmPercent, "120"), "a2p-alerts:smsSpendAlarmPercent: 120 must be 1 to 100"},
+		{"bad SMS content", set(names.ConfigSMSContent, "secure"), `a2p-alerts:smsContent: unknown SMS content "secure" (want full or minimal)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,6 +226,7 @@ func TestLoadConfigDefaultsAndValues(t *testing.T) {
 			{"EnableWAF", got.EnableWAF, false},
 			{"ManageAPIGatewayAccount", got.ManageAPIGatewayAccount, false},
 			{"PHIDetectors is nil", got.PHIDetectors == nil, true},
+			{"SMSContent", got.SMSContent, render.SMSFull},
 		}
 		for _, c := range checks {
 			if c.got != c.want {
@@ -243,6 +246,7 @@ func TestLoadConfigDefaultsAndValues(t *testing.T) {
 		cfg[key(names.ConfigLogLevel)] = "warn"
 		cfg[key(names.ConfigPHIDetectors)] = "none" // as `pulumi config set` stores it
 		cfg[key(names.ConfigVoice)] = "Amy"
+		cfg[key(names.ConfigSMSContent)] = "minimal"
 		s, m := mustRun(t, "prod", cfg)
 		got := s.Config
 		checks := []struct {
@@ -262,6 +266,8 @@ func TestLoadConfigDefaultsAndValues(t *testing.T) {
 			{"contact preference", got.Contacts[0].Preferences[alert.PriorityHigh], contact.ChannelCall},
 			{"env TTL", functionEnv(t, m, names.FunctionProcessor)[names.EnvIdempotencyTTL], "48h"},
 			{"env PHI", functionEnv(t, m, names.FunctionProcessor)[names.EnvPHIDetectors], "none"},
+			{"SMSContent", got.SMSContent, render.SMSMinimal},
+			{"env SMS content", functionEnv(t, m, names.FunctionProcessor)[names.EnvSMSContent], "minimal"},
 		}
 		for _, c := range checks {
 			if c.got != c.want {

@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
+	"github.com/a2p-alerts/a2p-alerts/shared/render"
 )
 
 // FunctionsType is the type token of the Functions component. (The Go
@@ -88,6 +89,9 @@ type FunctionsArgs struct {
 	// reserve concurrency per function; NoReservedConcurrency reserves
 	// none.
 	AuthorizerReservedConcurrency, ProcessorReservedConcurrency int
+	// SMSContent is passed through to names.EnvSMSContent unless it is
+	// render.SMSFull, the processor's default.
+	SMSContent render.SMSContent
 }
 
 // Functions holds the two Lambda functions with their log groups and
@@ -204,6 +208,9 @@ func (f *Functions) newProcessor(ctx *pulumi.Context, name string, args *Functio
 	}
 	if args.PHIDetectors != nil {
 		env[names.EnvPHIDetectors] = pulumi.String(strings.Join(args.PHIDetectors, ","))
+	}
+	if args.SMSContent != "" && args.SMSContent != render.SMSFull {
+		env[names.EnvSMSContent] = pulumi.String(string(args.SMSContent))
 	}
 	f.Processor, err = f.function(ctx, name, names.FunctionProcessor, args, functionSpec{
 		role:        args.Roles.Processor,

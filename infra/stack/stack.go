@@ -190,6 +190,7 @@ func (s *Stack) buildEntry(ctx *pulumi.Context) error {
 		PHIDetectors:                  cfg.PHIDetectors,
 		AuthorizerReservedConcurrency: cfg.AuthorizerReservedConcurrency,
 		ProcessorReservedConcurrency:  cfg.ProcessorReservedConcurrency,
+		SMSContent:                    cfg.SMSContent,
 	})
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 	"github.com/a2p-alerts/a2p-alerts/shared/phi"
+	"github.com/a2p-alerts/a2p-alerts/shared/render"
 	"github.com/a2p-alerts/a2p-alerts/shared/token"
 )
 
@@ -315,6 +316,9 @@ func (v *validator) functions(c *Config) {
 	v.phiDetectors(c.PHIDetectors)
 	if !slices.Contains(logLevels, c.LogLevel) {
 		v.add(names.ConfigLogLevel, fmt.Sprintf("unknown log level %q (want %s)", c.LogLevel, strings.Join(logLevels, ", ")))
+	}
+	if !slices.Contains(render.SMSContents, c.SMSContent) {
+		v.add(names.ConfigSMSContent, fmt.Sprintf("unknown SMS content %q (want %s or %s)", c.SMSContent, render.SMSFull, render.SMSMinimal))
 	}
 	v.reservedConcurrency(names.ConfigAuthorizerReservedConcurrency, c.AuthorizerReservedConcurrency)
 	v.reservedConcurrency(names.ConfigProcessorReservedConcurrency, c.ProcessorReservedConcurrency)

@@ -38,6 +38,12 @@ const ArtifactDir = "build/sandbox"
 // ClientName is the API client the sandbox registers for its token.
 const ClientName = "sandbox"
 
+// SecondClientName is a second API client the sandbox registers, for
+// tests that one client's message_ids never touch another's. Its name
+// holds a ":" on purpose: the idempotency key must keep it apart from
+// ClientName whatever the message_id.
+const SecondClientName = "sandbox:second"
+
 // Options configures Start. The zero value starts the local stack on a
 // free port.
 type Options struct {
@@ -52,6 +58,10 @@ type Options struct {
 	// Config overrides project settings of the stack file, by name
 	// (names.ConfigLogLevel: "INFO").
 	Config map[string]string
+	// SNSFaults puts the standin.SNSProxy between the functions and the
+	// emulator's SNS (AWS_ENDPOINT_URL_SNS), for tests that inject SNS
+	// faults. Off, SNS is the emulator's own.
+	SNSFaults bool
 }
 
 // Timings are the durations of Start's steps.
@@ -78,6 +88,8 @@ type Sandbox struct {
 	Stack *stack.File
 	// Token is the API token of ClientName, for the Authorization header.
 	Token string
+	// SecondToken is the API token of SecondClientName.
+	SecondToken string
 	// URL is the invoke URL of POST /notification.
 	URL string
 
@@ -85,8 +97,10 @@ type Sandbox struct {
 	Clients    *emulator.Clients
 	Deployment *provision.Deployment
 	Connect    *standin.ConnectStub
-	XRay       *observe.XRayCollector
-	Tap        *observe.Tap
+	// SNS injects SNS faults; nil unless Options.SNSFaults.
+	SNS  *standin.SNSProxy
+	XRay *observe.XRayCollector
+	Tap  *observe.Tap
 	// Functions are the running functions, by deployed name.
 	Functions map[string]*lambdahost.Function
 	Timings   Timings
@@ -188,12 +202,17 @@ func (s *Sandbox) configure(ctx context.Context, opts Options) error {
 		return fmt.Errorf("sandbox: %w", err)
 	}
 
-	clients, err := json.Marshal([]map[string]string{{"name": ClientName, "sha256": hash}})
+	tok2, hash2, err := token.Generate()
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+
+	clients, err := json.Marshal([]map[string]string{{"name": ClientName, "sha256": hash}, {"name": SecondClientName, "sha256": hash2}})
 	if err != nil {
 		return fmt.Errorf("sandbox: api clients: %w", err)
 	}
 
-	s.Token = tok
+	s.Token, s.SecondToken = tok, tok2
 	s.Stack.Config[s.Stack.Key(names.ConfigArtifactDir)] = artifacts
 	s.Stack.Config[s.Stack.Key(names.ConfigLambdaArch)] = lambdahost.HostArch()
 	s.Stack.Config[s.Stack.Key(names.ConfigAPIClients)] = string(clients)
@@ -236,6 +255,12 @@ func (s *Sandbox) startEmulator(ctx context.Context, opts Options) error {
 		return err
 	}
 
+	if opts.SNSFaults {
+		if s.SNS, err = standin.StartSNSProxy(ctx, s.Emulator.Endpoint); err != nil {
+			return err
+		}
+	}
+
 	s.proxy, err = lambdahost.StartRuntimeProxy(ctx, s.Emulator.Endpoint)
 
 	return err
@@ -251,6 +276,10 @@ func (s *Sandbox) startFunctions(ctx context.Context, output io.Writer) error {
 		XRayDaemon:      s.XRay.Addr,
 		ConnectEndpoint: s.Connect.URL,
 		Output:          output,
+	}
+
+	if s.SNS != nil {
+		host.SNSEndpoint = s.SNS.URL
 	}
 
 	for _, spec := range s.Deployment.Functions {
@@ -382,6 +411,10 @@ func (s *Sandbox) Close() error {
 
 		if s.Connect != nil {
 			errs = append(errs, s.Connect.Close())
+		}
+
+		if s.SNS != nil {
+			errs = append(errs, s.SNS.Close())
 		}
 
 		if s.XRay != nil {

@@ -52,8 +52,8 @@ func Table() string {
 			allowed = "`" + strings.Join(f.Enum, "`, `") + "`"
 		case f.Pattern != "":
 			allowed = f.PatternHint + " (`" + f.Pattern + "`)"
-		case f.NoControl:
-			allowed = "any text without control characters"
+		case f.Text:
+			allowed = alert.TextRules
 		}
 		if f.PHI {
 			allowed += "; no NHS number"

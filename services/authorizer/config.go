@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
@@ -31,16 +30,7 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 
 	cfg.logLevel = slog.LevelInfo
 	if level, ok := lookup(names.EnvLogLevel); ok && level != "" {
-		switch strings.ToUpper(level) {
-		case "DEBUG":
-			cfg.logLevel = slog.LevelDebug
-		case "INFO":
-			cfg.logLevel = slog.LevelInfo
-		case "WARN":
-			cfg.logLevel = slog.LevelWarn
-		case "ERROR":
-			cfg.logLevel = slog.LevelError
-		default:
+		if err := cfg.logLevel.UnmarshalText([]byte(level)); err != nil {
 			return cfg, fmt.Errorf("%s: %q is not DEBUG, INFO, WARN or ERROR", names.EnvLogLevel, level)
 		}
 	}

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/a2p-alerts/a2p-alerts/services/processor/connect"
-	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 	"github.com/a2p-alerts/a2p-alerts/shared/phi"
+	"github.com/a2p-alerts/a2p-alerts/shared/render"
 )
 
 // defaultLockTimeout bounds the idempotency lock when an invocation has no
@@ -23,17 +23,19 @@ type config struct {
 	idempotencyTTL   time.Duration
 	lockTimeout      time.Duration
 	// connect is nil when the stack places no calls.
-	connect  *connect.Settings
-	guard    phi.Guard
-	logLevel slog.Level
+	connect    *connect.Settings
+	guard      phi.Guard
+	smsContent render.SMSContent
+	logLevel   slog.Level
 }
 
 // loadConfig reads the environment through lookup (os.LookupEnv in main).
 // Required: names.EnvContactsTable, names.EnvIdempotencyTable. Optional:
 // names.EnvIdempotencyTTL (names.DefaultIdempotencyTTL), names.EnvLockTimeout
-// (10s), names.EnvPHIDetectors (all detectors), names.EnvLogLevel (INFO),
-// and the three names.EnvConnect* settings, all or none. An empty value
-// counts as unset. Every error names the variable at fault.
+// (10s), names.EnvPHIDetectors (all detectors), names.EnvSMSContent (full),
+// names.EnvLogLevel (INFO), and the three names.EnvConnect* settings, all
+// or none. An empty value counts as unset. Every error names the variable
+// at fault.
 func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	get := func(name string) string {
 		v, _ := lookup(name)
@@ -60,6 +62,9 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	if cfg.guard, err = phi.Parse(get(names.EnvPHIDetectors)); err != nil {
 		return cfg, fmt.Errorf("%s: %w", names.EnvPHIDetectors, err)
 	}
+	if cfg.smsContent, err = render.ParseSMSContent(get(names.EnvSMSContent)); err != nil {
+		return cfg, fmt.Errorf("%s: %w", names.EnvSMSContent, err)
+	}
 	if cfg.logLevel, err = parseLogLevel(get(names.EnvLogLevel)); err != nil {
 		return cfg, err
 	}
@@ -81,51 +86,33 @@ func positiveDuration(name, value, def string) (time.Duration, error) {
 	return d, nil
 }
 
-// connectSettings returns the Connect settings when all three are set, nil
-// when none is, and an error naming the missing ones otherwise.
+// connectSettings returns the Connect settings when any is set (they must
+// then pass connect.Settings.Validate), nil when none is: the stack places
+// no calls.
 func connectSettings(get func(string) string) (*connect.Settings, error) {
 	s := connect.Settings{
 		InstanceID:    get(names.EnvConnectInstanceID),
 		ContactFlowID: get(names.EnvConnectContactFlowID),
 		SourcePhone:   get(names.EnvConnectSourcePhone),
 	}
-	var set, missing []string
-	for _, v := range []struct{ name, value string }{
-		{names.EnvConnectInstanceID, s.InstanceID},
-		{names.EnvConnectContactFlowID, s.ContactFlowID},
-		{names.EnvConnectSourcePhone, s.SourcePhone},
-	} {
-		if v.value == "" {
-			missing = append(missing, v.name)
-		} else {
-			set = append(set, v.name)
-		}
-	}
-	switch {
-	case len(set) == 0:
+	if s == (connect.Settings{}) {
 		return nil, nil // valid: the stack places no calls
-	case len(missing) > 0:
-		return nil, fmt.Errorf("%s not set while %s set: calls need all three Amazon Connect settings, or none",
-			strings.Join(missing, ", "), strings.Join(set, ", "))
 	}
-	if err := contact.ValidateE164(s.SourcePhone); err != nil {
-		return nil, fmt.Errorf("%s: %w", names.EnvConnectSourcePhone, err)
+	if err := s.Validate(); err != nil {
+		return nil, err // it names the variables
 	}
 	return &s, nil
 }
 
-// parseLogLevel reads DEBUG, INFO, WARN or ERROR (any case); empty is INFO.
+// parseLogLevel reads a slog level name (DEBUG, INFO, WARN, ERROR, any
+// case, optionally with an offset such as "INFO+2"); empty is INFO.
 func parseLogLevel(value string) (slog.Level, error) {
-	switch strings.ToUpper(value) {
-	case "", "INFO":
-		return slog.LevelInfo, nil
-	case "DEBUG":
-		return slog.LevelDebug, nil
-	case "WARN":
-		return slog.LevelWarn, nil
-	case "ERROR":
-		return slog.LevelError, nil
-	default:
+	var level slog.Level
+	if value == "" {
+		return level, nil
+	}
+	if err := level.UnmarshalText([]byte(value)); err != nil {
 		return 0, fmt.Errorf("%s: %q is not DEBUG, INFO, WARN or ERROR", names.EnvLogLevel, value)
 	}
+	return level, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/a2p-alerts/a2p-alerts/services/processor/connect"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
+	"github.com/a2p-alerts/a2p-alerts/shared/render"
 )
 
 // env is a fake environment for loadConfig.
@@ -57,6 +58,9 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if cfg.logLevel != slog.LevelInfo {
 		t.Errorf("log level = %v, want INFO", cfg.logLevel)
 	}
+	if cfg.smsContent != render.SMSFull {
+		t.Errorf("SMS content = %q, want full", cfg.smsContent)
+	}
 }
 
 func TestLoadConfigOptionalValues(t *testing.T) {
@@ -66,6 +70,7 @@ func TestLoadConfigOptionalValues(t *testing.T) {
 	vars[names.EnvLockTimeout] = "29s"
 	vars[names.EnvPHIDetectors] = "none"
 	vars[names.EnvLogLevel] = "debug"
+	vars[names.EnvSMSContent] = "minimal"
 	cfg, err := loadConfig(env(vars))
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +84,22 @@ func TestLoadConfigOptionalValues(t *testing.T) {
 	}
 	if len(cfg.guard) != 0 || cfg.logLevel != slog.LevelDebug {
 		t.Errorf("guard %v level %v, want none and DEBUG", cfg.guard, cfg.logLevel)
+	}
+	if cfg.smsContent != render.SMSMinimal {
+		t.Errorf("SMS content = %q, want minimal", cfg.smsContent)
+	}
+}
+
+func TestLoadConfigLogLevels(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]slog.Level{
+		"": slog.LevelInfo, "DEBUG": slog.LevelDebug, "info": slog.LevelInfo, "Warn": slog.LevelWarn,
+		"ERROR": slog.LevelError, "INFO+2": slog.LevelInfo + 2,
+	} {
+		cfg, err := loadConfig(env(required(map[string]string{names.EnvLogLevel: in})))
+		if err != nil || cfg.logLevel != want {
+			t.Errorf("%s=%q: level %v, %v; want %v", names.EnvLogLevel, in, cfg.logLevel, err, want)
+		}
 	}
 }
 
@@ -98,6 +119,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"negative lock timeout", required(map[string]string{names.EnvLockTimeout: "-5s"}), []string{names.EnvLockTimeout}},
 		{"unknown PHI detector", required(map[string]string{names.EnvPHIDetectors: "nhs_number,ssn"}), []string{names.EnvPHIDetectors, "ssn"}},
 		{"bad log level", required(map[string]string{names.EnvLogLevel: "LOUD"}), []string{names.EnvLogLevel, "LOUD"}},
+		{"bad SMS content", required(map[string]string{names.EnvSMSContent: "secret"}), []string{names.EnvSMSContent, "full or minimal"}},
 		{
 			"connect instance only",
 			required(map[string]string{names.EnvConnectInstanceID: "inst-1"}),

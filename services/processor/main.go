@@ -1,12 +1,14 @@
 // Command processor is the a2p-alerts processor Lambda behind POST
 // /notification. It validates an alert, takes an idempotency lock on its
-// message_id, delivers it once by the contact's preferred channel (SNS for
-// SMS and email, Amazon Connect for calls) and records the answer.
+// key (the API client and the message_id), delivers it once by the
+// contact's preferred channel (SNS for SMS and email, Amazon Connect for
+// calls) and records the answer.
 //
 // main only wires: it reads the environment (config.go), builds the AWS
 // clients from the default configuration (so AWS_ENDPOINT_URL and
-// AWS_ENDPOINT_URL_<SERVICE> can point them at an emulator), injects them
-// into notify.Handler and starts the Lambda runtime. The logic is in
+// AWS_ENDPOINT_URL_<SERVICE> can point them at an emulator; the SNS and
+// Connect clients with their adapters' ClientOptions), injects them into
+// notify.Handler and starts the Lambda runtime. The logic is in
 // package notify; the adapters are in dynamo, sns, connect and xray.
 package main
 
@@ -45,9 +47,11 @@ func main() {
 	xray.Instrument(&awsCfg)
 	db := dynamodb.NewFromConfig(awsCfg)
 
+	budget := notify.DefaultBudget
+
 	var caller notify.Caller // stays nil when the stack places no calls
 	if cfg.connect != nil {
-		c, err := connect.NewCaller(awsconnect.NewFromConfig(awsCfg), *cfg.connect)
+		c, err := connect.NewCaller(awsconnect.NewFromConfig(awsCfg, connect.ClientOptions(budget.Attempt)), *cfg.connect)
 		if err != nil {
 			startupFailed(logger, err)
 		}
@@ -57,11 +61,13 @@ func main() {
 	h, err := notify.New(notify.Config{
 		Contacts:    dynamo.NewContactStore(db, cfg.contactsTable),
 		Idempotency: dynamo.NewIdempotencyStore(db, cfg.idempotencyTable),
-		Publisher:   sns.NewPublisher(awssns.NewFromConfig(awsCfg)),
+		Publisher:   sns.NewPublisher(awssns.NewFromConfig(awsCfg, sns.ClientOptions(budget.Attempt))),
 		Caller:      caller,
 		Guard:       cfg.guard,
+		SMSContent:  cfg.smsContent,
 		TTL:         cfg.idempotencyTTL,
 		LockTimeout: cfg.lockTimeout,
+		Budget:      budget,
 		Logger:      logger,
 		Tracer:      xray.NewTracer(xray.SegmentName),
 	})

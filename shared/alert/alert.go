@@ -54,8 +54,9 @@ type Field struct {
 	PatternHint string
 	// Enum, when set, lists the only values allowed.
 	Enum []string
-	// NoControl rejects control characters (Unicode category Cc).
-	NoControl bool
+	// Text marks free text, which must be visible, well-formed text (see
+	// TextRules).
+	Text bool
 	// PHI applies the stack's PHI guard to the value.
 	PHI bool
 
@@ -68,16 +69,16 @@ const FieldContactID = "contact_id"
 
 // Fields lists the alert's fields in wire order.
 var Fields = []*Field{
-	{Name: "message_id", Doc: "Caller-chosen unique id; the idempotency key.",
-		MinLen: 1, MaxLen: 128, Pattern: `^[A-Za-z0-9._:-]+$`, PatternHint: "letters, digits and . _ : -"},
+	{Name: "message_id", Doc: "Caller-chosen unique id; with the API client, the idempotency key.",
+		MinLen: 1, MaxLen: 128, Pattern: `^[A-Za-z0-9._:-]+$`, PatternHint: "letters, digits and . _ : -", PHI: true},
 	{Name: "type", Doc: "Kind of alert, e.g. blood_test_alert.",
-		MinLen: 1, MaxLen: 64, Pattern: `^[a-z0-9_]+$`, PatternHint: "lower-case letters, digits and _"},
+		MinLen: 1, MaxLen: 64, Pattern: `^[a-z0-9_]+$`, PatternHint: "lower-case letters, digits and _", PHI: true},
 	{Name: "patient_id", Doc: "Pseudonymous patient reference. Never an NHS number.",
 		MinLen: 1, MaxLen: 64, Pattern: `^[A-Za-z0-9_-]+$`, PatternHint: "letters, digits, _ and -", PHI: true},
 	{Name: FieldContactID, Doc: "Id of the clinician to alert.",
 		MinLen: 1, MaxLen: 64, Pattern: `^[A-Za-z0-9_-]+$`, PatternHint: "letters, digits, _ and -"},
-	{Name: "description", Doc: "Alert text delivered to the clinician. No control characters, no PHI.",
-		MinLen: 1, MaxLen: 1000, NoControl: true, PHI: true},
+	{Name: "description", Doc: "Alert text delivered to the clinician. Visible text, no PHI.",
+		MinLen: 1, MaxLen: 1000, Text: true, PHI: true},
 	{Name: "priority", Doc: "L (low), M (medium) or H (high); selects the channel.",
 		MinLen: 1, MaxLen: 1, Enum: []string{string(PriorityLow), string(PriorityMedium), string(PriorityHigh)}},
 }
@@ -116,12 +117,14 @@ func (e *ValidationError) Error() string {
 
 // Decode parses and validates a request body strictly: malformed JSON,
 // anything but one JSON object, duplicate or unknown fields, non-string
-// values, missing or empty fields, values outside their limits, PHI found
-// by guard, and bodies over MaxBodyBytes are rejected. The error is always
-// a *ValidationError listing every problem.
+// values, \u escapes that are not characters, missing or empty fields,
+// values outside their limits, free text that breaks TextRules, PHI found
+// by guard, and bodies over MaxBodyBytes are rejected. It is the one place
+// that checks the body's size. The error is always a *ValidationError
+// listing every problem.
 func Decode(body []byte, guard phi.Guard) (Alert, error) {
 	if len(body) > MaxBodyBytes {
-		return Alert{}, &ValidationError{Fields: []FieldError{{"body", fmt.Sprintf("is %d bytes; the limit is %d", len(body), MaxBodyBytes)}}}
+		return Alert{}, &ValidationError{Fields: []FieldError{{"body", fmt.Sprintf("is %d bytes, over the limit of %d bytes", len(body), MaxBodyBytes)}}}
 	}
 	values, problems := readObject(body)
 	if values == nil {
@@ -134,7 +137,7 @@ func Decode(body []byte, guard phi.Guard) (Alert, error) {
 			continue
 		}
 		if raw == nil {
-			continue // wrong type, already reported
+			continue // wrong type or bad escape, already reported
 		}
 		if reason := f.check(*raw, guard); reason != "" {
 			problems = append(problems, FieldError{f.Name, reason})
@@ -200,6 +203,11 @@ func readObject(body []byte) (map[string]*string, []FieldError) {
 			problems = append(problems, FieldError{name, "must be a string, not " + jsonKind(raw)})
 			continue
 		}
+		if !validEscapes(raw) {
+			values[name] = nil
+			problems = append(problems, FieldError{name, reasonBadEscape})
+			continue
+		}
 		values[name] = &s
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
@@ -212,10 +220,12 @@ func readObject(body []byte) (map[string]*string, []FieldError) {
 }
 
 // safeName bounds an unknown field's name before it is echoed to the
-// caller: at most 64 runes, control characters replaced.
+// caller: at most 64 runes, anything but visible characters and spaces
+// (control and format characters, separators other than the space)
+// replaced.
 func safeName(name string) string {
 	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		if !unicode.IsGraphic(r) || (unicode.Is(unicode.Zs, r) && r != ' ') {
 			return '?'
 		}
 		return r
@@ -275,8 +285,10 @@ func (f *Field) check(v string, guard phi.Guard) string {
 		return fmt.Sprintf("must be at most %d characters (got %d)", f.MaxLen, n)
 	case f.re != nil && !f.re.MatchString(v):
 		return "may only contain " + f.PatternHint
-	case f.NoControl && strings.IndexFunc(v, unicode.IsControl) >= 0:
-		return "must not contain control characters (including newlines and tabs)"
+	case f.Text:
+		if reason := checkText(v); reason != "" {
+			return reason
+		}
 	}
 	if f.PHI {
 		if d := guard.Check(v); d != nil {

@@ -3,6 +3,7 @@ package alert_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -55,23 +56,27 @@ func TestDecodeValid(t *testing.T) {
 func TestDecodeLimitsAccepted(t *testing.T) {
 	t.Parallel()
 	tests := map[string]map[string]any{
-		"message_id at 128":        {"message_id": strings.Repeat("a", 128)},
-		"message_id all symbols":   {"message_id": "a.b_c:d-E9"},
-		"message_id of 1":          {"message_id": "1"},
-		"type at 64":               {"type": strings.Repeat("z", 64)},
-		"patient_id at 64":         {"patient_id": strings.Repeat("A", 64)},
-		"contact_id at 64":         {"contact_id": strings.Repeat("c", 64)},
-		"description at 1000":      {"description": strings.Repeat("é", 1000)},
-		"description of 1":         {"description": "x"},
-		"description markup":       {"description": `<speak>& "quoted" 'text'</speak>`},
-		"description nine digits":  {"description": "call ext 943476591"},
-		"description 11 digits":    {"description": "ref 94347659190"},
-		"invalid NHS check digit":  {"description": "id 9434765918"},
-		"priority M":               {"priority": "M"},
-		"priority H":               {"priority": "H"},
-		"patient id not NHS":       {"patient_id": "1234567890"},
-		"description emoji":        {"description": "results ready 🩸"},
-		"description has unicode ": {"description": "Ärztin Müller: Ergebnis liegt vor"},
+		"message_id at 128":          {"message_id": strings.Repeat("a", 128)},
+		"message_id all symbols":     {"message_id": "a.b_c:d-E9"},
+		"message_id of 1":            {"message_id": "1"},
+		"type at 64":                 {"type": strings.Repeat("z", 64)},
+		"patient_id at 64":           {"patient_id": strings.Repeat("A", 64)},
+		"contact_id at 64":           {"contact_id": strings.Repeat("c", 64)},
+		"description at 1000":        {"description": strings.Repeat("é", 1000)},
+		"description of 1":           {"description": "x"},
+		"description markup":         {"description": `<speak>& "quoted" 'text'</speak>`},
+		"description nine digits":    {"description": "call ext 943476591"},
+		"description 11 digits":      {"description": "ref 94347659190"},
+		"invalid NHS check digit":    {"description": "id 9434765918"},
+		"priority M":                 {"priority": "M"},
+		"priority H":                 {"priority": "H"},
+		"patient id not NHS":         {"patient_id": "1234567890"},
+		"description emoji":          {"description": "results ready 🩸"},
+		"description has unicode ":   {"description": "Ärztin Müller: Ergebnis liegt vor"},
+		"description right-to-left":  {"description": "نتائج الدم جاهزة"},
+		"description leading spaces": {"description": "  results ready"},
+		"description no-break space": {"description": "K\u00a06.9"},
+		"message_id dated":           {"message_id": "lab-2026-11-26-0001"},
 	}
 	for name, change := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -97,7 +102,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"two objects", append(valid(t, nil), valid(t, nil)...), []alert.FieldError{{"body", "exactly one"}}},
 		{"trailing garbage", append(valid(t, nil), 'x'), []alert.FieldError{{"body", "exactly one"}}},
 		{"invalid utf8", []byte("{\"message_id\":\"\xff\"}"), []alert.FieldError{{"body", "UTF-8"}}},
-		{"oversize", valid(t, map[string]any{"description": strings.Repeat("a", alert.MaxBodyBytes)}), []alert.FieldError{{"body", "limit is 16384"}}},
+		{"oversize", valid(t, map[string]any{"description": strings.Repeat("a", alert.MaxBodyBytes)}), []alert.FieldError{{"body", "over the limit of 16384 bytes"}}},
 		{"unknown field", valid(t, map[string]any{"nhs": "x"}), []alert.FieldError{{"nhs", "not a known field"}}},
 		{"duplicate field", []byte(`{"message_id":"a","message_id":"b","type":"t","patient_id":"p","contact_id":"c","description":"d","priority":"L"}`), []alert.FieldError{{"message_id", "more than once"}}},
 		{"all missing", []byte(`{}`), []alert.FieldError{
@@ -128,12 +133,33 @@ func TestDecodeRejects(t *testing.T) {
 		{"description NUL", valid(t, map[string]any{"description": "a\x00b"}), []alert.FieldError{{"description", "control characters"}}},
 		{"description DEL", valid(t, map[string]any{"description": "a\x7fb"}), []alert.FieldError{{"description", "control characters"}}},
 		{"description C1", valid(t, map[string]any{"description": "a\u0085b"}), []alert.FieldError{{"description", "control characters"}}},
+		{"description only spaces", valid(t, map[string]any{"description": "   "}), []alert.FieldError{{"description", "only spaces"}}},
+		{"description only no-break spaces", valid(t, map[string]any{"description": "\u00a0\u2007\u3000"}), []alert.FieldError{{"description", "only spaces"}}},
+		{"description right-to-left override", valid(t, map[string]any{"description": "K \u202e9.6 lamron"}), []alert.FieldError{{"description", "format characters"}}},
+		{"description isolate", valid(t, map[string]any{"description": "a\u2066b\u2069"}), []alert.FieldError{{"description", "format characters"}}},
+		{"description zero-width space", valid(t, map[string]any{"description": "a\u200bb"}), []alert.FieldError{{"description", "format characters"}}},
+		{"description zero-width joiner", valid(t, map[string]any{"description": "a\u200db"}), []alert.FieldError{{"description", "format characters"}}},
+		{"description byte order mark", valid(t, map[string]any{"description": "\ufeffresults"}), []alert.FieldError{{"description", "format characters"}}},
+		{"description soft hyphen", valid(t, map[string]any{"description": "potas\u00adsium"}), []alert.FieldError{{"description", "format characters"}}},
+		{"description line separator", valid(t, map[string]any{"description": "a\u2028b"}), []alert.FieldError{{"description", "line or paragraph separators"}}},
+		{"description paragraph separator", valid(t, map[string]any{"description": "a\u2029b"}), []alert.FieldError{{"description", "line or paragraph separators"}}},
+		{"description replacement character", valid(t, map[string]any{"description": "a\ufffdb"}), []alert.FieldError{{"description", "U+FFFD"}}},
+		{"description escaped lone high surrogate", rawBody(`"a\ud83e b"`), []alert.FieldError{{"description", "unpaired UTF-16 surrogate"}}},
+		{"description escaped lone low surrogate", rawBody(`"a\udd7a"`), []alert.FieldError{{"description", "unpaired UTF-16 surrogate"}}},
+		{"description escaped surrogates reversed", rawBody(`"\udd7a\ud83e"`), []alert.FieldError{{"description", "unpaired UTF-16 surrogate"}}},
+		{"description high surrogate at the end", rawBody(`"ab\ud83e"`), []alert.FieldError{{"description", "unpaired UTF-16 surrogate"}}},
+		{"description two high surrogates", rawBody(`"\ud83e\ud83e\udd7a"`), []alert.FieldError{{"description", "unpaired UTF-16 surrogate"}}},
+		{"message_id escaped lone surrogate", rawField("message_id", `"m\udc00"`), []alert.FieldError{{"message_id", "unpaired UTF-16 surrogate"}}},
+		{"type escaped lone surrogate", rawField("type", `"\ud800"`), []alert.FieldError{{"type", "unpaired UTF-16 surrogate"}}},
 		{"empty priority", valid(t, map[string]any{"priority": ""}), []alert.FieldError{{"priority", "not be empty"}}},
 		{"priority lower case", valid(t, map[string]any{"priority": "h"}), []alert.FieldError{{"priority", "one of L, M, H"}}},
 		{"priority word", valid(t, map[string]any{"priority": "HIGH"}), []alert.FieldError{{"priority", "one of L, M, H"}}},
 		{"NHS in patient_id", valid(t, map[string]any{"patient_id": "9434765919"}), []alert.FieldError{{"patient_id", "NHS number"}}},
 		{"NHS hyphenated in patient_id", valid(t, map[string]any{"patient_id": "943-476-5919"}), []alert.FieldError{{"patient_id", "NHS number"}}},
 		{"NHS in description", valid(t, map[string]any{"description": "patient 943 476 5919 results"}), []alert.FieldError{{"description", "NHS number"}}},
+		{"NHS in message_id", valid(t, map[string]any{"message_id": "lab-943.476.5919"}), []alert.FieldError{{"message_id", "NHS number"}}},
+		{"NHS in type", valid(t, map[string]any{"type": "result_943_476_5919"}), []alert.FieldError{{"type", "NHS number"}}},
+		{"NHS in full-width digits", valid(t, map[string]any{"description": "patient \uff19\uff14\uff13\uff14\uff17\uff16\uff15\uff19\uff11\uff19"}), []alert.FieldError{{"description", "NHS number"}}},
 		{"several at once", valid(t, map[string]any{"priority": "X", "message_id": nil, "extra": 1, "type": 7}), []alert.FieldError{
 			{"extra", "not a known field"}, {"message_id", "required"}, {"type", "string"}, {"priority", "one of"}}},
 	}
@@ -158,6 +184,47 @@ func TestDecodeRejects(t *testing.T) {
 				if !strings.Contains(err.Error(), f.Field+": "+f.Reason) {
 					t.Errorf("Error() = %q does not list %s", err.Error(), f.Field)
 				}
+			}
+		})
+	}
+}
+
+// rawBody is a valid body whose description is the JSON literal lit,
+// written as is so that it can hold escapes json.Marshal never writes.
+func rawBody(lit string) []byte { return rawField("description", lit) }
+
+// rawField is a valid body with field set to the JSON literal lit.
+func rawField(field, lit string) []byte {
+	body := map[string]string{
+		"message_id": `"msg-123"`, "type": `"blood_test_alert"`, "patient_id": `"P-0001"`,
+		"contact_id": `"C-1"`, "description": `"Blood test results ready"`, "priority": `"L"`,
+	}
+	body[field] = lit
+	parts := make([]string, 0, len(alert.Fields))
+	for _, f := range alert.Fields {
+		parts = append(parts, fmt.Sprintf("%q:%s", f.Name, body[f.Name]))
+	}
+	return []byte("{" + strings.Join(parts, ",") + "}")
+}
+
+func TestDecodeEscapesThatAreCharacters(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct{ lit, want string }{
+		"surrogate pair":            {`"ok \ud83e\udd7a"`, "ok 🥺"},
+		"upper-case hex pair":       {`"\uD83E\uDD7A"`, "🥺"},
+		"escaped backslash then u":  {`"a\\ud800"`, `a\ud800`},
+		"BMP escape":                {`"caf\u00e9"`, "café"},
+		"escaped quote then escape": {`"\"\u00e9\""`, `"é"`},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			a, err := alert.Decode(rawBody(tt.lit), phi.Default())
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			if a.Description != tt.want {
+				t.Errorf("description = %q, want %q", a.Description, tt.want)
 			}
 		})
 	}

@@ -10,7 +10,7 @@ const SchemaDraft = "http://json-schema.org/draft-04/schema#"
 
 // Schema returns the alert's JSON Schema (draft-04, as API Gateway request
 // models require), derived from Fields. It states the shape and limits;
-// the checks a schema cannot express (control characters, PHI) are noted
+// the checks a schema cannot express (the text rules, \u escapes, PHI) are noted
 // in descriptions and enforced by Decode.
 func Schema() []byte {
 	props := map[string]any{}

@@ -28,9 +28,20 @@ const (
 	// CodeNoDestination: the contact has no destination for the channel
 	// it prefers at this priority (422).
 	CodeNoDestination Code = "no_destination"
-	// CodeUnavailable: a downstream service failed; nothing was sent and
-	// the request may be retried (502).
+	// CodeUndeliverable: the provider refused the alert and would refuse
+	// it again (invalid or not-allowed destination, opted-out number,
+	// missing permission, unknown contact flow); nothing was sent. The
+	// answer is recorded: a retry with the same body gets it again (422).
+	CodeUndeliverable Code = "undeliverable"
+	// CodeUnavailable: a downstream service failed or was throttled, or
+	// too little time was left to send; nothing was sent and the request
+	// may be retried after Retry-After seconds (503).
 	CodeUnavailable Code = "unavailable"
+	// CodeDeliveryUnknown: the alert was handed to the provider but no
+	// answer came back, so it may or may not have been sent. The answer is
+	// recorded and nothing is sent again on that channel for this alert
+	// (502).
+	CodeDeliveryUnknown Code = "delivery_unknown"
 	// CodeInternal: an unexpected error; details are in the log under the
 	// request id (500).
 	CodeInternal Code = "internal"
@@ -60,6 +71,13 @@ const (
 	CodeRejected Code = "rejected"
 )
 
+// Codes lists every code, in the order of the README's status table.
+var Codes = []Code{
+	CodeInvalid, CodeNotFound, CodeInProgress, CodeIdempotencyMismatch, CodeNoDestination,
+	CodeUndeliverable, CodeUnavailable, CodeDeliveryUnknown, CodeInternal,
+	CodeUnauthorized, CodeForbidden, CodeThrottled, CodeTimeout, CodeRejected,
+}
+
 // statuses is the one table from code to HTTP status.
 var statuses = map[Code]int{
 	CodeInvalid:             http.StatusBadRequest,
@@ -67,7 +85,9 @@ var statuses = map[Code]int{
 	CodeInProgress:          http.StatusConflict,
 	CodeIdempotencyMismatch: http.StatusUnprocessableEntity,
 	CodeNoDestination:       http.StatusUnprocessableEntity,
-	CodeUnavailable:         http.StatusBadGateway,
+	CodeUndeliverable:       http.StatusUnprocessableEntity,
+	CodeUnavailable:         http.StatusServiceUnavailable,
+	CodeDeliveryUnknown:     http.StatusBadGateway,
 	CodeInternal:            http.StatusInternalServerError,
 	// Answered by API Gateway (gateway responses).
 	CodeUnauthorized: http.StatusUnauthorized,
@@ -98,6 +118,9 @@ type ErrorDetail struct {
 	Message string `json:"message"`
 	// Fields lists each failing field of an invalid body.
 	Fields []alert.FieldError `json:"fields,omitempty"`
+	// Channel names the channel of an undeliverable or delivery_unknown
+	// answer: call, sms or email.
+	Channel string `json:"channel,omitempty"`
 	// RequestID identifies the request in the logs.
 	RequestID string `json:"request_id,omitempty"`
 }

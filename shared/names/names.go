@@ -54,14 +54,25 @@ const (
 // Attribute names of the idempotency table.
 const (
 	// AttrIdempotencyKey is the idempotency table's partition key: the
-	// alert's message_id.
+	// alert's key, scoped by API client, in the form alert.Key.String
+	// writes: the byte length of the client name in decimal, ":", the
+	// client name, ":", the message_id ("6:ward-7:lab-1"). The length
+	// prefix keeps the form unambiguous whatever printable characters a
+	// client name holds (":" included), so two clients' message_ids never
+	// share a record.
 	AttrIdempotencyKey = "id"
+	// AttrClient is the API client of the record (also in the key, kept
+	// apart for people reading the table).
+	AttrClient = "client"
+	// AttrMessageID is the alert's message_id (also in the key).
+	AttrMessageID = "message_id"
 	// AttrStatus is "INPROGRESS" or "COMPLETED".
 	AttrStatus = "status"
 	// AttrPayloadHash is the hex SHA-256 of the canonical alert.
 	AttrPayloadHash = "payload_hash"
-	// AttrLockToken identifies the invocation holding an in-progress lock.
-	AttrLockToken = "lock_token"
+	// AttrLockOwner identifies the invocation holding an in-progress lock:
+	// a random value per invocation, not a credential.
+	AttrLockOwner = "lock_owner"
 	// AttrLockExpiry is when an in-progress lock lapses, Unix milliseconds.
 	AttrLockExpiry = "lock_expiry_ms"
 	// AttrExpiration is the record's TTL attribute, Unix seconds.
@@ -70,6 +81,12 @@ const (
 	AttrResponseStatus = "response_status"
 	// AttrResponseBody is the stored HTTP body of a completed request.
 	AttrResponseBody = "response_body"
+	// AttrChannel is the channel a completed request tried: call, sms or
+	// email.
+	AttrChannel = "channel"
+	// AttrFailureClass is, for a completed request whose delivery failed,
+	// the delivery.Class: "permanent" or "ambiguous" (outcome unknown).
+	AttrFailureClass = "failure_class"
 )
 
 // HTTP headers of the API.
@@ -86,10 +103,16 @@ const (
 	HeaderRequestID = "X-Request-Id"
 )
 
-// Authorizer context keys, passed by API Gateway to the processor.
+// Authorizer context keys, passed by API Gateway to the processor in the
+// proxy event's requestContext.authorizer (with the principalId).
 const (
-	// AuthContextClient is the name of the authenticated API client.
+	// AuthContextClient is the name of the authenticated API client. The
+	// processor scopes idempotency by it and refuses (500) a request that
+	// has neither it nor a principalId.
 	AuthContextClient = "client"
+	// AuthContextPrincipalID is where API Gateway puts the authorizer's
+	// principalId in the proxy event.
+	AuthContextPrincipalID = "principalId"
 )
 
 // Fixed names of the API.
@@ -237,7 +260,17 @@ const (
 const (
 	// LogSentNotRecorded: the alert was delivered but its idempotency
 	// record could not be saved, so a retry would deliver it again.
-	LogSentNotRecorded = "the alert was sent but its idempotency record could not be saved; a retry of this message_id will send it again"
+	LogSentNotRecorded = "the provider was called but the idempotency record could not be saved; a retry of this message_id after the lock lapses will send again"
+)
+
+// Names added by the service-hardening issue: SMS content (public vs secure
+// text).
+const (
+	// EnvSMSContent is "full" or "minimal" (render.SMSContent): how much
+	// of an alert its SMS carries. Optional; full when unset.
+	EnvSMSContent = "A2P_SMS_CONTENT"
+	// ConfigSMSContent is the stack setting behind EnvSMSContent.
+	ConfigSMSContent = "smsContent"
 )
 
 // X-Ray annotations on the processor's segment, indexed by X-Ray. None of

@@ -22,7 +22,43 @@ type SMSText struct {
 	Segments int
 }
 
-// SMS builds the SMS for a.
+// SMSContent is how much of an alert its SMS carries: a stack setting
+// (names.ConfigSMSContent), since an SMS is public content: it can show on
+// a locked phone's screen and rests with the carrier.
+type SMSContent string
+
+// The SMS contents.
+const (
+	// SMSFull carries priority, type, patient id, description and
+	// reference. The default.
+	SMSFull SMSContent = "full"
+	// SMSMinimal carries priority, type and reference only, and points the
+	// clinician to the app or their email for the details, as Incident
+	// Manager separates public from secure content.
+	SMSMinimal SMSContent = "minimal"
+)
+
+// SMSContents lists every SMS content, the default first.
+var SMSContents = []SMSContent{SMSFull, SMSMinimal}
+
+// ParseSMSContent reads "full" or "minimal"; "" is SMSFull.
+func ParseSMSContent(s string) (SMSContent, error) {
+	if s == "" {
+		return SMSFull, nil
+	}
+	for _, c := range SMSContents {
+		if string(c) == s {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("unknown SMS content %q (want %s or %s)", s, SMSFull, SMSMinimal)
+}
+
+// minimalSMSPointer ends a minimal SMS: where the details are.
+const minimalSMSPointer = "For details, open the app or your email."
+
+// SMS builds the SMS for a with the given content (SMSFull unless it is
+// SMSMinimal).
 //
 // Past 160 GSM-7 characters (or 70 UCS-2 characters, when the text holds
 // any character outside the GSM alphabet) the message is NOT truncated:
@@ -31,9 +67,12 @@ type SMSText struct {
 // an SMS. The longest alert (1000-character description) fits SNS's
 // 1600-character limit for one Publish. Segments reports the count so the
 // processor can log it.
-func SMS(a alert.Alert) SMSText {
+func SMS(a alert.Alert, content SMSContent) SMSText {
 	text := fmt.Sprintf("%s priority: %s\nPatient: %s\n%s\nRef: %s",
 		title(a.Priority), a.Type, a.PatientID, a.Description, a.MessageID)
+	if content == SMSMinimal {
+		text = fmt.Sprintf("%s priority: %s\nRef: %s\n%s", title(a.Priority), a.Type, a.MessageID, minimalSMSPointer)
+	}
 	enc, segs := smsSegments(text)
 	return SMSText{Text: text, Encoding: enc, Segments: segs}
 }

@@ -118,7 +118,7 @@ func TestSMS(t *testing.T) {
 			t.Parallel()
 			a := sample()
 			a.Description = tt.desc
-			got := render.SMS(a)
+			got := render.SMS(a, render.SMSFull)
 			if got.Encoding != tt.encoding || got.Segments != tt.segments {
 				t.Errorf("SMS = %s in %d parts, want %s in %d (text %d chars)", got.Encoding, got.Segments, tt.encoding, tt.segments, len([]rune(got.Text)))
 			}
@@ -130,10 +130,44 @@ func TestSMS(t *testing.T) {
 			}
 		})
 	}
-	got := render.SMS(sample()).Text
+	got := render.SMS(sample(), render.SMSFull).Text
 	for _, want := range []string{"High priority: blood_test_alert", "Patient: P-7", "Potassium 6.9 mmol/L", "Ref: msg-1"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("SMS text %q lacks %q", got, want)
+		}
+	}
+}
+
+func TestSMSMinimal(t *testing.T) {
+	t.Parallel()
+	a := sample()
+	got := render.SMS(a, render.SMSMinimal)
+	if want := "High priority: blood_test_alert\nRef: msg-1\nFor details, open the app or your email."; got.Text != want {
+		t.Errorf("minimal SMS = %q, want %q", got.Text, want)
+	}
+	for name, secret := range map[string]string{"description": a.Description, "patient_id": a.PatientID} {
+		if strings.Contains(got.Text, secret) {
+			t.Errorf("minimal SMS carries the %s", name)
+		}
+	}
+	if got.Encoding != "GSM-7" || got.Segments != 1 {
+		t.Errorf("minimal SMS is %s in %d parts, want one GSM-7 part", got.Encoding, got.Segments)
+	}
+	if full := render.SMS(a, render.SMSFull); full.Text == got.Text {
+		t.Error("full and minimal SMS are the same")
+	}
+}
+
+func TestParseSMSContent(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]render.SMSContent{"": render.SMSFull, "full": render.SMSFull, "minimal": render.SMSMinimal} {
+		if got, err := render.ParseSMSContent(in); err != nil || got != want {
+			t.Errorf("ParseSMSContent(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"Minimal", "none", " full"} {
+		if _, err := render.ParseSMSContent(in); err == nil || !strings.Contains(err.Error(), "full or minimal") {
+			t.Errorf("ParseSMSContent(%q) error = %v, want one naming full and minimal", in, err)
 		}
 	}
 }

@@ -152,7 +152,7 @@ func renderFor(t *testing.T, a alert.Alert, ch contact.Channel) string {
 
 	switch ch {
 	case contact.ChannelSMS:
-		return render.SMS(a).Text
+		return render.SMS(a, render.SMSFull).Text
 	case contact.ChannelEmail:
 		return render.Email(a).Body
 	case contact.ChannelCall:

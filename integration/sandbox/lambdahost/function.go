@@ -68,6 +68,9 @@ type Host struct {
 	XRayDaemon string
 	// ConnectEndpoint is AWS_ENDPOINT_URL_CONNECT ("" to leave it unset).
 	ConnectEndpoint string
+	// SNSEndpoint is AWS_ENDPOINT_URL_SNS ("" to leave it unset: SNS is
+	// the emulator's).
+	SNSEndpoint string
 	// Output, if set, also receives the process's output live.
 	Output io.Writer
 }
@@ -192,6 +195,10 @@ func lambdaEnv(spec provision.Function, host Host, dir string) map[string]string
 
 	if host.ConnectEndpoint != "" {
 		env["AWS_ENDPOINT_URL_CONNECT"] = host.ConnectEndpoint
+	}
+
+	if host.SNSEndpoint != "" {
+		env["AWS_ENDPOINT_URL_SNS"] = host.SNSEndpoint
 	}
 
 	return env

@@ -33,15 +33,15 @@ const headerTraceID = "Lambda-Runtime-Trace-Id"
 //     for the process, which never sees it. The probe thus proves that the
 //     process polls, without running any of its code (the authorizer takes
 //     raw bytes and would run on any payload).
-//
-// Rewrites of an invocation's event belong in next too: kumo's proxy event
-// has no requestContext.authorizer (AWS's has the authorizer's context),
-// and the place to add it is where the event passes through here.
+//   - It adds requestContext.authorizer to proxy events, as API Gateway
+//     does and kumo does not, from the authorizer's own answer, which it
+//     sees posted back through it (authorizerContexts).
 type RuntimeProxy struct {
 	ln     net.Listener
 	srv    *http.Server
 	target *url.URL
 	client *http.Client
+	auth   *authorizerContexts
 
 	mu     sync.Mutex
 	active map[string]bool // function name -> Active tracing
@@ -66,6 +66,7 @@ func StartRuntimeProxy(ctx context.Context, endpoint string) (*RuntimeProxy, err
 		// No timeout: /next is a long poll that lasts until an invocation
 		// comes; the process's own request bounds it.
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}},
+		auth:   newAuthorizerContexts(),
 		active: map[string]bool{},
 	}
 
@@ -81,6 +82,7 @@ func StartRuntimeProxy(ctx context.Context, endpoint string) (*RuntimeProxy, err
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_runtime/{function}/2018-06-01/runtime/invocation/next", rp.next)
+	mux.HandleFunc("POST /_runtime/{function}/2018-06-01/runtime/invocation/{id}/{result}", rp.result)
 	mux.Handle("/", forward)
 
 	rp.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
@@ -104,7 +106,8 @@ func (rp *RuntimeProxy) Address(function string) string {
 }
 
 // next forwards a process's poll for its next invocation, answering the
-// readiness probe itself and adding the trace header to what it passes on.
+// readiness probe itself and adding the trace header (and, to a proxy
+// event, the authorizer's context) to what it passes on.
 func (rp *RuntimeProxy) next(w http.ResponseWriter, r *http.Request) {
 	fn := r.PathValue("function")
 
@@ -127,9 +130,15 @@ func (rp *RuntimeProxy) next(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 
+		if status == http.StatusOK {
+			body = rp.auth.invoked(header.Get("Lambda-Runtime-Aws-Request-Id"), body)
+		}
+
 		for k, vs := range header {
 			w.Header()[k] = vs
 		}
+
+		w.Header().Del("Content-Length") // the body may have grown
 
 		if status == http.StatusOK && w.Header().Get(headerTraceID) == "" {
 			rp.mu.Lock()
@@ -146,13 +155,47 @@ func (rp *RuntimeProxy) next(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// result forwards a function's answer (".../response") or failure
+// (".../error") for an invocation, letting the authorizer contexts see it
+// first.
+func (rp *RuntimeProxy) result(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+
+		return
+	}
+
+	rp.auth.answered(r.PathValue("id"), r.PathValue("result") == "response", body)
+
+	status, header, answer, err := rp.do(r.Context(), http.MethodPost, r.URL.Path, body, r.Header)
+	if err != nil {
+		w.WriteHeader(http.StatusBadGateway)
+
+		return
+	}
+
+	for k, vs := range header {
+		w.Header()[k] = vs
+	}
+
+	w.WriteHeader(status)
+	_, _ = w.Write(answer)
+}
+
 // do sends one request for path to the emulator's Runtime API.
-func (rp *RuntimeProxy) do(ctx context.Context, method, path string, body []byte) (int, http.Header, []byte, error) {
+func (rp *RuntimeProxy) do(ctx context.Context, method, path string, body []byte, header ...http.Header) (int, http.Header, []byte, error) {
 	// The host is always the emulator's; only the Runtime API path is the
 	// function's, as with the reverse proxy.
 	req, err := http.NewRequestWithContext(ctx, method, rp.target.JoinPath(path).String(), bytes.NewReader(body)) //nolint:gosec // see above
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("runtime proxy: %w", err)
+	}
+
+	for _, h := range header {
+		for k, vs := range h {
+			req.Header[k] = vs
+		}
 	}
 
 	resp, err := rp.client.Do(req) //nolint:gosec // the emulator, see above

@@ -6,7 +6,7 @@ import (
 )
 
 // Unhosted is an entry of NotEmulated: a resource type the emulator cannot
-// host, why, and what stands in for it.
+// host, or a behaviour it lacks, why, and what stands in for it.
 type Unhosted struct {
 	// Reason says what kumo lacks.
 	Reason string
@@ -17,17 +17,38 @@ type Unhosted struct {
 	Applies func(in props) bool
 	// record returns the id and the outputs the real provider would, so
 	// that the program's wiring (ids into environment variables, ARNs into
-	// policies) runs unchanged.
+	// policies) runs unchanged. It is nil for a behaviour: an entry keyed
+	// not by a resource type (which kumo creates) but by what kumo does
+	// differently ("behaviour: ...").
 	record func(p *Provisioner, name string, in props) (string, map[string]any)
 }
+
+// Behaviour reports whether the entry is a behaviour kumo lacks rather
+// than a resource type it cannot host.
+func (u Unhosted) Behaviour() bool { return u.record == nil }
 
 // NotEmulated is the sandbox's one list of what the emulator cannot run:
 // these resources are recorded, not created, and what they do is untested
 // here or done by a stand-in (package standin), reached by the functions
 // through an endpoint variable. The external target and the infra unit
 // tests cover them instead. Every new AWS feature kumo cannot run gets an
-// entry here, with its reason, and a stand-in in package standin.
+// entry here, with its reason, and a stand-in in package standin. Entries
+// keyed "behaviour: ..." name what kumo does differently for resources it
+// does create.
 var NotEmulated = map[string]Unhosted{
+	"behaviour: API Gateway's requestContext.authorizer in Lambda proxy events": {
+		Reason: "kumo runs the REQUEST authorizer but passes none of its answer (principalId, context) to the integration; " +
+			"the processor scopes idempotency by that client and refuses requests without it",
+		StandIn: "lambdahost.RuntimeProxy adds it from the authorizer's own Allow answer, which passes through it (authorizerCacheTtl 0)",
+	},
+	"behaviour: SNS failures (throttling, server errors, refusals, lost answers)": {
+		Reason:  "kumo's SNS always accepts a well-formed Publish to an existing topic",
+		StandIn: "standin.SNSProxy in front of kumo's SNS (AWS_ENDPOINT_URL_SNS, sandbox.Options.SNSFaults) answers injected faults",
+	},
+	"behaviour: Amazon Connect failures (throttling, server errors, refusals, lost answers)": {
+		Reason:  "kumo has no Amazon Connect",
+		StandIn: "standin.ConnectStub answers the faults a test's decide function returns, DropAnswer included",
+	},
 	"aws:connect/instance:Instance": {
 		Reason: "kumo has no Amazon Connect (nor has LocalStack)", StandIn: "standin.ConnectStub (AWS_ENDPOINT_URL_CONNECT)",
 		record: func(p *Provisioner, _ string, _ props) (string, map[string]any) {

@@ -96,6 +96,9 @@ type Resource struct {
 	Emulated bool
 }
 
+// Output returns a string output (or echoed input), "" when absent.
+func (r *Resource) Output(key string) string { return props(r.State).str(key) }
+
 // Function is a deployed Lambda function as CreateFunction received it:
 // what package lambdahost needs to run it.
 type Function struct {

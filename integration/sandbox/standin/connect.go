@@ -35,14 +35,25 @@ type OutboundCall struct {
 	Replayed bool
 	// Fault is the error answered, if any.
 	Fault *ConnectError
+	// AnswerDropped is true when the call was placed but the stub closed
+	// the connection instead of answering (ConnectError.DropAnswer).
+	AnswerDropped bool
 }
 
 // ConnectError is an error the stub answers, in Connect's REST-JSON error
-// shape (status, X-Amzn-ErrorType, {"Message": ...}).
+// shape (status, X-Amzn-ErrorType, {"Message": ...}); a test's decide
+// function returns one to inject a fault: throttling (429
+// LimitExceededException), a server error (500 InternalServiceException)
+// or a permanent refusal (403 DestinationNotAllowedException).
 type ConnectError struct {
 	Status  int
 	Type    string
 	Message string
+	// DropAnswer is the ambiguous fault instead of an error answer: the
+	// stub places the call as usual (a contact id, the token remembered)
+	// and then closes the connection without answering, as when Connect's
+	// answer is lost on the way back.
+	DropAnswer bool
 }
 
 // Error implements error.
@@ -148,6 +159,10 @@ func (c *ConnectStub) startOutboundVoiceContact(w http.ResponseWriter, r *http.R
 		call.Fault = decide(call)
 	}
 
+	if call.Fault != nil && call.Fault.DropAnswer {
+		call.Fault, call.AnswerDropped = nil, true
+	}
+
 	c.mu.Lock()
 	if call.Fault == nil {
 		if id, ok := c.tokens[call.ClientToken]; ok && call.ClientToken != "" {
@@ -163,8 +178,13 @@ func (c *ConnectStub) startOutboundVoiceContact(w http.ResponseWriter, r *http.R
 	c.calls.Add(call) // under c.mu, so calls are kept in the order tokens were decided
 	c.mu.Unlock()
 
-	if call.Fault != nil {
+	switch {
+	case call.Fault != nil:
 		writeConnectError(w, call.Fault)
+
+		return
+	case call.AnswerDropped:
+		dropConnection(w)
 
 		return
 	}

@@ -7,7 +7,10 @@
 //
 // One file per stand-in:
 //
-//	connect.go   Amazon Connect StartOutboundVoiceContact (ConnectStub)
+//	connect.go   Amazon Connect StartOutboundVoiceContact (ConnectStub),
+//	             with injected faults of each class
+//	snsproxy.go  SNS failures: a proxy in front of kumo's SNS
+//	             (AWS_ENDPOINT_URL_SNS) injecting faults (SNSProxy)
 //
 // and the planned homes of the next ones, each in its own file here:
 //
@@ -19,8 +22,6 @@
 //	                function as Connect's flow would
 //	inboundsms.go   publishing an inbound SMS reply as AWS End User
 //	                Messaging would
-//	snsfault.go     a proxy in front of kumo's SNS (AWS_ENDPOINT_URL_SNS)
-//	                injecting faults
 //
 // Rewriting the events kumo hands the functions (API Gateway's
 // requestContext.authorizer) is not a stand-in: it belongs to

@@ -1,5 +1,6 @@
 // Package connect places voice-call alerts through Amazon Connect's
-// StartOutboundVoiceContact. It implements notify.Caller.
+// StartOutboundVoiceContact. It implements notify.Caller, classifying every
+// failure (package provider).
 package connect
 
 import (
@@ -7,11 +8,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconnect "github.com/aws/aws-sdk-go-v2/service/connect"
 
 	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/provider"
+	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
@@ -23,6 +28,15 @@ type StartCallAPI interface {
 }
 
 var _ StartCallAPI = (*awsconnect.Client)(nil)
+
+// ClientOptions configures the Connect client Caller is given: a timeout
+// per attempt, and retries only of attempts that provably started no call
+// (provider.ClientOptions). Pass it to connect.NewFromConfig.
+func ClientOptions(attemptTimeout time.Duration) func(*awsconnect.Options) {
+	return func(o *awsconnect.Options) {
+		o.HTTPClient, o.Retryer = provider.ClientOptions(attemptTimeout)
+	}
+}
 
 // Settings are the stack's Amazon Connect settings, from
 // names.EnvConnectInstanceID, names.EnvConnectContactFlowID and
@@ -36,6 +50,35 @@ type Settings struct {
 	SourcePhone string
 }
 
+// Validate is the one check of the Connect settings: all three are set and
+// the source phone is E.164. Errors name the environment variables the
+// settings come from.
+func (s Settings) Validate() error {
+	var set, missing []string
+	for _, v := range []struct{ name, value string }{
+		{names.EnvConnectInstanceID, s.InstanceID},
+		{names.EnvConnectContactFlowID, s.ContactFlowID},
+		{names.EnvConnectSourcePhone, s.SourcePhone},
+	} {
+		if v.value == "" {
+			missing = append(missing, v.name)
+		} else {
+			set = append(set, v.name)
+		}
+	}
+	if len(missing) > 0 {
+		msg := "calls need all three Amazon Connect settings: " + strings.Join(missing, ", ") + " not set"
+		if len(set) > 0 {
+			msg += " while " + strings.Join(set, ", ") + " set"
+		}
+		return errors.New(msg)
+	}
+	if err := contact.ValidateE164(s.SourcePhone); err != nil {
+		return fmt.Errorf("%s: %w", names.EnvConnectSourcePhone, err)
+	}
+	return nil
+}
+
 // Caller places calls through one Connect instance and contact flow.
 type Caller struct {
 	client   StartCallAPI
@@ -44,21 +87,11 @@ type Caller struct {
 
 var _ notify.Caller = (*Caller)(nil)
 
-// NewCaller returns a Caller placing calls through client with settings,
-// all of which are required.
+// NewCaller returns a Caller placing calls through client (built with
+// ClientOptions) with settings, which must pass Validate.
 func NewCaller(client StartCallAPI, settings Settings) (*Caller, error) {
-	var missing []string
-	if settings.InstanceID == "" {
-		missing = append(missing, "InstanceID")
-	}
-	if settings.ContactFlowID == "" {
-		missing = append(missing, "ContactFlowID")
-	}
-	if settings.SourcePhone == "" {
-		missing = append(missing, "SourcePhone")
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("connect: missing settings %s", strings.Join(missing, ", "))
+	if err := settings.Validate(); err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
 	}
 	return &Caller{client: client, settings: settings}, nil
 }
@@ -66,7 +99,9 @@ func NewCaller(client StartCallAPI, settings Settings) (*Caller, error) {
 // Call starts the outbound call. The contact flow reads the escaped text
 // from the contact attribute names.ConnectMessageAttribute; req.ClientToken
 // makes Connect start one call per token however often it is retried.
+// Errors wrap the *delivery.Error that classifies them.
 func (c *Caller) Call(ctx context.Context, req notify.CallRequest) (string, error) {
+	ctx, attempts := provider.Track(ctx)
 	out, err := c.client.StartOutboundVoiceContact(ctx, &awsconnect.StartOutboundVoiceContactInput{
 		InstanceId:             aws.String(c.settings.InstanceID),
 		ContactFlowId:          aws.String(c.settings.ContactFlowID),
@@ -76,10 +111,12 @@ func (c *Caller) Call(ctx context.Context, req notify.CallRequest) (string, erro
 		ClientToken:            aws.String(req.ClientToken),
 	})
 	if err != nil {
-		return "", fmt.Errorf("start outbound voice contact: %w", err)
+		return "", fmt.Errorf("start outbound voice contact: %w", provider.Classify(err, attempts))
 	}
 	if aws.ToString(out.ContactId) == "" {
-		return "", errors.New("start outbound voice contact: the answer holds no contact id")
+		// Connect answered success: a call may be under way.
+		return "", &delivery.Error{Class: delivery.Ambiguous, Code: "no_contact_id",
+			Err: errors.New("start outbound voice contact: the answer holds no contact id")}
 	}
 	return aws.ToString(out.ContactId), nil
 }

@@ -1,6 +1,6 @@
 // Package dynamo implements the processor's stores on Amazon DynamoDB: the
 // contacts table (ContactStore) and the idempotency table
-// (IdempotencyStore). Each takes the SDK client behind an interface of just
+// (IdempotencyStore, one item per alert key: API client and message_id). Each takes the SDK client behind an interface of just
 // the methods it calls, so tests can fake the SDK.
 //
 // Expression placeholders are chosen so that none is a prefix of another:
@@ -22,7 +22,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
+	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
@@ -112,7 +114,8 @@ type IdempotencyAPI interface {
 var _ IdempotencyAPI = (*dynamodb.Client)(nil)
 
 // IdempotencyStore keeps idempotency records in the idempotency table, one
-// item per message_id, with the attribute names of package names.
+// item per alert key (alert.Key.String, see names.AttrIdempotencyKey), with
+// the attribute names of package names.
 type IdempotencyStore struct {
 	client IdempotencyAPI
 	table  string
@@ -130,20 +133,24 @@ func NewIdempotencyStore(client IdempotencyAPI, table string) *IdempotencyStore 
 const (
 	phKey        = "#k"
 	phStatus     = "#st"
-	phToken      = "#tok"
+	phOwner      = "#own"
 	phLockExpiry = "#le"
 	phExpiration = "#ex"
 	phRespStatus = "#rs"
 	phRespBody   = "#rb"
+	phChannel    = "#ch"
+	phFailure    = "#fc"
 
 	vNowS       = ":now_s"
 	vNowMS      = ":now_ms"
 	vInProgress = ":inprogress"
 	vCompleted  = ":completed"
-	vToken      = ":tok"
+	vOwner      = ":own"
 	vExpiration = ":ex"
 	vRespStatus = ":rs"
 	vRespBody   = ":rb"
+	vChannel    = ":ch"
+	vFailure    = ":fc"
 )
 
 // Expressions of the idempotency table.
@@ -153,12 +160,14 @@ const (
 	// or it is an in-progress lock that lapsed.
 	AcquireCondition = "attribute_not_exists(" + phKey + ") OR " + phExpiration + " < " + vNowS +
 		" OR (" + phStatus + " = " + vInProgress + " AND " + phLockExpiry + " < " + vNowMS + ")"
-	// CompleteUpdate stores the answer and the record's new expiration.
+	// CompleteUpdate stores the answer, the channel, the failure class
+	// (empty when sent) and the record's new expiration.
 	CompleteUpdate = "SET " + phStatus + " = " + vCompleted + ", " + phRespStatus + " = " + vRespStatus +
-		", " + phRespBody + " = " + vRespBody + ", " + phExpiration + " = " + vExpiration
+		", " + phRespBody + " = " + vRespBody + ", " + phExpiration + " = " + vExpiration +
+		", " + phChannel + " = " + vChannel + ", " + phFailure + " = " + vFailure
 	// HoldsLockCondition guards completion and release: only the lock's
-	// holder may complete or delete it.
-	HoldsLockCondition = phStatus + " = " + vInProgress + " AND " + phToken + " = " + vToken
+	// owner may complete or delete it.
+	HoldsLockCondition = phStatus + " = " + vInProgress + " AND " + phOwner + " = " + vOwner
 )
 
 // maxAcquireAttempts bounds the retries of Acquire when the record that
@@ -166,17 +175,19 @@ const (
 const maxAcquireAttempts = 3
 
 // Acquire writes the in-progress lock under AcquireCondition. When the
-// condition fails it returns the record in the way, from the failure's
-// ALL_OLD item or, when the service returns none (kumo does not), from a
-// consistent read; the error then wraps notify.ErrRecordExists.
+// condition fails it returns the record in the way (which may be the
+// caller's own lock, when the SDK retried a write that had succeeded) and
+// an error wrapping notify.ErrRecordExists.
 func (s *IdempotencyStore) Acquire(ctx context.Context, lock notify.Lock) (notify.Record, error) {
 	in := &dynamodb.PutItemInput{
 		TableName: aws.String(s.table),
 		Item: map[string]types.AttributeValue{
-			names.AttrIdempotencyKey: str(lock.Key),
+			names.AttrIdempotencyKey: str(lock.Key.String()),
+			names.AttrClient:         str(lock.Key.Client),
+			names.AttrMessageID:      str(lock.Key.MessageID),
 			names.AttrStatus:         str(string(notify.StatusInProgress)),
 			names.AttrPayloadHash:    str(lock.PayloadHash),
-			names.AttrLockToken:      str(lock.Token),
+			names.AttrLockOwner:      str(lock.Owner),
 			names.AttrLockExpiry:     num(lock.LockExpiry.UnixMilli()),
 			names.AttrExpiration:     num(lock.Expiration.Unix()),
 		},
@@ -199,21 +210,9 @@ func (s *IdempotencyStore) Acquire(ctx context.Context, lock notify.Lock) (notif
 		if err == nil {
 			return notify.Record{}, nil
 		}
-		var ccf *types.ConditionalCheckFailedException
-		if !errors.As(err, &ccf) {
+		item, err := s.itemInTheWay(ctx, lock.Key, err)
+		if err != nil {
 			return notify.Record{}, fmt.Errorf("put idempotency lock %s in %s: %w", lock.Key, s.table, err)
-		}
-		item := ccf.Item
-		if len(item) == 0 {
-			out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-				TableName:      aws.String(s.table),
-				Key:            keyOf(lock.Key),
-				ConsistentRead: aws.Bool(true),
-			})
-			if err != nil {
-				return notify.Record{}, fmt.Errorf("read idempotency record %s in %s: %w", lock.Key, s.table, err)
-			}
-			item = out.Item
 		}
 		if len(item) == 0 {
 			continue // released between the write and the read: try again
@@ -227,11 +226,36 @@ func (s *IdempotencyStore) Acquire(ctx context.Context, lock notify.Lock) (notif
 	return notify.Record{}, fmt.Errorf("put idempotency lock %s in %s: the record changed %d times while being read", lock.Key, s.table, maxAcquireAttempts)
 }
 
-// Complete marks the record completed with resp, under HoldsLockCondition.
-func (s *IdempotencyStore) Complete(ctx context.Context, key, token string, resp notify.StoredResponse, expiration time.Time) error {
+// itemInTheWay returns the item that failed a conditional write: from the
+// failure's ALL_OLD item or, when the service returns none (kumo does
+// not), from a consistent read; an empty item when it is gone. Errors
+// other than a failed condition are returned as they are.
+func (s *IdempotencyStore) itemInTheWay(ctx context.Context, key alert.Key, err error) (map[string]types.AttributeValue, error) {
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) {
+		return nil, err
+	}
+	if len(ccf.Item) > 0 {
+		return ccf.Item, nil
+	}
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            keyOf(key),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the record in the way: %w", err)
+	}
+	return out.Item, nil
+}
+
+// Complete marks the record completed with out, under HoldsLockCondition.
+// When the condition fails because the record already holds this owner's
+// completion (the SDK retried a write that had succeeded), it succeeds.
+func (s *IdempotencyStore) Complete(ctx context.Context, lock notify.Lock, out notify.Outcome) error {
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(s.table),
-		Key:                 keyOf(key),
+		Key:                 keyOf(lock.Key),
 		UpdateExpression:    aws.String(CompleteUpdate),
 		ConditionExpression: aws.String(HoldsLockCondition),
 		ExpressionAttributeNames: map[string]string{
@@ -239,40 +263,55 @@ func (s *IdempotencyStore) Complete(ctx context.Context, key, token string, resp
 			phRespStatus: names.AttrResponseStatus,
 			phRespBody:   names.AttrResponseBody,
 			phExpiration: names.AttrExpiration,
-			phToken:      names.AttrLockToken,
+			phChannel:    names.AttrChannel,
+			phFailure:    names.AttrFailureClass,
+			phOwner:      names.AttrLockOwner,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			vCompleted:  str(string(notify.StatusCompleted)),
-			vRespStatus: num(int64(resp.Status)),
-			vRespBody:   str(resp.Body),
-			vExpiration: num(expiration.Unix()),
+			vRespStatus: num(int64(out.Response.Status)),
+			vRespBody:   str(out.Response.Body),
+			vExpiration: num(out.Expiration.Unix()),
+			vChannel:    str(string(out.Channel)),
+			vFailure:    str(string(out.Failure)),
 			vInProgress: str(string(notify.StatusInProgress)),
-			vToken:      str(token),
+			vOwner:      str(lock.Owner),
 		},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	return s.conditional("complete", key, err)
+	if err == nil {
+		return nil
+	}
+	item, readErr := s.itemInTheWay(ctx, lock.Key, err)
+	if readErr == nil && len(item) > 0 {
+		if rec, err := recordFromItem(item); err == nil && rec.Status == notify.StatusCompleted &&
+			rec.LockOwner == lock.Owner && rec.Response == out.Response {
+			return nil
+		}
+	}
+	return s.conditional("complete", lock.Key, err)
 }
 
 // Release deletes the in-progress record, under HoldsLockCondition.
-func (s *IdempotencyStore) Release(ctx context.Context, key, token string) error {
+func (s *IdempotencyStore) Release(ctx context.Context, lock notify.Lock) error {
 	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:           aws.String(s.table),
-		Key:                 keyOf(key),
+		Key:                 keyOf(lock.Key),
 		ConditionExpression: aws.String(HoldsLockCondition),
 		ExpressionAttributeNames: map[string]string{
 			phStatus: names.AttrStatus,
-			phToken:  names.AttrLockToken,
+			phOwner:  names.AttrLockOwner,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			vInProgress: str(string(notify.StatusInProgress)),
-			vToken:      str(token),
+			vOwner:      str(lock.Owner),
 		},
 	})
-	return s.conditional("release", key, err)
+	return s.conditional("release", lock.Key, err)
 }
 
 // conditional wraps the error of a write guarded by HoldsLockCondition.
-func (s *IdempotencyStore) conditional(op, key string, err error) error {
+func (s *IdempotencyStore) conditional(op string, key alert.Key, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -283,8 +322,8 @@ func (s *IdempotencyStore) conditional(op, key string, err error) error {
 	return fmt.Errorf("%s idempotency record %s in %s: %w", op, key, s.table, err)
 }
 
-func keyOf(key string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{names.AttrIdempotencyKey: str(key)}
+func keyOf(key alert.Key) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{names.AttrIdempotencyKey: str(key.String())}
 }
 
 func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
@@ -297,73 +336,77 @@ func num(n int64) types.AttributeValue {
 // required; other attributes are read when present.
 func recordFromItem(item map[string]types.AttributeValue) (notify.Record, error) {
 	var rec notify.Record
-	var err error
-	if rec.Key, err = getS(item, names.AttrIdempotencyKey, true); err != nil {
-		return rec, err
-	}
-	status, err := getS(item, names.AttrStatus, true)
-	if err != nil {
-		return rec, err
-	}
-	rec.Status = notify.RecordStatus(status)
-	if rec.PayloadHash, err = getS(item, names.AttrPayloadHash, false); err != nil {
-		return rec, err
-	}
-	if rec.LockToken, err = getS(item, names.AttrLockToken, false); err != nil {
-		return rec, err
-	}
-	if rec.Response.Body, err = getS(item, names.AttrResponseBody, false); err != nil {
-		return rec, err
-	}
-	ms, err := getN(item, names.AttrLockExpiry)
-	if err != nil {
-		return rec, err
-	}
-	if ms != 0 {
+	r := itemReader{item: item}
+	rec.Key = r.key()
+	rec.Status = notify.RecordStatus(r.str(names.AttrStatus, true))
+	rec.PayloadHash = r.str(names.AttrPayloadHash, false)
+	rec.LockOwner = r.str(names.AttrLockOwner, false)
+	rec.Response.Body = r.str(names.AttrResponseBody, false)
+	rec.Channel = contact.Channel(r.str(names.AttrChannel, false))
+	rec.Failure = delivery.Class(r.str(names.AttrFailureClass, false))
+	if ms := r.num(names.AttrLockExpiry); ms != 0 {
 		rec.LockExpiry = time.UnixMilli(ms)
 	}
-	sec, err := getN(item, names.AttrExpiration)
-	if err != nil {
-		return rec, err
-	}
-	if sec != 0 {
+	if sec := r.num(names.AttrExpiration); sec != 0 {
 		rec.Expiration = time.Unix(sec, 0)
 	}
-	status64, err := getN(item, names.AttrResponseStatus)
-	if err != nil {
-		return rec, err
-	}
-	rec.Response.Status = int(status64)
-	return rec, nil
+	rec.Response.Status = int(r.num(names.AttrResponseStatus))
+	return rec, r.err
 }
 
-func getS(item map[string]types.AttributeValue, name string, required bool) (string, error) {
-	v, ok := item[name]
+// itemReader reads attributes of an item, keeping the first error.
+type itemReader struct {
+	item map[string]types.AttributeValue
+	err  error
+}
+
+func (r *itemReader) key() alert.Key {
+	s := r.str(names.AttrIdempotencyKey, true)
+	if r.err != nil {
+		return alert.Key{}
+	}
+	k, err := alert.ParseKey(s)
+	if err != nil {
+		r.err = fmt.Errorf("attribute %s: %w", names.AttrIdempotencyKey, err)
+	}
+	return k
+}
+
+func (r *itemReader) str(name string, required bool) string {
+	if r.err != nil {
+		return ""
+	}
+	v, ok := r.item[name]
 	if !ok {
 		if required {
-			return "", fmt.Errorf("attribute %s is missing", name)
+			r.err = fmt.Errorf("attribute %s is missing", name)
 		}
-		return "", nil
+		return ""
 	}
 	s, ok := v.(*types.AttributeValueMemberS)
 	if !ok {
-		return "", fmt.Errorf("attribute %s is not a string (S)", name)
+		r.err = fmt.Errorf("attribute %s is not a string (S)", name)
+		return ""
 	}
-	return s.Value, nil
+	return s.Value
 }
 
-func getN(item map[string]types.AttributeValue, name string) (int64, error) {
-	v, ok := item[name]
+func (r *itemReader) num(name string) int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, ok := r.item[name]
 	if !ok {
-		return 0, nil
+		return 0
 	}
 	n, ok := v.(*types.AttributeValueMemberN)
 	if !ok {
-		return 0, fmt.Errorf("attribute %s is not a number (N)", name)
+		r.err = fmt.Errorf("attribute %s is not a number (N)", name)
+		return 0
 	}
 	i, err := strconv.ParseInt(n.Value, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("attribute %s: %w", name, err)
+		r.err = fmt.Errorf("attribute %s: %w", name, err)
 	}
-	return i, nil
+	return i
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
@@ -196,27 +197,35 @@ func TestContactStoreGetContact(t *testing.T) {
 	}
 }
 
+// storedKey is the stored form of the test lock's key.
+const storedKey = "6:ward-7:msg-0001"
+
 var (
 	now  = time.Date(2026, 11, 26, 9, 30, 0, 250_000_000, time.UTC)
 	lock = notify.Lock{
-		Key: "msg-0001", PayloadHash: "abc123", Token: "token-1", Now: now,
+		Key: alert.Key{Client: "ward-7", MessageID: "msg-0001"}, PayloadHash: "abc123", Owner: "owner-1", Now: now,
 		LockExpiry: now.Add(10 * time.Second), Expiration: now.Add(24 * time.Hour),
 	}
 	// existingItem is a completed record as the table holds it.
 	existingItem = map[string]types.AttributeValue{
-		names.AttrIdempotencyKey: s("msg-0001"),
+		names.AttrIdempotencyKey: s(storedKey),
+		names.AttrClient:         s("ward-7"),
+		names.AttrMessageID:      s("msg-0001"),
 		names.AttrStatus:         s("COMPLETED"),
 		names.AttrPayloadHash:    s("abc123"),
-		names.AttrLockToken:      s("token-0"),
+		names.AttrLockOwner:      s("owner-0"),
 		names.AttrLockExpiry:     n("1795685410250"),
 		names.AttrExpiration:     n("1795771800"),
-		names.AttrResponseStatus: n("200"),
-		names.AttrResponseBody:   s(`{"status":"sent"}`),
+		names.AttrResponseStatus: n("422"),
+		names.AttrResponseBody:   s(`{"error":{"code":"undeliverable"}}`),
+		names.AttrChannel:        s("sms"),
+		names.AttrFailureClass:   s("permanent"),
 	}
 	existingRecord = notify.Record{
-		Key: "msg-0001", Status: notify.StatusCompleted, PayloadHash: "abc123", LockToken: "token-0",
+		Key: lock.Key, Status: notify.StatusCompleted, PayloadHash: "abc123", LockOwner: "owner-0",
 		LockExpiry: time.UnixMilli(1795685410250), Expiration: time.Unix(1795771800, 0),
-		Response: notify.StoredResponse{Status: 200, Body: `{"status":"sent"}`},
+		Response: notify.StoredResponse{Status: 422, Body: `{"error":{"code":"undeliverable"}}`},
+		Channel:  contact.ChannelSMS, Failure: delivery.Permanent,
 	}
 )
 
@@ -235,10 +244,12 @@ func TestIdempotencyStoreAcquireWritesConditionalLock(t *testing.T) {
 		t.Errorf("table = %q", aws.ToString(in.TableName))
 	}
 	attrsEqual(t, "item", in.Item, map[string]types.AttributeValue{
-		names.AttrIdempotencyKey: s("msg-0001"),
+		names.AttrIdempotencyKey: s(storedKey),
+		names.AttrClient:         s("ward-7"),
+		names.AttrMessageID:      s("msg-0001"),
 		names.AttrStatus:         s("INPROGRESS"),
 		names.AttrPayloadHash:    s("abc123"),
-		names.AttrLockToken:      s("token-1"),
+		names.AttrLockOwner:      s("owner-1"),
 		names.AttrLockExpiry:     n("1795685410250"),
 		names.AttrExpiration:     n("1795771800"),
 	})
@@ -311,7 +322,12 @@ func TestIdempotencyStoreAcquireReadsRecordInTheWay(t *testing.T) {
 		},
 		{
 			name:     "malformed record",
-			puts:     []error{ccf(map[string]types.AttributeValue{names.AttrIdempotencyKey: s("msg-0001"), names.AttrStatus: n("1")})},
+			puts:     []error{ccf(map[string]types.AttributeValue{names.AttrIdempotencyKey: s(storedKey), names.AttrStatus: n("1")})},
+			wantPuts: 1,
+		},
+		{
+			name:     "key not in the stored form",
+			puts:     []error{ccf(map[string]types.AttributeValue{names.AttrIdempotencyKey: s("msg-0001"), names.AttrStatus: s("COMPLETED")})},
 			wantPuts: 1,
 		},
 	}
@@ -337,7 +353,7 @@ func TestIdempotencyStoreAcquireReadsRecordInTheWay(t *testing.T) {
 				if !aws.ToBool(in.ConsistentRead) || aws.ToString(in.TableName) != "idem-table" {
 					t.Errorf("read is not a consistent read of the table: %+v", in)
 				}
-				attrsEqual(t, "read key", in.Key, map[string]types.AttributeValue{names.AttrIdempotencyKey: s("msg-0001")})
+				attrsEqual(t, "read key", in.Key, map[string]types.AttributeValue{names.AttrIdempotencyKey: s(storedKey)})
 			}
 			switch {
 			case tt.wantLock && err != nil:
@@ -357,54 +373,81 @@ func TestIdempotencyStoreAcquireReadsRecordInTheWay(t *testing.T) {
 	}
 }
 
+// completion is the outcome the Complete tests write.
+var completion = notify.Outcome{
+	Response: notify.StoredResponse{Status: 502, Body: `{"error":{"code":"delivery_unknown"}}`},
+	Channel:  contact.ChannelCall, Failure: delivery.Ambiguous, Expiration: now.Add(24 * time.Hour),
+}
+
+// completedBy is the item after owner completed it with completion.
+func completedBy(owner string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		names.AttrIdempotencyKey: s(storedKey), names.AttrStatus: s("COMPLETED"), names.AttrLockOwner: s(owner),
+		names.AttrResponseStatus: n("502"), names.AttrResponseBody: s(completion.Response.Body),
+	}
+}
+
 func TestIdempotencyStoreComplete(t *testing.T) {
 	t.Parallel()
 	sdkErr := errors.New("InternalServerError")
 	tests := []struct {
-		name    string
-		err     error
-		wantErr error
+		name     string
+		err      error
+		read     map[string]types.AttributeValue // the consistent read after a failed condition
+		wantErr  error
+		wantGets int
 	}{
-		{"completed", nil, nil},
-		{"lock lost", ccf(nil), notify.ErrLockLost},
-		{"sdk error", sdkErr, sdkErr},
+		{name: "completed"},
+		{name: "lock lost to another owner", err: ccf(completedBy("owner-2")), wantErr: notify.ErrLockLost},
+		{name: "lock lost, record gone (kumo: read)", err: ccf(nil), wantErr: notify.ErrLockLost, wantGets: 1},
+		// The SDK retried an update whose first attempt had succeeded.
+		{name: "own completion already written", err: ccf(completedBy("owner-1"))},
+		{name: "own completion already written (kumo: read)", err: ccf(nil), read: completedBy("owner-1"), wantGets: 1},
+		{name: "sdk error", err: sdkErr, wantErr: sdkErr},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			db := &fakeDB{updateItem: func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
-				return &dynamodb.UpdateItemOutput{}, tt.err
-			}}
-			exp := now.Add(24 * time.Hour)
-			err := dynamo.NewIdempotencyStore(db, "idem-table").Complete(t.Context(), "msg-0001", "token-1",
-				notify.StoredResponse{Status: 200, Body: `{"status":"sent"}`}, exp)
+			db := &fakeDB{
+				updateItem: func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+					return &dynamodb.UpdateItemOutput{}, tt.err
+				},
+				getItem: func(*dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
+					return &dynamodb.GetItemOutput{Item: tt.read}, nil
+				},
+			}
+			err := dynamo.NewIdempotencyStore(db, "idem-table").Complete(t.Context(), lock, completion)
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
 			if errors.Is(tt.wantErr, sdkErr) && errors.Is(err, notify.ErrLockLost) {
 				t.Error("an SDK error reads as a lost lock")
 			}
+			if len(db.gets) != tt.wantGets {
+				t.Errorf("reads = %d, want %d", len(db.gets), tt.wantGets)
+			}
 			in := db.updates[0]
 			if aws.ToString(in.TableName) != "idem-table" {
 				t.Errorf("table = %q", aws.ToString(in.TableName))
 			}
-			attrsEqual(t, "key", in.Key, map[string]types.AttributeValue{names.AttrIdempotencyKey: s("msg-0001")})
-			if got, want := aws.ToString(in.UpdateExpression), "SET #st = :completed, #rs = :rs, #rb = :rb, #ex = :ex"; got != want {
+			attrsEqual(t, "key", in.Key, map[string]types.AttributeValue{names.AttrIdempotencyKey: s(storedKey)})
+			if got, want := aws.ToString(in.UpdateExpression), "SET #st = :completed, #rs = :rs, #rb = :rb, #ex = :ex, #ch = :ch, #fc = :fc"; got != want {
 				t.Errorf("update = %q, want %q", got, want)
 			}
-			if got, want := aws.ToString(in.ConditionExpression), "#st = :inprogress AND #tok = :tok"; got != want {
+			if got, want := aws.ToString(in.ConditionExpression), "#st = :inprogress AND #own = :own"; got != want {
 				t.Errorf("condition = %q, want %q", got, want)
 			}
 			wantNames := map[string]string{
 				"#st": names.AttrStatus, "#rs": names.AttrResponseStatus, "#rb": names.AttrResponseBody,
-				"#ex": names.AttrExpiration, "#tok": names.AttrLockToken,
+				"#ex": names.AttrExpiration, "#own": names.AttrLockOwner, "#ch": names.AttrChannel, "#fc": names.AttrFailureClass,
 			}
 			if !maps.Equal(in.ExpressionAttributeNames, wantNames) {
 				t.Errorf("names = %v, want %v", in.ExpressionAttributeNames, wantNames)
 			}
 			attrsEqual(t, "values", in.ExpressionAttributeValues, map[string]types.AttributeValue{
-				":completed": s("COMPLETED"), ":rs": n("200"), ":rb": s(`{"status":"sent"}`),
-				":ex": n("1795771800"), ":inprogress": s("INPROGRESS"), ":tok": s("token-1"),
+				":completed": s("COMPLETED"), ":rs": n("502"), ":rb": s(completion.Response.Body),
+				":ex": n("1795771800"), ":inprogress": s("INPROGRESS"), ":own": s("owner-1"),
+				":ch": s("call"), ":fc": s("ambiguous"),
 			})
 			checkPlaceholders(t, in.ExpressionAttributeNames, in.ExpressionAttributeValues, in.UpdateExpression, in.ConditionExpression)
 		})
@@ -429,7 +472,7 @@ func TestIdempotencyStoreRelease(t *testing.T) {
 			db := &fakeDB{deleteItem: func(*dynamodb.DeleteItemInput) (*dynamodb.DeleteItemOutput, error) {
 				return &dynamodb.DeleteItemOutput{}, tt.err
 			}}
-			err := dynamo.NewIdempotencyStore(db, "idem-table").Release(t.Context(), "msg-0001", "token-1")
+			err := dynamo.NewIdempotencyStore(db, "idem-table").Release(t.Context(), lock)
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
@@ -437,15 +480,15 @@ func TestIdempotencyStoreRelease(t *testing.T) {
 			if aws.ToString(in.TableName) != "idem-table" {
 				t.Errorf("table = %q", aws.ToString(in.TableName))
 			}
-			attrsEqual(t, "key", in.Key, map[string]types.AttributeValue{names.AttrIdempotencyKey: s("msg-0001")})
-			if got, want := aws.ToString(in.ConditionExpression), "#st = :inprogress AND #tok = :tok"; got != want {
+			attrsEqual(t, "key", in.Key, map[string]types.AttributeValue{names.AttrIdempotencyKey: s(storedKey)})
+			if got, want := aws.ToString(in.ConditionExpression), "#st = :inprogress AND #own = :own"; got != want {
 				t.Errorf("condition = %q, want %q", got, want)
 			}
-			if want := map[string]string{"#st": names.AttrStatus, "#tok": names.AttrLockToken}; !maps.Equal(in.ExpressionAttributeNames, want) {
+			if want := map[string]string{"#st": names.AttrStatus, "#own": names.AttrLockOwner}; !maps.Equal(in.ExpressionAttributeNames, want) {
 				t.Errorf("names = %v, want %v", in.ExpressionAttributeNames, want)
 			}
 			attrsEqual(t, "values", in.ExpressionAttributeValues, map[string]types.AttributeValue{
-				":inprogress": s("INPROGRESS"), ":tok": s("token-1"),
+				":inprogress": s("INPROGRESS"), ":own": s("owner-1"),
 			})
 			checkPlaceholders(t, in.ExpressionAttributeNames, in.ExpressionAttributeValues, in.ConditionExpression)
 		})

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
@@ -28,7 +27,7 @@ func BenchmarkHandler(b *testing.B) {
 		// Every lock is granted and every record written, without keeping
 		// them: each iteration is a first delivery.
 		f.idem.acquire = func(context.Context, notify.Lock) (notify.Record, error) { return notify.Record{}, nil }
-		f.idem.completeFn = func(context.Context, string, string, notify.StoredResponse, time.Time) error { return nil }
+		f.idem.completeFn = func(context.Context, notify.Lock, notify.Outcome) error { return nil }
 		ev := eventFor(b, testAlert())
 		b.ReportAllocs()
 		for b.Loop() {

@@ -28,6 +28,8 @@ const (
 	testTTL         = 24 * time.Hour
 	testLockTimeout = 10 * time.Second
 	testRequestID   = "lambda-req-0001"
+	// testClient is the API client of the proxy-event.json fixture.
+	testClient = "ward-system"
 
 	phone      = "+447700900123"
 	smsTopic   = "arn:aws:sns:eu-west-2:000000000000:a2p-dr-jones-sms"
@@ -68,6 +70,9 @@ func testAlert() alert.Alert {
 	}
 }
 
+// keyOf is a's key for testClient.
+func keyOf(a alert.Alert) alert.Key { return alert.Key{Client: testClient, MessageID: a.MessageID} }
+
 func alertJSON(tb testing.TB, a alert.Alert) string {
 	tb.Helper()
 	b, err := json.Marshal(a)
@@ -99,6 +104,14 @@ func eventFor(tb testing.TB, a alert.Alert) events.APIGatewayProxyRequest {
 	return ev
 }
 
+// eventFrom is eventFor sent by API client (the authorizer's context).
+func eventFrom(tb testing.TB, client string, a alert.Alert) events.APIGatewayProxyRequest {
+	tb.Helper()
+	ev := eventFor(tb, a)
+	ev.RequestContext.Authorizer = map[string]any{"principalId": client, "client": client}
+	return ev
+}
+
 // fakeClock is a settable clock.
 type fakeClock struct {
 	mu  sync.Mutex
@@ -117,17 +130,17 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// fakeTokens returns token-1, token-2, ...
-type fakeTokens struct {
+// fakeIDs returns id-1, id-2, ...
+type fakeIDs struct {
 	mu sync.Mutex
 	n  int
 }
 
-func (f *fakeTokens) Next() string {
+func (f *fakeIDs) Next() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.n++
-	return fmt.Sprintf("token-%d", f.n)
+	return fmt.Sprintf("id-%d", f.n)
 }
 
 // fakeContacts is a ContactStore; get defaults to testContacts.
@@ -152,26 +165,23 @@ func memContacts(_ context.Context, id string) (contact.Contact, error) {
 // inject failures, and every call is recorded.
 type fakeIdem struct {
 	mu       sync.Mutex
-	records  map[string]notify.Record
+	records  map[alert.Key]notify.Record
 	acquires []notify.Lock
 	complete []completeCall
-	releases []releaseCall
+	releases []notify.Lock
 
 	acquire    func(ctx context.Context, l notify.Lock) (notify.Record, error)
-	completeFn func(ctx context.Context, key, token string, resp notify.StoredResponse, exp time.Time) error
-	release    func(ctx context.Context, key, token string) error
+	completeFn func(ctx context.Context, l notify.Lock, out notify.Outcome) error
+	release    func(ctx context.Context, l notify.Lock) error
 }
 
 type completeCall struct {
-	key, token string
-	resp       notify.StoredResponse
-	expiration time.Time
+	lock notify.Lock
+	out  notify.Outcome
 }
 
-type releaseCall struct{ key, token string }
-
 func newFakeIdem() *fakeIdem {
-	f := &fakeIdem{records: map[string]notify.Record{}}
+	f := &fakeIdem{records: map[alert.Key]notify.Record{}}
 	f.acquire = f.memAcquire
 	f.completeFn = f.memComplete
 	f.release = f.memRelease
@@ -185,18 +195,18 @@ func (f *fakeIdem) Acquire(ctx context.Context, l notify.Lock) (notify.Record, e
 	return f.acquire(ctx, l)
 }
 
-func (f *fakeIdem) Complete(ctx context.Context, key, token string, resp notify.StoredResponse, exp time.Time) error {
+func (f *fakeIdem) Complete(ctx context.Context, l notify.Lock, out notify.Outcome) error {
 	f.mu.Lock()
-	f.complete = append(f.complete, completeCall{key, token, resp, exp})
+	f.complete = append(f.complete, completeCall{l, out})
 	f.mu.Unlock()
-	return f.completeFn(ctx, key, token, resp, exp)
+	return f.completeFn(ctx, l, out)
 }
 
-func (f *fakeIdem) Release(ctx context.Context, key, token string) error {
+func (f *fakeIdem) Release(ctx context.Context, l notify.Lock) error {
 	f.mu.Lock()
-	f.releases = append(f.releases, releaseCall{key, token})
+	f.releases = append(f.releases, l)
 	f.mu.Unlock()
-	return f.release(ctx, key, token)
+	return f.release(ctx, l)
 }
 
 // memAcquire applies the acquire condition: no record, an expired record,
@@ -213,37 +223,39 @@ func (f *fakeIdem) memAcquire(_ context.Context, l notify.Lock) (notify.Record, 
 	}
 	f.records[l.Key] = notify.Record{
 		Key: l.Key, Status: notify.StatusInProgress, PayloadHash: l.PayloadHash,
-		LockToken: l.Token, LockExpiry: l.LockExpiry, Expiration: l.Expiration,
+		LockOwner: l.Owner, LockExpiry: l.LockExpiry, Expiration: l.Expiration,
 	}
 	return notify.Record{}, nil
 }
 
-func (f *fakeIdem) memComplete(_ context.Context, key, token string, resp notify.StoredResponse, exp time.Time) error {
+func (f *fakeIdem) memComplete(_ context.Context, l notify.Lock, out notify.Outcome) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	rec, ok := f.records[key]
-	if !ok || rec.Status != notify.StatusInProgress || rec.LockToken != token {
-		return fmt.Errorf("complete %s: %w", key, notify.ErrLockLost)
+	rec, ok := f.records[l.Key]
+	if !ok || rec.Status != notify.StatusInProgress || rec.LockOwner != l.Owner {
+		return fmt.Errorf("complete %s: %w", l.Key, notify.ErrLockLost)
 	}
 	rec.Status = notify.StatusCompleted
-	rec.Response = resp
-	rec.Expiration = exp
-	f.records[key] = rec
+	rec.Response = out.Response
+	rec.Channel = out.Channel
+	rec.Failure = out.Failure
+	rec.Expiration = out.Expiration
+	f.records[l.Key] = rec
 	return nil
 }
 
-func (f *fakeIdem) memRelease(_ context.Context, key, token string) error {
+func (f *fakeIdem) memRelease(_ context.Context, l notify.Lock) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	rec, ok := f.records[key]
-	if !ok || rec.Status != notify.StatusInProgress || rec.LockToken != token {
-		return fmt.Errorf("release %s: %w", key, notify.ErrLockLost)
+	rec, ok := f.records[l.Key]
+	if !ok || rec.Status != notify.StatusInProgress || rec.LockOwner != l.Owner {
+		return fmt.Errorf("release %s: %w", l.Key, notify.ErrLockLost)
 	}
-	delete(f.records, key)
+	delete(f.records, l.Key)
 	return nil
 }
 
-func (f *fakeIdem) record(key string) (notify.Record, bool) {
+func (f *fakeIdem) record(key alert.Key) (notify.Record, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	rec, ok := f.records[key]
@@ -260,19 +272,34 @@ func (f *fakeIdem) put(rec notify.Record) {
 type fakePublisher struct {
 	mu      sync.Mutex
 	calls   []publishCall
-	publish func(ctx context.Context, topicARN, subject, message string) (string, error)
+	publish func(ctx context.Context, c publishCall) (string, error)
 }
 
-type publishCall struct{ topicARN, subject, message string }
+// publishCall is one publish: sms is true for PublishSMS; deadline is the
+// context's (zero when none).
+type publishCall struct {
+	sms                     bool
+	topicARN, subject, text string
+	deadline                time.Time
+}
 
-func (f *fakePublisher) Publish(ctx context.Context, topicARN, subject, message string) (string, error) {
+func (f *fakePublisher) PublishSMS(ctx context.Context, topicARN, text string) (string, error) {
+	return f.do(ctx, publishCall{sms: true, topicARN: topicARN, text: text})
+}
+
+func (f *fakePublisher) PublishEmail(ctx context.Context, topicARN, subject, body string) (string, error) {
+	return f.do(ctx, publishCall{topicARN: topicARN, subject: subject, text: body})
+}
+
+func (f *fakePublisher) do(ctx context.Context, c publishCall) (string, error) {
+	c.deadline, _ = ctx.Deadline()
 	f.mu.Lock()
-	f.calls = append(f.calls, publishCall{topicARN, subject, message})
+	f.calls = append(f.calls, c)
 	f.mu.Unlock()
 	if f.publish == nil {
 		return "sns-message-1", nil
 	}
-	return f.publish(ctx, topicARN, subject, message)
+	return f.publish(ctx, c)
 }
 
 func (f *fakePublisher) count() int {
@@ -281,27 +308,47 @@ func (f *fakePublisher) count() int {
 	return len(f.calls)
 }
 
-// fakeCaller records calls; call defaults to success.
+// fakeCaller records calls; call defaults to success. Like Connect, it
+// starts one call per ClientToken: a repeated token answers the first
+// call's contact id and places nothing.
 type fakeCaller struct {
-	mu    sync.Mutex
-	calls []notify.CallRequest
-	call  func(ctx context.Context, req notify.CallRequest) (string, error)
+	mu     sync.Mutex
+	calls  []notify.CallRequest
+	placed map[string]string // ClientToken -> contact id
+	call   func(ctx context.Context, req notify.CallRequest) (string, error)
 }
 
 func (f *fakeCaller) Call(ctx context.Context, req notify.CallRequest) (string, error) {
 	f.mu.Lock()
 	f.calls = append(f.calls, req)
 	f.mu.Unlock()
-	if f.call == nil {
-		return "connect-contact-1", nil
+	if f.call != nil {
+		return f.call(ctx, req)
 	}
-	return f.call(ctx, req)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if id, ok := f.placed[req.ClientToken]; ok {
+		return id, nil
+	}
+	if f.placed == nil {
+		f.placed = map[string]string{}
+	}
+	id := fmt.Sprintf("connect-contact-%d", len(f.placed)+1)
+	f.placed[req.ClientToken] = id
+	return id, nil
 }
 
 func (f *fakeCaller) count() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.calls)
+}
+
+// placedCalls is how many calls Connect would have started.
+func (f *fakeCaller) placedCalls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.placed)
 }
 
 // fakeTracer records the annotations and status of the last span.
@@ -362,7 +409,7 @@ type fixture struct {
 	caller   *fakeCaller
 	tracer   *fakeTracer
 	clock    *fakeClock
-	tokens   *fakeTokens
+	ids      *fakeIDs
 	logs     *syncBuffer
 }
 
@@ -377,7 +424,7 @@ func newFixture(tb testing.TB, edit ...func(*notify.Config)) *fixture {
 		caller:   &fakeCaller{},
 		tracer:   &fakeTracer{},
 		clock:    &fakeClock{now: t0},
-		tokens:   &fakeTokens{},
+		ids:      &fakeIDs{},
 		logs:     &syncBuffer{},
 	}
 	cfg := notify.Config{
@@ -391,7 +438,7 @@ func newFixture(tb testing.TB, edit ...func(*notify.Config)) *fixture {
 		Logger:      slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Tracer:      f.tracer,
 		Now:         f.clock.Now,
-		NewToken:    f.tokens.Next,
+		NewID:       f.ids.Next,
 	}
 	for _, e := range edit {
 		e(&cfg)

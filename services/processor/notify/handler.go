@@ -3,12 +3,12 @@ package notify
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +18,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/api"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 	"github.com/a2p-alerts/a2p-alerts/shared/phi"
 	"github.com/a2p-alerts/a2p-alerts/shared/render"
@@ -27,7 +28,7 @@ import (
 type Config struct {
 	// Contacts looks up contacts. Required.
 	Contacts ContactStore
-	// Idempotency keeps the records of message_ids. Required.
+	// Idempotency keeps the records of alert keys. Required.
 	Idempotency IdempotencyStore
 	// Publisher delivers SMS and email. Required.
 	Publisher Publisher
@@ -36,20 +37,27 @@ type Config struct {
 	Caller Caller
 	// Guard is the PHI guard applied to the alert.
 	Guard phi.Guard
+	// SMSContent is how much of an alert its SMS carries; "" is
+	// render.SMSFull.
+	SMSContent render.SMSContent
 	// TTL is how long a completed record answers replays. Required.
 	TTL time.Duration
-	// LockTimeout bounds the lock when the invocation has no deadline.
-	// Required.
+	// LockTimeout stands in for the invocation's deadline when the context
+	// has none. Required.
 	LockTimeout time.Duration
+	// Budget divides each invocation's time. Optional; DefaultBudget when
+	// zero.
+	Budget Budget
 	// Logger receives one line per request. Required.
 	Logger *slog.Logger
 	// Tracer traces each request. Optional; no tracing when nil.
 	Tracer Tracer
 	// Now is the clock. Optional; time.Now when nil.
 	Now func() time.Time
-	// NewToken returns a fresh random lock token. Optional; crypto/rand
+	// NewID returns a fresh random id: each lock's owner, and the request
+	// id when neither Lambda nor API Gateway gave one. Optional; crypto/rand
 	// when nil.
-	NewToken func() string
+	NewID func() string
 }
 
 // Handler handles POST /notification proxy events. It is safe for
@@ -60,58 +68,32 @@ type Handler struct {
 	publisher   Publisher
 	caller      Caller
 	guard       phi.Guard
+	smsContent  render.SMSContent
 	ttl         time.Duration
 	lockTimeout time.Duration
+	budget      Budget
 	logger      *slog.Logger
 	tracer      Tracer
 	now         func() time.Time
-	newToken    func() string
+	newID       func() string
 }
 
 // completeAttempts is how often the completion write is tried before the
-// handler gives up on recording a delivered alert.
+// handler gives up on recording a request's answer.
 const completeAttempts = 3
-
-// bookkeepingTimeout bounds the completion and release writes, which run
-// even when the invocation's context is already cancelled.
-const bookkeepingTimeout = 3 * time.Second
 
 // New builds a Handler, checking that every required part is present.
 func New(cfg Config) (*Handler, error) {
-	var missing []string
-	if cfg.Contacts == nil {
-		missing = append(missing, "Contacts")
-	}
-	if cfg.Idempotency == nil {
-		missing = append(missing, "Idempotency")
-	}
-	if cfg.Publisher == nil {
-		missing = append(missing, "Publisher")
-	}
-	if cfg.Logger == nil {
-		missing = append(missing, "Logger")
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("notify: missing %s", strings.Join(missing, ", "))
-	}
-	if cfg.TTL <= 0 {
-		return nil, fmt.Errorf("notify: TTL must be positive, got %s", cfg.TTL)
-	}
-	if cfg.LockTimeout <= 0 {
-		return nil, fmt.Errorf("notify: LockTimeout must be positive, got %s", cfg.LockTimeout)
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	h := &Handler{
-		contacts:    cfg.Contacts,
-		idem:        cfg.Idempotency,
-		publisher:   cfg.Publisher,
-		caller:      cfg.Caller,
-		guard:       cfg.Guard,
-		ttl:         cfg.TTL,
-		lockTimeout: cfg.LockTimeout,
-		logger:      cfg.Logger,
-		tracer:      cfg.Tracer,
-		now:         cfg.Now,
-		newToken:    cfg.NewToken,
+		contacts: cfg.Contacts, idem: cfg.Idempotency, publisher: cfg.Publisher, caller: cfg.Caller,
+		guard: cfg.Guard, smsContent: cfg.SMSContent, ttl: cfg.TTL, lockTimeout: cfg.LockTimeout,
+		budget: cfg.Budget, logger: cfg.Logger, tracer: cfg.Tracer, now: cfg.Now, newID: cfg.NewID,
+	}
+	if h.budget == (Budget{}) {
+		h.budget = DefaultBudget
 	}
 	if h.tracer == nil {
 		h.tracer = noTracer{}
@@ -119,17 +101,44 @@ func New(cfg Config) (*Handler, error) {
 	if h.now == nil {
 		h.now = time.Now
 	}
-	if h.newToken == nil {
-		h.newToken = rand.Text
+	if h.newID == nil {
+		h.newID = rand.Text
 	}
 	return h, nil
+}
+
+// check reports the missing or invalid parts of cfg.
+func (cfg *Config) check() error {
+	var missing []string
+	for _, p := range []struct {
+		name string
+		nil  bool
+	}{
+		{"Contacts", cfg.Contacts == nil}, {"Idempotency", cfg.Idempotency == nil},
+		{"Publisher", cfg.Publisher == nil}, {"Logger", cfg.Logger == nil},
+	} {
+		if p.nil {
+			missing = append(missing, p.name)
+		}
+	}
+	switch {
+	case len(missing) > 0:
+		return fmt.Errorf("notify: missing %s", strings.Join(missing, ", "))
+	case cfg.TTL <= 0:
+		return fmt.Errorf("notify: TTL must be positive, got %s", cfg.TTL)
+	case cfg.LockTimeout <= 0:
+		return fmt.Errorf("notify: LockTimeout must be positive, got %s", cfg.LockTimeout)
+	case cfg.Budget != (Budget{}):
+		return cfg.Budget.validate()
+	}
+	return nil
 }
 
 // Handle answers one proxy event. It never returns an error: every outcome,
 // a panic included, is an HTTP response (see the package api for bodies).
 func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayProxyRequest) (resp events.APIGatewayProxyResponse, _ error) {
 	start := h.now()
-	r := &request{id: requestID(ctx, ev, h.newToken), client: clientName(ev)}
+	r := &request{id: requestID(ctx, ev, h.newID), client: clientName(ev)}
 	ctx, r.span = h.tracer.Start(ctx)
 	defer func() {
 		if p := recover(); p != nil {
@@ -142,7 +151,16 @@ func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayProxyRequest) 
 	return h.process(ctx, ev, r), nil
 }
 
+// errNoClient reports a proxy event without the authorizer's context.
+var errNoClient = errors.New("the proxy event names no API client (requestContext.authorizer has no " +
+	names.AuthContextClient + " or " + names.AuthContextPrincipalID + "): is the method behind the authorizer?")
+
 func (h *Handler) process(ctx context.Context, ev events.APIGatewayProxyRequest, r *request) events.APIGatewayProxyResponse {
+	if r.client == "" {
+		// Fail closed: idempotency is scoped by client, and "" would merge
+		// every unnamed caller's message_ids.
+		return h.fail(r, internal(errNoClient))
+	}
 	a, err := decode(ev, h.guard)
 	if err != nil {
 		return h.fail(r, err)
@@ -150,70 +168,50 @@ func (h *Handler) process(ctx context.Context, ev events.APIGatewayProxyRequest,
 	r.setAlert(a)
 
 	now := h.now()
+	deadline := h.deadline(ctx, now)
 	lock := Lock{
-		Key:         a.MessageID,
-		PayloadHash: a.Hash(),
-		Token:       h.newToken(),
+		Key:         r.key,
+		PayloadHash: r.payloadHash,
+		Owner:       h.newID(),
 		Now:         now,
-		LockExpiry:  h.lockExpiry(ctx, now),
+		LockExpiry:  deadline.Add(h.budget.LockMargin),
 		Expiration:  now.Add(h.ttl),
 	}
-	existing, err := h.idem.Acquire(ctx, lock)
-	if errors.Is(err, ErrRecordExists) {
-		return h.answerExisting(r, existing, lock.PayloadHash, now)
+	if resp, held := h.acquire(ctx, r, lock, now); !held {
+		return resp
 	}
-	if err != nil {
-		return h.fail(r, unavailable(fmt.Errorf("take idempotency lock: %w", err)))
-	}
-	r.lock = &lock
 
-	sent, err := h.deliver(ctx, a, r)
-	if err != nil {
+	sent, err := h.deliver(ctx, a, r, deadline)
+	var e *Error
+	switch {
+	case err == nil:
+		r.outcome = names.OutcomeSent
+		return h.finish(ctx, r, StoredResponse{Status: http.StatusOK, Body: mustJSON(sent)}, "")
+	case errors.As(err, &e) && e.recorded():
+		body := h.fail(r, e).Body
+		return h.finish(ctx, r, StoredResponse{Status: e.Status(), Body: body}, delivery.ClassOf(e.Err))
+	default:
 		h.release(ctx, r)
 		return h.fail(r, err)
 	}
-	return h.succeed(ctx, r, sent)
 }
 
-// lockExpiry is the invocation's deadline, or now plus the lock timeout
-// when the context has none.
-func (h *Handler) lockExpiry(ctx context.Context, now time.Time) time.Time {
-	if d, ok := ctx.Deadline(); ok {
-		return d
+// acquire takes the lock. When another request's record holds the key it
+// returns that record's answer and held is false. A record that is this
+// request's own lock (a retried write that found its first attempt's
+// work) counts as taken.
+func (h *Handler) acquire(ctx context.Context, r *request, lock Lock, now time.Time) (resp events.APIGatewayProxyResponse, held bool) {
+	existing, err := h.idem.Acquire(ctx, lock)
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrRecordExists) && existing.Status == StatusInProgress && existing.LockOwner == lock.Owner:
+	case errors.Is(err, ErrRecordExists):
+		return h.answerExisting(r, existing, lock.PayloadHash, now), false
+	default:
+		return h.fail(r, unavailable(fmt.Errorf("take idempotency lock: %w", err))), false
 	}
-	return now.Add(h.lockTimeout)
-}
-
-// decode reads the event's body (base64 when flagged), refusing bodies over
-// alert.MaxBodyBytes before decoding them, and validates the alert.
-func decode(ev events.APIGatewayProxyRequest, guard phi.Guard) (alert.Alert, error) {
-	tooLarge := invalid([]alert.FieldError{{
-		Field:  "body",
-		Reason: fmt.Sprintf("is larger than the limit of %d bytes", alert.MaxBodyBytes),
-	}}, nil)
-	body := []byte(ev.Body)
-	if ev.IsBase64Encoded {
-		if len(ev.Body) > base64.StdEncoding.EncodedLen(alert.MaxBodyBytes) {
-			return alert.Alert{}, tooLarge
-		}
-		raw, err := base64.StdEncoding.DecodeString(ev.Body)
-		if err != nil {
-			return alert.Alert{}, invalid([]alert.FieldError{{Field: "body", Reason: "is flagged base64 but is not valid base64"}}, nil)
-		}
-		body = raw
-	}
-	if len(body) > alert.MaxBodyBytes {
-		return alert.Alert{}, tooLarge
-	}
-	a, err := alert.Decode(body, guard)
-	if err != nil {
-		var ve *alert.ValidationError
-		if errors.As(err, &ve) {
-			return alert.Alert{}, invalid(ve.Fields, nil)
-		}
-		return alert.Alert{}, internal(fmt.Errorf("decode alert: %w", err))
-	}
-	return a, nil
+	r.lock = &lock
+	return events.APIGatewayProxyResponse{}, true
 }
 
 // answerExisting answers from a record that another request wrote.
@@ -226,7 +224,7 @@ func (h *Handler) answerExisting(r *request, rec Record, hash string, now time.T
 			return h.fail(r, internal(fmt.Errorf("completed record %s holds no response", rec.Key)))
 		}
 		r.outcome = names.OutcomeReplay
-		r.setChannel(replayedChannel(rec.Response.Body))
+		r.setChannel(rec.Channel)
 		return response(rec.Response.Status, rec.Response.Body, r.id, oneHeader(headerReplay, "true"))
 	case rec.Status == StatusInProgress:
 		return h.fail(r, &Error{Code: api.CodeInProgress, Message: msgInProgress, RetryAfter: retryAfter(rec.LockExpiry.Sub(now))})
@@ -242,8 +240,8 @@ func retryAfter(d time.Duration) int {
 }
 
 // deliver looks the contact up and sends the alert by its preferred
-// channel. Errors are *Error.
-func (h *Handler) deliver(ctx context.Context, a alert.Alert, r *request) (api.Sent, error) {
+// channel before the deadline's reserve. Errors are *Error.
+func (h *Handler) deliver(ctx context.Context, a alert.Alert, r *request, deadline time.Time) (api.Sent, error) {
 	c, err := h.contacts.GetContact(ctx, a.ContactID)
 	if errors.Is(err, ErrContactNotFound) {
 		return api.Sent{}, &Error{Code: api.CodeNotFound, Message: msgNotFound, Err: err}
@@ -259,78 +257,83 @@ func (h *Handler) deliver(ctx context.Context, a alert.Alert, r *request) (api.S
 	if err != nil {
 		return api.Sent{}, internal(fmt.Errorf("route contact %s: %w", a.ContactID, err))
 	}
-	id, err := h.send(ctx, a, ch, dest, r)
-	if err != nil {
+	if err := h.canSend(ch); err != nil {
 		return api.Sent{}, err
+	}
+	window, ok := h.sendWindow(deadline)
+	if !ok {
+		return api.Sent{}, unavailable(fmt.Errorf("too little time left to send and record the outcome: %s before the reserve, %s needed", window, h.budget.Attempt))
+	}
+	sendCtx, cancel := context.WithDeadline(ctx, deadline.Add(-h.budget.Reserve))
+	defer cancel()
+	id, err := h.send(sendCtx, a, ch, dest, r)
+	if err != nil {
+		return api.Sent{}, deliveryFailed(ch, fmt.Errorf("send %s: %w", ch, err))
 	}
 	return api.Sent{MessageID: a.MessageID, Status: api.StatusSent, Channel: string(ch), ProviderMessageID: id}, nil
 }
 
-// send delivers the rendered alert to dest. Errors are *Error.
+// canSend returns an internal *Error when the handler cannot send on ch.
+func (h *Handler) canSend(ch contact.Channel) error {
+	switch {
+	case !slices.Contains(contact.Channels, ch):
+		return internal(fmt.Errorf("unknown channel %q", ch))
+	case ch == contact.ChannelCall && h.caller == nil:
+		return internal(errors.New("a call is due but calls are not configured (the Amazon Connect settings are unset)"))
+	}
+	return nil
+}
+
+// send renders the alert for ch and hands it to the provider. Errors are
+// the provider's, classified by the adapter.
 func (h *Handler) send(ctx context.Context, a alert.Alert, ch contact.Channel, dest string, r *request) (string, error) {
 	switch ch {
 	case contact.ChannelEmail:
 		e := render.Email(a)
 		r.addSecrets(e.Body)
 		r.deliveryStarted = true
-		id, err := h.publisher.Publish(ctx, dest, e.Subject, e.Body)
-		if err != nil {
-			return "", unavailable(fmt.Errorf("publish email: %w", err))
-		}
-		return id, nil
+		return h.publisher.PublishEmail(ctx, dest, e.Subject, e.Body)
 	case contact.ChannelSMS:
-		s := render.SMS(a)
+		s := render.SMS(a, h.smsContent)
 		r.addSecrets(s.Text)
 		r.smsSegments = s.Segments
 		r.deliveryStarted = true
-		id, err := h.publisher.Publish(ctx, dest, "", s.Text)
-		if err != nil {
-			return "", unavailable(fmt.Errorf("publish sms: %w", err))
-		}
-		return id, nil
+		return h.publisher.PublishSMS(ctx, dest, s.Text)
 	case contact.ChannelCall:
-		r.addSecrets(dest)
-		if h.caller == nil {
-			return "", internal(errors.New("a call is due but calls are not configured (the Amazon Connect settings are unset)"))
-		}
 		voice := render.Voice(a)
-		r.addSecrets(voice)
+		r.addSecrets(dest, voice)
 		r.deliveryStarted = true
-		id, err := h.caller.Call(ctx, CallRequest{Destination: dest, MessageSSML: voice, ClientToken: alert.CallClientToken(a.MessageID)})
-		if err != nil {
-			return "", unavailable(fmt.Errorf("start call: %w", err))
-		}
-		return id, nil
-	default:
-		return "", internal(fmt.Errorf("unknown channel %q", ch))
+		return h.caller.Call(ctx, CallRequest{
+			Destination: dest, MessageSSML: voice, ClientToken: delivery.CallClientToken(r.key, r.payloadHash),
+		})
+	default: // canSend refused it
+		return "", &delivery.Error{Class: delivery.Transient, Code: "unknown_channel", Err: fmt.Errorf("unknown channel %q", ch)}
 	}
 }
 
-// succeed records the delivered alert and answers 200. A failed record is
-// logged, not answered: the alert was sent, and a 5xx would invite a retry
-// that sends it again.
-func (h *Handler) succeed(ctx context.Context, r *request, sent api.Sent) events.APIGatewayProxyResponse {
-	body := mustJSON(sent)
-	stored := StoredResponse{Status: http.StatusOK, Body: body}
-	if err := h.complete(ctx, r, stored); err != nil {
+// finish records the request's final answer and returns it. A failed
+// record is logged, not answered: the provider has been called, and a 5xx
+// would invite a retry that sends again.
+func (h *Handler) finish(ctx context.Context, r *request, resp StoredResponse, failure delivery.Class) events.APIGatewayProxyResponse {
+	out := Outcome{Response: resp, Channel: r.channel, Failure: failure, Expiration: h.now().Add(h.ttl)}
+	if err := h.complete(ctx, r, out); err != nil {
 		h.logger.LogAttrs(ctx, slog.LevelError, names.LogSentNotRecorded,
 			slog.String(logRequestID, r.id),
 			slog.String(logMessageID, r.messageID),
 			slog.String(logError, r.scrub(err.Error())))
 	}
 	r.lock = nil
-	r.outcome = names.OutcomeSent
-	return response(stored.Status, stored.Body, r.id, nil)
+	return response(resp.Status, resp.Body, r.id, nil)
 }
 
 // complete writes the completed record, retrying a failed write; a lost
 // lock is not retried.
-func (h *Handler) complete(ctx context.Context, r *request, stored StoredResponse) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
+func (h *Handler) complete(ctx context.Context, r *request, out Outcome) error {
+	ctx, cancel := h.bookkeeping(ctx)
 	defer cancel()
 	var err error
 	for range completeAttempts {
-		err = h.idem.Complete(ctx, r.lock.Key, r.lock.Token, stored, h.now().Add(h.ttl))
+		err = h.idem.Complete(ctx, *r.lock, out)
 		if err == nil || errors.Is(err, ErrLockLost) {
 			break
 		}
@@ -349,9 +352,9 @@ func (h *Handler) release(ctx context.Context, r *request) {
 	}
 	lock := *r.lock
 	r.lock = nil
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
+	ctx, cancel := h.bookkeeping(ctx)
 	defer cancel()
-	if err := h.idem.Release(ctx, lock.Key, lock.Token); err != nil {
+	if err := h.idem.Release(ctx, lock); err != nil {
 		h.logger.LogAttrs(ctx, slog.LevelWarn, "idempotency lock could not be released; retries answer 409 until it lapses",
 			slog.String(logRequestID, r.id),
 			slog.String(logMessageID, r.messageID),
@@ -360,15 +363,19 @@ func (h *Handler) release(ctx context.Context, r *request) {
 	}
 }
 
-// recovered turns a panic into a 500. A lock taken before the delivery
-// started is released; once the delivery started nobody knows whether it
-// happened, so the lock is kept until it lapses.
+// recovered turns a panic into an answer. Before the provider was called
+// the lock is released and the answer is 500. Once it was called nobody
+// knows whether it delivered: the answer is the recorded 502
+// delivery_unknown, so a retry does not send again.
 func (h *Handler) recovered(ctx context.Context, r *request, p any) events.APIGatewayProxyResponse {
 	cause := fmt.Errorf("panic: %v\n%s", p, debug.Stack())
-	if !r.deliveryStarted {
+	if !r.deliveryStarted || r.lock == nil {
 		h.release(ctx, r)
+		return h.fail(r, internal(cause))
 	}
-	return h.fail(r, internal(cause))
+	e := deliveryUnknown(r.channel, cause)
+	body := h.fail(r, e).Body
+	return h.finish(ctx, r, StoredResponse{Status: e.Status(), Body: body}, delivery.Ambiguous)
 }
 
 // fail answers err, which should be an *Error; anything else is internal.
@@ -388,9 +395,12 @@ func (h *Handler) fail(r *request, err error) events.APIGatewayProxyResponse {
 		Fields:    e.Fields,
 		RequestID: r.id,
 	}}
+	if e.recorded() {
+		body.Error.Channel = string(e.Channel)
+	}
 	var extra map[string]string
-	if e.Code == api.CodeInProgress {
-		extra = oneHeader(headerRetryAfter, strconv.Itoa(max(e.RetryAfter, 1)))
+	if e.RetryAfter > 0 {
+		extra = oneHeader(headerRetryAfter, strconv.Itoa(e.RetryAfter))
 	}
 	return response(e.Status(), mustJSON(body), r.id, extra)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/api"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 	"github.com/a2p-alerts/a2p-alerts/shared/render"
 )
@@ -94,7 +95,7 @@ func TestHandleDeliversByPreferredChannel(t *testing.T) {
 				if f.pub.count() != 0 {
 					t.Errorf("published %d messages for a call", f.pub.count())
 				}
-				wantCall := notify.CallRequest{Destination: phone, MessageSSML: render.Voice(a), ClientToken: alert.CallClientToken(a.MessageID)}
+				wantCall := notify.CallRequest{Destination: phone, MessageSSML: render.Voice(a), ClientToken: delivery.CallClientToken(keyOf(a), a.Hash())}
 				if !slices.Equal(f.caller.calls, []notify.CallRequest{wantCall}) {
 					t.Errorf("calls = %+v, want %+v", f.caller.calls, []notify.CallRequest{wantCall})
 				}
@@ -102,14 +103,14 @@ func TestHandleDeliversByPreferredChannel(t *testing.T) {
 					t.Errorf("voice text is not SSML-escaped: %q", wantCall.MessageSSML)
 				}
 			case contact.ChannelSMS:
-				want := []publishCall{{smsTopic, "", render.SMS(a).Text}}
-				if !slices.Equal(f.pub.calls, want) {
+				want := []publishCall{{sms: true, topicARN: smsTopic, text: render.SMS(a, render.SMSFull).Text}}
+				if !slices.Equal(withoutDeadlines(f.pub.calls), want) {
 					t.Errorf("publishes = %+v, want %+v", f.pub.calls, want)
 				}
 			case contact.ChannelEmail:
 				e := render.Email(a)
-				want := []publishCall{{emailTopic, e.Subject, e.Body}}
-				if !slices.Equal(f.pub.calls, want) {
+				want := []publishCall{{topicARN: emailTopic, subject: e.Subject, text: e.Body}}
+				if !slices.Equal(withoutDeadlines(f.pub.calls), want) {
 					t.Errorf("publishes = %+v, want %+v", f.pub.calls, want)
 				}
 			}
@@ -117,12 +118,13 @@ func TestHandleDeliversByPreferredChannel(t *testing.T) {
 				t.Errorf("placed %d calls for %s", f.caller.count(), tt.channel)
 			}
 
-			rec, ok := f.idem.record(a.MessageID)
+			rec, ok := f.idem.record(keyOf(a))
 			if !ok {
 				t.Fatal("no idempotency record after delivery")
 			}
-			if rec.Status != notify.StatusCompleted || rec.Response.Status != http.StatusOK || rec.Response.Body != resp.Body {
-				t.Errorf("record = %+v, want COMPLETED with the 200 response %s", rec, resp.Body)
+			if rec.Status != notify.StatusCompleted || rec.Response.Status != http.StatusOK || rec.Response.Body != resp.Body ||
+				rec.Channel != tt.channel || rec.Failure != "" {
+				t.Errorf("record = %+v, want COMPLETED with the 200 response %s by %s", rec, resp.Body, tt.channel)
 			}
 			if got, want := rec.Expiration, t0.Add(testTTL); !got.Equal(want) {
 				t.Errorf("record expiration = %v, want %v", got, want)
@@ -140,6 +142,15 @@ func TestHandleDeliversByPreferredChannel(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withoutDeadlines drops the contexts' deadlines from publishes.
+func withoutDeadlines(calls []publishCall) []publishCall {
+	out := slices.Clone(calls)
+	for i := range out {
+		out[i].deadline = time.Time{}
+	}
+	return out
 }
 
 func mapsEqual(a, b map[string]string) bool {
@@ -165,8 +176,8 @@ func TestHandleTakesLockWithHashTokenAndExpiry(t *testing.T) {
 		defer cancel()
 		f.invokeCtx(t, ctx, eventFor(t, a))
 		want := notify.Lock{
-			Key: a.MessageID, PayloadHash: a.Hash(), Token: "token-1", Now: t0,
-			LockExpiry: deadline, Expiration: t0.Add(testTTL),
+			Key: keyOf(a), PayloadHash: a.Hash(), Owner: "id-1", Now: t0,
+			LockExpiry: deadline.Add(notify.DefaultBudget.LockMargin), Expiration: t0.Add(testTTL),
 		}
 		if len(f.idem.acquires) != 1 || f.idem.acquires[0] != want {
 			t.Errorf("acquires = %+v, want [%+v]", f.idem.acquires, want)
@@ -176,11 +187,11 @@ func TestHandleTakesLockWithHashTokenAndExpiry(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
 		f.invoke(t, eventFor(t, a))
-		if got, want := f.idem.acquires[0].LockExpiry, t0.Add(testLockTimeout); !got.Equal(want) {
+		if got, want := f.idem.acquires[0].LockExpiry, t0.Add(testLockTimeout+notify.DefaultBudget.LockMargin); !got.Equal(want) {
 			t.Errorf("lock expiry = %v, want %v", got, want)
 		}
-		if got, want := f.idem.complete[0].token, f.idem.acquires[0].Token; got != want {
-			t.Errorf("completed with token %q, lock taken with %q", got, want)
+		if got, want := f.idem.complete[0].lock, f.idem.acquires[0]; got != want {
+			t.Errorf("completed lock %+v, lock taken %+v", got, want)
 		}
 	})
 }
@@ -238,7 +249,7 @@ func TestHandleRejectsReusedMessageID(t *testing.T) {
 			other := a
 			other.Description = "Another alert entirely"
 			f.idem.put(notify.Record{
-				Key: a.MessageID, Status: tt.status, PayloadHash: other.Hash(), LockToken: "other",
+				Key: keyOf(a), Status: tt.status, PayloadHash: other.Hash(), LockOwner: "other",
 				LockExpiry: t0.Add(5 * time.Second), Expiration: t0.Add(testTTL),
 				Response: notify.StoredResponse{Status: http.StatusOK, Body: `{"message_id":"msg-0001","status":"sent","channel":"sms","provider_message_id":"x"}`},
 			})
@@ -278,8 +289,8 @@ func TestHandleAnswersInProgress(t *testing.T) {
 			f := newFixture(t)
 			a := testAlert()
 			held := notify.Record{
-				Key: a.MessageID, Status: notify.StatusInProgress, PayloadHash: a.Hash(),
-				LockToken: "someone-else", LockExpiry: tt.lockExpiry, Expiration: t0.Add(testTTL),
+				Key: keyOf(a), Status: notify.StatusInProgress, PayloadHash: a.Hash(),
+				LockOwner: "someone-else", LockExpiry: tt.lockExpiry, Expiration: t0.Add(testTTL),
 			}
 			f.idem.acquire = func(context.Context, notify.Lock) (notify.Record, error) {
 				return held, fmt.Errorf("held: %w", notify.ErrRecordExists)
@@ -307,71 +318,81 @@ func TestHandleRetakesLapsedLock(t *testing.T) {
 	f := newFixture(t)
 	a := testAlert()
 	f.idem.put(notify.Record{
-		Key: a.MessageID, Status: notify.StatusInProgress, PayloadHash: a.Hash(),
-		LockToken: "crashed-invocation", LockExpiry: t0.Add(-time.Millisecond), Expiration: t0.Add(testTTL),
+		Key: keyOf(a), Status: notify.StatusInProgress, PayloadHash: a.Hash(),
+		LockOwner: "crashed-invocation", LockExpiry: t0.Add(-time.Millisecond), Expiration: t0.Add(testTTL),
 	})
 	resp := f.invoke(t, eventFor(t, a))
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status = %d; body %s", resp.StatusCode, resp.Body)
 	}
-	rec, _ := f.idem.record(a.MessageID)
-	if rec.Status != notify.StatusCompleted || rec.LockToken != "token-1" {
-		t.Errorf("record = %+v, want COMPLETED under token-1", rec)
+	rec, _ := f.idem.record(keyOf(a))
+	if rec.Status != notify.StatusCompleted || rec.LockOwner != "id-1" {
+		t.Errorf("record = %+v, want COMPLETED under id-1", rec)
 	}
 	if f.pub.count() != 1 {
 		t.Errorf("published %d, want 1", f.pub.count())
 	}
 }
 
-func TestHandleFailedDeliveryReleasesLockAndRetryDelivers(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name     string
-		priority alert.Priority
-		fail     func(f *fixture, err error)
-		sent     func(f *fixture) int
-	}{
-		{"sms", alert.PriorityMedium,
-			func(f *fixture, err error) {
-				f.pub.publish = func(context.Context, string, string, string) (string, error) { return "", err }
-			},
-			func(f *fixture) int { return f.pub.count() }},
-		{"email", alert.PriorityLow,
-			func(f *fixture, err error) {
-				f.pub.publish = func(context.Context, string, string, string) (string, error) { return "", err }
-			},
-			func(f *fixture) int { return f.pub.count() }},
-		{"call", alert.PriorityHigh,
-			func(f *fixture, err error) {
-				f.caller.call = func(context.Context, notify.CallRequest) (string, error) { return "", err }
-			},
-			func(f *fixture) int { return f.caller.count() }},
+// failing makes the provider of priority p's channel answer err (nil:
+// succeed again), and returns how often that provider was asked.
+func failing(f *fixture, p alert.Priority, err error) func() int {
+	if p == alert.PriorityHigh {
+		f.caller.call = nil
+		if err != nil {
+			f.caller.call = func(context.Context, notify.CallRequest) (string, error) { return "", err }
+		}
+		return f.caller.count
 	}
-	for _, tt := range tests {
+	f.pub.publish = nil
+	if err != nil {
+		f.pub.publish = func(context.Context, publishCall) (string, error) { return "", err }
+	}
+	return f.pub.count
+}
+
+// channels are the test contact's priorities and channels.
+var channels = []struct {
+	name     string
+	priority alert.Priority
+	channel  contact.Channel
+}{
+	{"call", alert.PriorityHigh, contact.ChannelCall},
+	{"sms", alert.PriorityMedium, contact.ChannelSMS},
+	{"email", alert.PriorityLow, contact.ChannelEmail},
+}
+
+func TestHandleTransientFailureReleasesLockAndRetryDelivers(t *testing.T) {
+	t.Parallel()
+	for _, tt := range channels {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
 			a := testAlert()
 			a.Priority = tt.priority
-			tt.fail(f, errors.New("ThrottlingException: rate exceeded"))
+			throttled := &delivery.Error{Class: delivery.Transient, Code: "Throttled", Err: errors.New("Throttled: rate exceeded")}
+			asked := failing(f, tt.priority, fmt.Errorf("provider: %w", throttled))
 
 			resp := f.invoke(t, eventFor(t, a))
-			if got, want := resp.StatusCode, http.StatusBadGateway; got != want {
+			if got, want := resp.StatusCode, http.StatusServiceUnavailable; got != want {
 				t.Fatalf("status = %d, want %d; body %s", got, want, resp.Body)
 			}
 			checkHeaders(t, resp, testRequestID)
+			if got := resp.Headers[names.HeaderRetryAfter]; got != "2" {
+				t.Errorf("%s = %q, want \"2\"", names.HeaderRetryAfter, got)
+			}
 			detail := decodeError(t, resp)
-			if detail.Code != api.CodeUnavailable || strings.Contains(resp.Body, "Throttling") {
+			if detail.Code != api.CodeUnavailable || strings.Contains(resp.Body, "Throttled") || detail.Channel != "" {
 				t.Errorf("error = %+v, want code %s without the provider's detail", detail, api.CodeUnavailable)
 			}
-			if want := []releaseCall{{a.MessageID, "token-1"}}; !slices.Equal(f.idem.releases, want) {
-				t.Errorf("releases = %+v, want %+v", f.idem.releases, want)
+			if len(f.idem.releases) != 1 || f.idem.releases[0] != f.idem.acquires[0] {
+				t.Errorf("releases = %+v, want the lock taken", f.idem.releases)
 			}
-			if _, ok := f.idem.record(a.MessageID); ok {
-				t.Error("a record remains after a failed delivery")
+			if _, ok := f.idem.record(keyOf(a)); ok {
+				t.Error("a record remains after a transient failure")
 			}
 
-			tt.fail(f, nil) // the provider recovers
+			failing(f, tt.priority, nil) // the provider recovers
 			f.clock.Advance(time.Second)
 			resp = f.invoke(t, eventFor(t, a))
 			if resp.StatusCode != http.StatusOK {
@@ -380,11 +401,11 @@ func TestHandleFailedDeliveryReleasesLockAndRetryDelivers(t *testing.T) {
 			if _, ok := resp.Headers[names.HeaderIdempotentReplay]; ok {
 				t.Error("the retry of a failed delivery was answered as a replay")
 			}
-			if got := tt.sent(f); got != 2 {
-				t.Errorf("provider called %d times, want 2 (failure, then the retry)", got)
+			if got := asked(); got != 2 {
+				t.Errorf("provider asked %d times, want 2 (failure, then the retry)", got)
 			}
-			if rec, _ := f.idem.record(a.MessageID); rec.Status != notify.StatusCompleted || rec.LockToken != "token-2" {
-				t.Errorf("record = %+v, want COMPLETED under token-2", rec)
+			if rec, _ := f.idem.record(keyOf(a)); rec.Status != notify.StatusCompleted || rec.LockOwner != "id-2" {
+				t.Errorf("record = %+v, want COMPLETED under id-2", rec)
 			}
 		})
 	}
@@ -409,12 +430,12 @@ func TestHandleCompletionWriteFailure(t *testing.T) {
 			f := newFixture(t)
 			a := testAlert()
 			attempts := 0
-			f.idem.completeFn = func(ctx context.Context, key, token string, resp notify.StoredResponse, exp time.Time) error {
+			f.idem.completeFn = func(ctx context.Context, l notify.Lock, out notify.Outcome) error {
 				attempts++
 				if attempts <= tt.failures {
 					return tt.failWith
 				}
-				return f.idem.memComplete(ctx, key, token, resp, exp)
+				return f.idem.memComplete(ctx, l, out)
 			}
 			resp := f.invoke(t, eventFor(t, a))
 			if got, want := resp.StatusCode, http.StatusOK; got != want {
@@ -429,7 +450,7 @@ func TestHandleCompletionWriteFailure(t *testing.T) {
 			if len(f.idem.releases) != 0 {
 				t.Error("released the lock of a delivered alert: a retry would send it again at once")
 			}
-			rec, _ := f.idem.record(a.MessageID)
+			rec, _ := f.idem.record(keyOf(a))
 			if got := rec.Status == notify.StatusCompleted; got != tt.wantRecorded {
 				t.Errorf("recorded = %v, want %v", got, tt.wantRecorded)
 			}
@@ -506,7 +527,7 @@ func errorCases() []errorCase {
 				return withBody(t, `{"description":"`+strings.Repeat("a", alert.MaxBodyBytes)+`"}`)
 			},
 			status: http.StatusBadRequest, code: api.CodeInvalid,
-			fields: []alert.FieldError{{Field: "body", Reason: fmt.Sprintf("is larger than the limit of %d bytes", alert.MaxBodyBytes)}},
+			fields: []alert.FieldError{{Field: "body", Reason: fmt.Sprintf("is %d bytes, over the limit of %d bytes", alert.MaxBodyBytes+18, alert.MaxBodyBytes)}},
 		},
 		{
 			name: "400 base64 body too large",
@@ -516,7 +537,7 @@ func errorCases() []errorCase {
 				return ev
 			},
 			status: http.StatusBadRequest, code: api.CodeInvalid,
-			fields: []alert.FieldError{{Field: "body", Reason: fmt.Sprintf("is larger than the limit of %d bytes", alert.MaxBodyBytes)}},
+			fields: []alert.FieldError{{Field: "body", Reason: fmt.Sprintf("is %d bytes, over the limit of %d bytes", alert.MaxBodyBytes+1, alert.MaxBodyBytes)}},
 		},
 		{
 			name: "400 invalid base64",
@@ -549,24 +570,52 @@ func errorCases() []errorCase {
 			status: http.StatusUnprocessableEntity, code: api.CodeNoDestination, wantRelease: true,
 		},
 		{
-			name: "502 contact store fails",
+			name:   "400 bidirectional override in the description",
+			setup:  std(func(a *alert.Alert) { a.Description = "K \u202e9.6 lamron" }),
+			status: http.StatusBadRequest, code: api.CodeInvalid,
+			fields: []alert.FieldError{{Field: "description", Reason: "must not contain format characters (Unicode Cf, such as bidirectional controls or zero-width characters)"}},
+		},
+		{
+			name: "400 unpaired surrogate escape",
+			setup: func(t *testing.T, _ *fixture) events.APIGatewayProxyRequest {
+				return withBody(t, strings.Replace(alertJSON(t, testAlert()), "Potassium", `Potassium \ud83e`, 1))
+			},
+			status: http.StatusBadRequest, code: api.CodeInvalid,
+			fields: []alert.FieldError{{Field: "description", Reason: `holds a \u escape that is not a character (an unpaired UTF-16 surrogate)`}},
+		},
+		{
+			name:   "400 NHS number in the message_id",
+			setup:  std(func(a *alert.Alert) { a.MessageID = "lab-943.476.5919" }),
+			status: http.StatusBadRequest, code: api.CodeInvalid,
+		},
+		{
+			name: "500 no API client in the event",
+			setup: func(t *testing.T, _ *fixture) events.APIGatewayProxyRequest {
+				ev := eventFor(t, testAlert())
+				ev.RequestContext.Authorizer = nil
+				return ev
+			},
+			status: http.StatusInternalServerError, code: api.CodeInternal, hidden: "requestContext.authorizer",
+		},
+		{
+			name: "503 contact store fails",
 			setup: func(t *testing.T, f *fixture) events.APIGatewayProxyRequest {
 				f.contacts.get = func(context.Context, string) (contact.Contact, error) {
 					return contact.Contact{}, errors.New("dynamodb: RequestLimitExceeded on table secret-contacts")
 				}
 				return eventFor(t, testAlert())
 			},
-			status: http.StatusBadGateway, code: api.CodeUnavailable, wantRelease: true, hidden: "secret-contacts",
+			status: http.StatusServiceUnavailable, code: api.CodeUnavailable, wantRelease: true, hidden: "secret-contacts",
 		},
 		{
-			name: "502 idempotency store fails",
+			name: "503 idempotency store fails",
 			setup: func(t *testing.T, f *fixture) events.APIGatewayProxyRequest {
 				f.idem.acquire = func(context.Context, notify.Lock) (notify.Record, error) {
 					return notify.Record{}, errors.New("dynamodb: InternalServerError on table secret-idem")
 				}
 				return eventFor(t, testAlert())
 			},
-			status: http.StatusBadGateway, code: api.CodeUnavailable, hidden: "secret-idem",
+			status: http.StatusServiceUnavailable, code: api.CodeUnavailable, hidden: "secret-idem",
 		},
 		{
 			name: "500 call without Connect settings",
@@ -582,7 +631,7 @@ func errorCases() []errorCase {
 			name: "500 record with an unknown status",
 			setup: func(t *testing.T, f *fixture) events.APIGatewayProxyRequest {
 				a := testAlert()
-				f.idem.put(notify.Record{Key: a.MessageID, Status: "WEIRD", PayloadHash: a.Hash(), Expiration: t0.Add(time.Hour), LockExpiry: t0.Add(time.Hour)})
+				f.idem.put(notify.Record{Key: keyOf(a), Status: "WEIRD", PayloadHash: a.Hash(), Expiration: t0.Add(time.Hour), LockExpiry: t0.Add(time.Hour)})
 				return eventFor(t, a)
 			},
 			status: http.StatusInternalServerError, code: api.CodeInternal, hidden: "WEIRD",
@@ -591,7 +640,7 @@ func errorCases() []errorCase {
 			name: "500 completed record without a response",
 			setup: func(t *testing.T, f *fixture) events.APIGatewayProxyRequest {
 				a := testAlert()
-				f.idem.put(notify.Record{Key: a.MessageID, Status: notify.StatusCompleted, PayloadHash: a.Hash(), Expiration: t0.Add(time.Hour)})
+				f.idem.put(notify.Record{Key: keyOf(a), Status: notify.StatusCompleted, PayloadHash: a.Hash(), Expiration: t0.Add(time.Hour)})
 				return eventFor(t, a)
 			},
 			status: http.StatusInternalServerError, code: api.CodeInternal, hidden: "holds no response",
@@ -607,15 +656,17 @@ func errorCases() []errorCase {
 			status: http.StatusInternalServerError, code: api.CodeInternal, wantRelease: true, hidden: "secret-panic-detail",
 		},
 		{
-			name: "500 panic during delivery keeps the lock",
+			// Once the provider was called nobody knows whether it
+			// delivered: the answer is recorded, so a retry sends nothing.
+			name: "502 panic during delivery is recorded as delivery_unknown",
 			setup: func(t *testing.T, f *fixture) events.APIGatewayProxyRequest {
-				f.pub.publish = func(_ context.Context, topic, _, _ string) (string, error) {
+				f.pub.publish = func(_ context.Context, c publishCall) (string, error) {
 					ids := make([]string, 0, 1)
-					return ids[len(topic)], nil // a real runtime panic: index out of range
+					return ids[len(c.topicARN)], nil // a real runtime panic: index out of range
 				}
 				return eventFor(t, testAlert())
 			},
-			status: http.StatusInternalServerError, code: api.CodeInternal, wantRelease: false, hidden: "index out of range",
+			status: http.StatusBadGateway, code: api.CodeDeliveryUnknown, wantRelease: false, hidden: "index out of range",
 		},
 	}
 }
@@ -643,7 +694,7 @@ func TestHandleErrorResponses(t *testing.T) {
 			if tt.fields != nil && !slices.Equal(detail.Fields, tt.fields) {
 				t.Errorf("fields = %+v, want %+v", detail.Fields, tt.fields)
 			}
-			if tt.code == api.CodeInvalid && len(detail.Fields) == 0 {
+			if tt.code == api.CodeInvalid && len(detail.Fields) == 0 && !strings.Contains(tt.name, "NHS") {
 				t.Error("an invalid alert answered without fields")
 			}
 			if tt.code != api.CodeInvalid && len(detail.Fields) != 0 {
@@ -659,22 +710,22 @@ func TestHandleErrorResponses(t *testing.T) {
 				t.Errorf("released = %v (%+v), want %v", got, f.idem.releases, tt.wantRelease)
 			}
 			if tt.wantRelease {
-				if _, ok := f.idem.record(testAlert().MessageID); ok {
+				if _, ok := f.idem.record(keyOf(testAlert())); ok {
 					t.Error("the record remains after the release")
 				}
 			}
-			if tt.code != api.CodeInternal && f.pub.count()+f.caller.count() != 0 {
+			if tt.code != api.CodeInternal && tt.code != api.CodeDeliveryUnknown && f.pub.count()+f.caller.count() != 0 {
 				t.Error("sent an alert on a failed request")
 			}
-			if _, ok := resp.Headers[names.HeaderRetryAfter]; ok {
-				t.Errorf("%s on a %s error", names.HeaderRetryAfter, tt.code)
+			if _, ok := resp.Headers[names.HeaderRetryAfter]; ok != (tt.code == api.CodeUnavailable) {
+				t.Errorf("%s present %v on a %s error", names.HeaderRetryAfter, ok, tt.code)
 			}
 
 			line := f.requestLine(t)
 			if line["outcome"] != string(tt.code) || line["status"] != float64(tt.status) {
 				t.Errorf("log line = %v, want outcome %s status %d", line, tt.code, tt.status)
 			}
-			wantLevel := map[int]string{http.StatusInternalServerError: "ERROR", http.StatusBadGateway: "WARN"}[tt.status]
+			wantLevel := map[int]string{http.StatusInternalServerError: "ERROR", http.StatusBadGateway: "ERROR", http.StatusServiceUnavailable: "WARN"}[tt.status]
 			if wantLevel == "" {
 				wantLevel = "INFO"
 			}
@@ -698,11 +749,13 @@ func TestHandleFixtures(t *testing.T) {
 		lambdaID   string
 		wantID     string
 		wantClient any
+		wantStatus int
 	}{
-		{"proxy-event.json", testRequestID, testRequestID, "ward-system"},
-		{"proxy-event-base64.json", "", "apigw-req-0002", "ward-system"},
-		{"proxy-event-principal-only.json", "", "apigw-req-0004", "legacy-client"},
-		{"proxy-event-kumo.json", "", "kumo-req-0003", nil},
+		{"proxy-event.json", testRequestID, testRequestID, "ward-system", http.StatusOK},
+		{"proxy-event-base64.json", "", "apigw-req-0002", "ward-system", http.StatusOK},
+		{"proxy-event-principal-only.json", "", "apigw-req-0004", "legacy-client", http.StatusOK},
+		// kumo's proxy event has no authorizer context: refused, fail closed.
+		{"proxy-event-kumo.json", "", "kumo-req-0003", nil, http.StatusInternalServerError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
@@ -713,10 +766,16 @@ func TestHandleFixtures(t *testing.T) {
 				ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: tt.lambdaID})
 			}
 			resp := f.invokeCtx(t, ctx, loadEvent(t, tt.fixture))
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("status = %d; body %s", resp.StatusCode, resp.Body)
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, tt.wantStatus, resp.Body)
 			}
 			checkHeaders(t, resp, tt.wantID)
+			if tt.wantStatus != http.StatusOK {
+				if len(f.idem.acquires)+f.pub.count() != 0 {
+					t.Error("a request without a client took a lock or sent")
+				}
+				return
+			}
 			if got := decodeSent(t, resp); got.MessageID != "msg-0001" || got.Channel != "sms" {
 				t.Errorf("body = %+v, want msg-0001 by sms", got)
 			}
@@ -734,8 +793,8 @@ func TestHandleRequestIDWithoutAnySource(t *testing.T) {
 	ev := eventFor(t, testAlert())
 	ev.RequestContext.RequestID = ""
 	resp := f.invokeCtx(t, t.Context(), ev)
-	if got := resp.Headers[names.HeaderRequestID]; got != "token-1" {
-		t.Errorf("request id = %q, want a fresh one from the token source", got)
+	if got := resp.Headers[names.HeaderRequestID]; got != "id-1" {
+		t.Errorf("request id = %q, want a fresh one from the id source", got)
 	}
 }
 
@@ -754,14 +813,14 @@ func TestHandleLogLine(t *testing.T) {
 	want := map[string]any{
 		"level": "INFO", "request_id": testRequestID, "client": "ward-system", "message_id": a.MessageID,
 		"contact_id": a.ContactID, "priority": "M", "channel": "sms", "outcome": "sent",
-		"status": float64(200), "duration_ms": 1.5, "sms_segments": float64(render.SMS(a).Segments),
+		"status": float64(200), "duration_ms": 1.5, "sms_segments": float64(render.SMS(a, render.SMSFull).Segments),
 	}
 	for k, v := range want {
 		if line[k] != v {
 			t.Errorf("log %s = %v, want %v", k, line[k], v)
 		}
 	}
-	if render.SMS(a).Segments < 2 {
+	if render.SMS(a, render.SMSFull).Segments < 2 {
 		t.Fatalf("test alert should need several SMS parts")
 	}
 }
@@ -786,6 +845,8 @@ func TestNew(t *testing.T) {
 		{"no logger", func(c *notify.Config) { c.Logger = nil }, "Logger"},
 		{"zero TTL", func(c *notify.Config) { c.TTL = 0 }, "TTL"},
 		{"negative lock timeout", func(c *notify.Config) { c.LockTimeout = -time.Second }, "LockTimeout"},
+		{"budget with a zero part", func(c *notify.Config) { c.Budget = notify.Budget{Reserve: time.Second, Attempt: time.Second} }, "Budget"},
+		{"full budget", func(c *notify.Config) { c.Budget = notify.Budget{Reserve: 1, Attempt: 1, LockMargin: 1} }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -807,7 +868,7 @@ func TestErrorUnwrapsCause(t *testing.T) {
 	t.Parallel()
 	cause := errors.New("root cause")
 	e := &notify.Error{Code: api.CodeUnavailable, Message: "m", Err: cause}
-	if !errors.Is(e, cause) || e.Status() != http.StatusBadGateway {
+	if !errors.Is(e, cause) || e.Status() != http.StatusServiceUnavailable {
 		t.Errorf("errors.Is = %v, status = %d", errors.Is(e, cause), e.Status())
 	}
 	if got := (&notify.Error{Code: api.CodeNotFound, Message: "gone"}).Error(); got != "not_found: gone" {

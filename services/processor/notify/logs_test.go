@@ -12,6 +12,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 	"github.com/a2p-alerts/a2p-alerts/shared/render"
 )
 
@@ -23,7 +24,7 @@ func secretsOf(a alert.Alert) map[string]string {
 		"escaped description": render.EscapeSSML(a.Description),
 		"patient_id":          a.PatientID,
 		"phone":               phone,
-		"sms text":            render.SMS(a).Text,
+		"sms text":            render.SMS(a, render.SMSFull).Text,
 		"email body":          render.Email(a).Body,
 		"voice text":          render.Voice(a),
 	}
@@ -46,6 +47,7 @@ func TestLogsHoldNoPHI(t *testing.T) {
 	// redaction; in the others nothing needed redacting.
 	redacts := map[string]bool{
 		"sms provider echoes the text": true, "email provider echoes the text": true,
+		"sms provider refuses, echoing the text": true, "sms provider throttles, echoing the text": true,
 		"call provider echoes number and text": true, "contact store echoes the patient": true,
 		"panic with the description": true, "completion write echoes the text": true, "release fails": true,
 	}
@@ -72,8 +74,8 @@ func TestLogsHoldNoPHI(t *testing.T) {
 			return eventFor(t, a)
 		}},
 		{"in progress", send(nil), func(t *testing.T, f *fixture, a alert.Alert) events.APIGatewayProxyRequest {
-			f.idem.put(notify.Record{Key: a.MessageID, Status: notify.StatusInProgress, PayloadHash: a.Hash(),
-				LockToken: "x", LockExpiry: t0.Add(time.Second), Expiration: t0.Add(time.Hour)})
+			f.idem.put(notify.Record{Key: keyOf(a), Status: notify.StatusInProgress, PayloadHash: a.Hash(),
+				LockOwner: "x", LockExpiry: t0.Add(time.Second), Expiration: t0.Add(time.Hour)})
 			return eventFor(t, a)
 		}},
 		{"invalid with PHI in a field", send(func(a *alert.Alert) { a.Description += " NHS 943 476 5919" }), plain},
@@ -85,11 +87,23 @@ func TestLogsHoldNoPHI(t *testing.T) {
 		{"not found", send(func(a *alert.Alert) { a.ContactID = "dr-nobody" }), plain},
 		{"no destination", send(func(a *alert.Alert) { a.ContactID = "dr-nophone"; a.Priority = alert.PriorityHigh }), plain},
 		{"sms provider echoes the text", send(nil), func(t *testing.T, f *fixture, a alert.Alert) events.APIGatewayProxyRequest {
-			f.pub.publish = func(_ context.Context, _, _, message string) (string, error) { return "", echo(message) }
+			f.pub.publish = func(_ context.Context, c publishCall) (string, error) { return "", echo(c.text) }
+			return eventFor(t, a)
+		}},
+		{"sms provider refuses, echoing the text", send(nil), func(t *testing.T, f *fixture, a alert.Alert) events.APIGatewayProxyRequest {
+			f.pub.publish = func(_ context.Context, c publishCall) (string, error) {
+				return "", &delivery.Error{Class: delivery.Permanent, Code: "InvalidParameter", Err: echo(c.text)}
+			}
+			return eventFor(t, a)
+		}},
+		{"sms provider throttles, echoing the text", send(nil), func(t *testing.T, f *fixture, a alert.Alert) events.APIGatewayProxyRequest {
+			f.pub.publish = func(_ context.Context, c publishCall) (string, error) {
+				return "", &delivery.Error{Class: delivery.Transient, Code: "Throttled", Err: echo(c.text)}
+			}
 			return eventFor(t, a)
 		}},
 		{"email provider echoes the text", send(func(a *alert.Alert) { a.Priority = alert.PriorityLow }), func(t *testing.T, f *fixture, a alert.Alert) events.APIGatewayProxyRequest {
-			f.pub.publish = func(_ context.Context, _, subject, message string) (string, error) { return "", echo(subject, message) }
+			f.pub.publish = func(_ context.Context, c publishCall) (string, error) { return "", echo(c.subject, c.text) }
 			return eventFor(t, a)
 		}},
 		{"call provider echoes number and text", send(func(a *alert.Alert) { a.Priority = alert.PriorityHigh }), func(t *testing.T, f *fixture, a alert.Alert) events.APIGatewayProxyRequest {
@@ -103,7 +117,7 @@ func TestLogsHoldNoPHI(t *testing.T) {
 			return eventFor(t, a)
 		}},
 		{"panic with the description", send(nil), func(t *testing.T, f *fixture, a alert.Alert) events.APIGatewayProxyRequest {
-			f.pub.publish = func(context.Context, string, string, string) (string, error) { panic(a.Description) }
+			f.pub.publish = func(context.Context, publishCall) (string, error) { panic(a.Description) }
 			return eventFor(t, a)
 		}},
 		{"call without Connect settings", send(func(a *alert.Alert) { a.Priority = alert.PriorityHigh }), func(t *testing.T, f *fixture, a alert.Alert) events.APIGatewayProxyRequest {
@@ -111,13 +125,13 @@ func TestLogsHoldNoPHI(t *testing.T) {
 			return eventFor(t, a)
 		}},
 		{"completion write echoes the text", send(nil), func(t *testing.T, f *fixture, a alert.Alert) events.APIGatewayProxyRequest {
-			f.idem.completeFn = func(_ context.Context, _, _ string, resp notify.StoredResponse, _ time.Time) error {
-				return echo(resp.Body, a.Description)
+			f.idem.completeFn = func(_ context.Context, _ notify.Lock, out notify.Outcome) error {
+				return echo(out.Response.Body, a.Description)
 			}
 			return eventFor(t, a)
 		}},
 		{"release fails", send(func(a *alert.Alert) { a.ContactID = "dr-nobody" }), func(t *testing.T, f *fixture, a alert.Alert) events.APIGatewayProxyRequest {
-			f.idem.release = func(context.Context, string, string) error { return echo(a.PatientID) }
+			f.idem.release = func(context.Context, notify.Lock) error { return echo(a.PatientID) }
 			return eventFor(t, a)
 		}},
 	}
@@ -165,7 +179,8 @@ func TestLogsHoldNoPHI(t *testing.T) {
 		})
 	}
 	// Subtests above are sequential, so every outcome has been seen here.
-	for _, o := range []string{"sent", "replay", "invalid", "not_found", "in_progress", "idempotency_mismatch", "no_destination", "unavailable", "internal"} {
+	for _, o := range []string{"sent", "replay", "invalid", "not_found", "in_progress", "idempotency_mismatch", "no_destination",
+		"undeliverable", "unavailable", "delivery_unknown", "internal"} {
 		if !seenOutcomes[o] {
 			t.Errorf("no scenario produced outcome %s", o)
 		}

@@ -1,13 +1,15 @@
 // Package notify is the processor's domain core: it turns one POST
 // /notification proxy event into at most one delivery. It validates the
-// alert, takes an idempotency lock on its message_id, looks up the contact,
-// delivers by the contact's preferred channel and records the answer so a
+// alert, takes an idempotency lock on its key (the API client and the
+// message_id), looks up the contact, delivers by the contact's preferred
+// channel within the invocation's time budget, and records the answer so a
 // retry replays it instead of sending again.
 //
 // The package talks to no AWS service itself. What it needs from the
 // outside is declared here as small interfaces (ContactStore,
 // IdempotencyStore, Publisher, Caller, Tracer); the sibling packages dynamo,
-// sns, connect and xray implement them.
+// sns, connect and xray implement them. Publisher and Caller classify their
+// failures as delivery.Error; this package answers by class.
 package notify
 
 import (
@@ -15,7 +17,9 @@ import (
 	"errors"
 	"time"
 
+	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 )
 
 // ContactStore reads contacts.
@@ -35,31 +39,33 @@ type RecordStatus string
 const (
 	// StatusInProgress: an invocation holds the lock and is delivering.
 	StatusInProgress RecordStatus = "INPROGRESS"
-	// StatusCompleted: the alert was delivered; the record holds the answer.
+	// StatusCompleted: the request has its final answer (sent,
+	// undeliverable or delivery_unknown), which the record holds.
 	StatusCompleted RecordStatus = "COMPLETED"
 )
 
 // Lock is the in-progress record an invocation writes before it delivers.
 type Lock struct {
-	// Key is the alert's message_id.
-	Key string
+	// Key is the alert's key: its API client and message_id.
+	Key alert.Key
 	// PayloadHash is alert.Alert.Hash of the request.
 	PayloadHash string
-	// Token identifies this invocation; only its holder may complete or
-	// release the lock.
-	Token string
+	// Owner identifies the invocation holding the lock (a random value);
+	// only the owner may complete or release it.
+	Owner string
 	// Now is the time the lock is taken; records that expired before it,
 	// and in-progress locks that lapsed before it, may be taken over.
 	Now time.Time
-	// LockExpiry is when the lock lapses if the holder never completes or
-	// releases it: the invocation's deadline.
+	// LockExpiry is when the lock lapses if the owner never completes or
+	// releases it: the invocation's deadline plus Budget.LockMargin, so it
+	// never lapses while the owner may still be sending.
 	LockExpiry time.Time
 	// Expiration is when the record may be deleted (the table's TTL).
 	Expiration time.Time
 }
 
-// StoredResponse is the answer recorded with a completed alert, replayed to
-// retries.
+// StoredResponse is the answer recorded with a completed request, replayed
+// to retries.
 type StoredResponse struct {
 	// Status is the HTTP status code.
 	Status int
@@ -67,53 +73,75 @@ type StoredResponse struct {
 	Body string
 }
 
+// Outcome is what completing a record stores.
+type Outcome struct {
+	// Response is the answer to replay.
+	Response StoredResponse
+	// Channel is the channel the delivery used or tried.
+	Channel contact.Channel
+	// Failure is the class of a failed delivery (delivery.Permanent or
+	// delivery.Ambiguous), "" when the alert was sent.
+	Failure delivery.Class
+	// Expiration is the record's new TTL.
+	Expiration time.Time
+}
+
 // Record is an idempotency record as read back from the store.
 type Record struct {
-	// Key is the message_id.
-	Key string
+	// Key is the alert's key.
+	Key alert.Key
 	// Status is in progress or completed.
 	Status RecordStatus
 	// PayloadHash is the hash of the alert that wrote the record.
 	PayloadHash string
-	// LockToken identifies the invocation that wrote the record.
-	LockToken string
+	// LockOwner identifies the invocation that wrote the record.
+	LockOwner string
 	// LockExpiry is when an in-progress lock lapses.
 	LockExpiry time.Time
 	// Expiration is the record's TTL.
 	Expiration time.Time
 	// Response is the stored answer of a completed record.
 	Response StoredResponse
+	// Channel is the channel of a completed record.
+	Channel contact.Channel
+	// Failure is the failure class of a completed record, "" when sent.
+	Failure delivery.Class
 }
 
-// IdempotencyStore keeps one record per message_id.
+// IdempotencyStore keeps one record per alert key.
 type IdempotencyStore interface {
 	// Acquire writes lock as an in-progress record unless a live record
 	// holds the key. When one does, it returns that record and an error
-	// wrapping ErrRecordExists.
+	// wrapping ErrRecordExists; the record may be the caller's own lock,
+	// when a retried write finds what its first attempt wrote.
 	Acquire(ctx context.Context, lock Lock) (Record, error)
-	// Complete marks the record completed with resp and a new expiration,
-	// provided token still holds the lock; otherwise it returns an error
-	// wrapping ErrLockLost.
-	Complete(ctx context.Context, key, token string, resp StoredResponse, expiration time.Time) error
-	// Release deletes the in-progress record so that a retry can deliver,
-	// provided token still holds the lock; otherwise it returns an error
-	// wrapping ErrLockLost.
-	Release(ctx context.Context, key, token string) error
+	// Complete marks lock's record completed with out, provided lock's
+	// owner still holds it; otherwise it returns an error wrapping
+	// ErrLockLost.
+	Complete(ctx context.Context, lock Lock, out Outcome) error
+	// Release deletes lock's in-progress record so that a retry can
+	// deliver, provided lock's owner still holds it; otherwise it returns
+	// an error wrapping ErrLockLost.
+	Release(ctx context.Context, lock Lock) error
 }
 
 // ErrRecordExists reports that a live idempotency record holds the key.
 var ErrRecordExists = errors.New("idempotency record exists")
 
-// ErrLockLost reports that the lock is no longer held by the given token:
-// it lapsed and another invocation took it, or the record is gone.
+// ErrLockLost reports that the lock is no longer held by its owner: it
+// lapsed and another invocation took it, or the record is gone.
 var ErrLockLost = errors.New("idempotency lock no longer held")
 
-// Publisher publishes a message to an SNS topic, which delivers it as SMS
-// or email to the topic's subscription.
+// Publisher publishes alerts to SNS topics, whose subscriptions deliver
+// them as SMS or email. Errors wrap a *delivery.Error saying what SNS
+// may have done; an unclassified error counts as delivery.Ambiguous.
 type Publisher interface {
-	// Publish sends message (with subject, when not empty) to the topic
+	// PublishSMS sends text to an SMS topic as a transactional SMS and
+	// returns the provider's message id.
+	PublishSMS(ctx context.Context, topicARN, text string) (string, error)
+	// PublishEmail sends an email with subject and body to an email topic
 	// and returns the provider's message id.
-	Publish(ctx context.Context, topicARN, subject, message string) (string, error)
+	PublishEmail(ctx context.Context, topicARN, subject, body string) (string, error)
 }
 
 // CallRequest is one outbound voice call.
@@ -122,11 +150,14 @@ type CallRequest struct {
 	Destination string
 	// MessageSSML is the text to speak, already escaped for SSML.
 	MessageSSML string
-	// ClientToken makes the call idempotent at the provider.
+	// ClientToken is the Connect call client token
+	// (delivery.CallClientToken): the provider starts at most one call per
+	// token.
 	ClientToken string
 }
 
-// Caller places outbound voice calls.
+// Caller places outbound voice calls. Errors wrap a *delivery.Error, as
+// Publisher's do.
 type Caller interface {
 	// Call places the call and returns the provider's contact id.
 	Call(ctx context.Context, req CallRequest) (string, error)

@@ -3,7 +3,10 @@ package notify
 import (
 	"cmp"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -16,7 +19,9 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/api"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
+	"github.com/a2p-alerts/a2p-alerts/shared/phi"
 	"github.com/a2p-alerts/a2p-alerts/shared/render"
 )
 
@@ -27,6 +32,8 @@ type request struct {
 	client string
 	span   Span
 
+	key         alert.Key
+	payloadHash string
 	messageID   string
 	contactID   string
 	priority    alert.Priority
@@ -48,6 +55,8 @@ type request struct {
 }
 
 func (r *request) setAlert(a alert.Alert) {
+	r.key = alert.Key{Client: r.client, MessageID: a.MessageID}
+	r.payloadHash = a.Hash()
 	r.messageID = a.MessageID
 	r.contactID = a.ContactID
 	r.priority = a.Priority
@@ -94,18 +103,25 @@ const (
 	logError     = "error"
 )
 
-// logRequest writes the request's one line: INFO for answers up to 4xx,
-// WARN for 502, ERROR for 500. It never holds the alert's text, patient id,
-// rendered texts or phone numbers.
-func (h *Handler) logRequest(ctx context.Context, r *request, status int, d time.Duration) {
-	level := slog.LevelInfo
+// logLevel is the level of a request's line: ERROR for 500 and for 502
+// delivery_unknown (nobody knows whether the clinician was reached), WARN
+// for 503 and for 422 undeliverable (the stack or a contact needs
+// fixing), INFO for the rest.
+func logLevel(status int, code string) slog.Level {
 	switch {
-	case status >= http.StatusInternalServerError && status != http.StatusBadGateway:
-		level = slog.LevelError
+	case status == http.StatusServiceUnavailable || code == string(api.CodeUndeliverable):
+		return slog.LevelWarn
 	case status >= http.StatusInternalServerError:
-		level = slog.LevelWarn
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
 	}
-	attrs := make([]slog.Attr, 0, 12)
+}
+
+// logRequest writes the request's one line at logLevel. It never holds
+// the alert's text, patient id, rendered texts or phone numbers.
+func (h *Handler) logRequest(ctx context.Context, r *request, status int, d time.Duration) {
+	attrs := make([]slog.Attr, 0, 14)
 	attrs = append(attrs, slog.String(logRequestID, r.id))
 	if r.client != "" {
 		attrs = append(attrs, slog.String("client", r.client))
@@ -129,10 +145,23 @@ func (h *Handler) logRequest(ctx context.Context, r *request, status int, d time
 	if len(r.invalidFields) > 0 {
 		attrs = append(attrs, slog.Any("invalid_fields", r.invalidFields))
 	}
-	if r.err != nil && status >= http.StatusInternalServerError {
+	attrs = append(attrs, r.failureAttrs(status)...)
+	h.logger.LogAttrs(ctx, logLevel(status, r.outcome), "request", attrs...)
+}
+
+// failureAttrs are the log attributes of a failed request: the scrubbed
+// cause of a 5xx or undeliverable answer, and the class and provider code
+// of a failed delivery.
+func (r *request) failureAttrs(status int) []slog.Attr {
+	var attrs []slog.Attr
+	if r.err != nil && (status >= http.StatusInternalServerError || r.outcome == string(api.CodeUndeliverable)) {
 		attrs = append(attrs, slog.String(logError, r.scrub(r.err.Error())))
 	}
-	h.logger.LogAttrs(ctx, level, "request", attrs...)
+	var f *delivery.Error
+	if errors.As(r.err, &f) {
+		attrs = append(attrs, slog.String("failure_class", string(f.Class)), slog.String("provider_error", f.Code))
+	}
+	return attrs
 }
 
 // fieldNames lists the failing fields for the log. Names the caller made
@@ -160,28 +189,16 @@ func requestID(ctx context.Context, ev events.APIGatewayProxyRequest, fresh func
 	return fresh()
 }
 
-// clientName is the API client the authorizer admitted, when API Gateway
-// passed its context (kumo does not).
+// clientName is the API client the authorizer admitted: its context value
+// names.AuthContextClient, else its principalId, as API Gateway passes
+// them in the proxy event; "" when there is neither.
 func clientName(ev events.APIGatewayProxyRequest) string {
-	for _, key := range []string{names.AuthContextClient, "principalId"} {
+	for _, key := range []string{names.AuthContextClient, names.AuthContextPrincipalID} {
 		if v, ok := ev.RequestContext.Authorizer[key].(string); ok && v != "" {
 			return v
 		}
 	}
 	return ""
-}
-
-// replayedChannel reads the channel of a stored success body, for the log.
-func replayedChannel(body string) contact.Channel {
-	var sent api.Sent
-	if err := json.Unmarshal([]byte(body), &sent); err != nil {
-		return ""
-	}
-	ch, err := contact.ParseChannel(sent.Channel)
-	if err != nil {
-		return ""
-	}
-	return ch
 }
 
 // Response headers.
@@ -208,11 +225,34 @@ func response(status int, body, requestID string, extra map[string]string) event
 	return events.APIGatewayProxyResponse{StatusCode: status, Headers: headers, Body: body}
 }
 
-// mustJSON marshals the API's plain structs, which cannot fail.
+// mustJSON marshals the API's plain structs of strings, ints and slices of
+// them, which cannot fail; it panics if one ever does.
 func mustJSON(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return `{"error":{"code":"internal","message":"internal error"}}`
+		panic(fmt.Sprintf("notify: marshal %T: %v", v, err))
 	}
 	return string(b)
+}
+
+// decode reads the event's body (base64 when flagged) and validates the
+// alert; alert.Decode is the one check of the body's size.
+func decode(ev events.APIGatewayProxyRequest, guard phi.Guard) (alert.Alert, error) {
+	body := []byte(ev.Body)
+	if ev.IsBase64Encoded {
+		raw, err := base64.StdEncoding.DecodeString(ev.Body)
+		if err != nil {
+			return alert.Alert{}, invalid([]alert.FieldError{{Field: "body", Reason: "is flagged base64 but is not valid base64"}}, nil)
+		}
+		body = raw
+	}
+	a, err := alert.Decode(body, guard)
+	if err != nil {
+		var ve *alert.ValidationError
+		if errors.As(err, &ve) {
+			return alert.Alert{}, invalid(ve.Fields, nil)
+		}
+		return alert.Alert{}, internal(fmt.Errorf("decode alert: %w", err))
+	}
+	return a, nil
 }
