@@ -12,11 +12,20 @@ import (
 // text is first normalised (see Normalise): compatibility forms such as
 // full-width digits become ASCII digits, format characters (zero-width
 // spaces, bidirectional controls) are dropped, and a run of separators
-// between two digits (spaces of any kind, ".", "_", "/", any dash) is
-// removed, so "943 476 5919", "943.476.5919", "943_476_5919" and
-// "９４３ ４７６ ５９１９" all read 9434765919. A run of more than ten
-// digits is not an NHS number; digits next to letters still count,
-// because "patient9434765919" leaks the number all the same.
+// between two digits (spaces of any kind, ".", "_", "/", any dash) reads
+// as one separator. A number is then a run of digit groups joined by
+// separators, and it is an NHS number when it has exactly ten digits,
+// either in one group or in groups of two to four digits: so
+// "9434765919", "943 476 5919", "943.476.5919", "943_476_5919",
+// "9434 765 919", "94 34 76 59 19" and "９４３ ４７６ ５９１９" are all found.
+//
+// Other groupings are not read as NHS numbers, because they are how other
+// numbers are written: a year and a sequence ("lab-2026-000123"), a
+// decimal list ("140.5 6.9 7.2 8.8"), a phone number ("+44 7700 900123").
+// Joining those into ten digits would refuse about one alert in eleven
+// that holds one (the chance that ten digits pass the check). A run of
+// more than ten digits is not an NHS number either; digits next to letters
+// still count, because "patient9434765919" leaks the number all the same.
 type NHSNumber struct{}
 
 // Name implements Detector.
@@ -30,6 +39,13 @@ func (NHSNumber) Reason() string {
 // nhsDigits is how many digits an NHS number has.
 const nhsDigits = 10
 
+// The sizes of the groups an NHS number may be written in, when it is not
+// written as one run of ten digits.
+const (
+	minGroup = 2
+	maxGroup = 4
+)
+
 // Detect implements Detector.
 func (NHSNumber) Detect(s string) bool {
 	n := Normalise(s)
@@ -38,17 +54,49 @@ func (NHSNumber) Detect(s string) bool {
 			i++
 			continue
 		}
+		groups, next := digitGroups(n, i)
+		if writtenAsNHSNumber(groups) && ValidNHSNumber(strings.Join(groups, "")) {
+			return true
+		}
+		i = next
+	}
+	return false
+}
+
+// digitGroups reads the number that starts at n[i]: runs of digits joined
+// by single separators, as Normalise leaves them. It returns the runs and
+// the index after the number.
+func digitGroups(n string, i int) ([]string, int) {
+	var groups []string
+	for {
 		j := i
 		for j < len(n) && isDigit(n[j]) {
 			j++
 		}
-		if j-i == nhsDigits && ValidNHSNumber(n[i:j]) {
-			return true
+		groups = append(groups, n[i:j])
+		if j+1 >= len(n) || n[j] != normalSeparator || !isDigit(n[j+1]) {
+			return groups, j
 		}
-		i = j
+		i = j + 1
 	}
-	return false
 }
+
+// writtenAsNHSNumber reports whether groups are how an NHS number is
+// written: ten digits in one run, or in groups of minGroup to maxGroup.
+func writtenAsNHSNumber(groups []string) bool {
+	total := 0
+	for _, g := range groups {
+		total += len(g)
+		if len(groups) > 1 && (len(g) < minGroup || len(g) > maxGroup) {
+			return false
+		}
+	}
+	return total == nhsDigits
+}
+
+// normalSeparator is what Normalise writes for a run of separators between
+// two digits.
+const normalSeparator = ' '
 
 // Normalise returns s as the detectors read it: Unicode NFKC (full-width
 // and other compatibility digits become ASCII), format characters
@@ -56,7 +104,8 @@ func (NHSNumber) Detect(s string) bool {
 // ASCII digit, and each run of separators that stands between two digits
 // removed. Separators are spaces of any kind (category Zs, the no-break
 // spaces included), ".", "_", "/" and dashes (category Pd and the minus
-// sign). Other text is kept as it is.
+// sign); each such run becomes one space (normalSeparator). Other text is
+// kept as it is.
 func Normalise(s string) string {
 	runes := []rune(norm.NFKC.String(s))
 	out := make([]rune, 0, len(runes))
@@ -73,7 +122,8 @@ func Normalise(s string) string {
 				j++
 			}
 			if j < len(runes) && unicode.IsDigit(runes[j]) {
-				i = j - 1 // drop the run: the digits on both sides join
+				out = append(out, normalSeparator) // one number, written in groups
+				i = j - 1
 				continue
 			}
 			out = append(out, runes[i:j]...)

@@ -69,6 +69,11 @@ func TestNHSNumberDetect(t *testing.T) {
 		{"invalid check digit hyphens", "943-476-5918", false},
 		{"invalid check digit full-width", "\uff19\uff14\uff13\uff14\uff17\uff16\uff15\uff19\uff11\uff18", false},
 		{"inside a longer run", "19434765919", false},
+		{"year and sequence", "lab-2026-000123", false}, // 2026000123 passes the check
+		{"five and five", "94347 65919", false},
+		{"a group of one", "943 476 591 9", false},
+		{"decimal list", "140.5 6.9 7.2 8.8", false}, // 1405697288 passes the check
+		{"decimal pairs", "12.3 45.6 78.9", false},
 		{"longer run after", "94347659190", false},
 		{"joined to more digits by a separator", "943 476 5919 12", false},
 		{"nine digits", "943476591", false},
@@ -93,17 +98,18 @@ func TestNHSNumberDetect(t *testing.T) {
 func TestNormalise(t *testing.T) {
 	t.Parallel()
 	tests := map[string]string{
-		"K 6.9 mmol/L":               "K 69 mmol/L", // digits joined across "."; letters kept
-		"943 476 5919":               "9434765919",
-		"a - b":                      "a - b", // separators away from digits stay
+		"K 6.9 mmol/L":               "K 6 9 mmol/L", // "." between digits is a separator; letters kept
+		"943 476 5919":               "943 476 5919",
+		"943  476 - 5919":            "943 476 5919", // a run of separators is one
+		"a - b":                      "a - b",        // separators away from digits stay
 		"1 - b":                      "1 - b",
 		"\uff11\uff12":               "12",
 		"x\u200by":                   "xy",
-		"\u0661\u0662 \u0663":        "123",
+		"\u0661\u0662 \u0663":        "12 3",
 		"ward 7 / bed 12":            "ward 7 / bed 12",
-		"12/03/2026":                 "12032026",
+		"12/03/2026":                 "12 03 2026",
 		"ﬁle":                        "file", // NFKC, beyond digits
-		"9\u00a0\u202f\u2007\u30004": "94",
+		"9\u00a0\u202f\u2007\u30004": "9 4",
 	}
 	for in, want := range tests {
 		if got := phi.Normalise(in); got != want {
