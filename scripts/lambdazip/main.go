@@ -33,6 +33,7 @@ import (
 var functions = []struct{ name, pkg string }{
 	{names.FunctionAuthorizer, "./services/authorizer"},
 	{names.FunctionProcessor, "./services/processor"},
+	{names.FunctionStatus, "./services/processor/cmd/status"},
 }
 
 // zipTime is the modification time of every zip entry: the zip format's

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,14 +15,21 @@ import (
 
 // defaultLockTimeout bounds the idempotency lock when an invocation has no
 // deadline; it matches the function's timeout.
-const defaultLockTimeout = 10 * time.Second
+const defaultLockTimeout = 25 * time.Second
 
 // config is what the function reads from its environment at start-up.
 type config struct {
 	contactsTable    string
 	idempotencyTable string
+	alertsTable      string
 	idempotencyTTL   time.Duration
 	lockTimeout      time.Duration
+	// retention is how long alert records are kept.
+	retention time.Duration
+	// fallbackOnUnknown lets an unknown outcome fall back.
+	fallbackOnUnknown bool
+	// metricsNamespace is the EMF namespace; "" writes no metrics.
+	metricsNamespace string
 	// connect is nil when the stack places no calls.
 	connect    *connect.Settings
 	guard      phi.Guard
@@ -30,12 +38,15 @@ type config struct {
 }
 
 // loadConfig reads the environment through lookup (os.LookupEnv in main).
-// Required: names.EnvContactsTable, names.EnvIdempotencyTable. Optional:
-// names.EnvIdempotencyTTL (names.DefaultIdempotencyTTL), names.EnvLockTimeout
-// (10s), names.EnvPHIDetectors (all detectors), names.EnvSMSContent (full),
-// names.EnvLogLevel (INFO), and the three names.EnvConnect* settings, all
-// or none. An empty value counts as unset. Every error names the variable
-// at fault.
+// Required: names.EnvContactsTable, names.EnvIdempotencyTable,
+// names.EnvAlertsTable. Optional: names.EnvIdempotencyTTL
+// (names.DefaultIdempotencyTTL), names.EnvLockTimeout (25s),
+// names.EnvAlertRetentionDays (names.DefaultAlertRetentionDays),
+// names.EnvFallbackOnUnknown (false), names.EnvMetricsNamespace (no
+// metrics), names.EnvPHIDetectors (all detectors), names.EnvSMSContent
+// (full), names.EnvLogLevel (INFO), and the three names.EnvConnect*
+// settings, all or none. An empty value counts as unset. Every error names
+// the variable at fault.
 func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	get := func(name string) string {
 		v, _ := lookup(name)
@@ -50,6 +61,16 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	if cfg.idempotencyTable = get(names.EnvIdempotencyTable); cfg.idempotencyTable == "" {
 		return cfg, fmt.Errorf("%s is not set: it names the idempotency table", names.EnvIdempotencyTable)
 	}
+	if cfg.alertsTable = get(names.EnvAlertsTable); cfg.alertsTable == "" {
+		return cfg, fmt.Errorf("%s is not set: it names the alerts table", names.EnvAlertsTable)
+	}
+	if cfg.retention, err = retentionDays(get(names.EnvAlertRetentionDays)); err != nil {
+		return cfg, err
+	}
+	if cfg.fallbackOnUnknown, err = flag(names.EnvFallbackOnUnknown, get(names.EnvFallbackOnUnknown)); err != nil {
+		return cfg, err
+	}
+	cfg.metricsNamespace = get(names.EnvMetricsNamespace)
 	if cfg.idempotencyTTL, err = positiveDuration(names.EnvIdempotencyTTL, get(names.EnvIdempotencyTTL), names.DefaultIdempotencyTTL); err != nil {
 		return cfg, err
 	}
@@ -69,6 +90,31 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 		return cfg, err
 	}
 	return cfg, nil
+}
+
+// retentionDays parses names.EnvAlertRetentionDays: whole days, at least
+// one; names.DefaultAlertRetentionDays when empty.
+func retentionDays(value string) (time.Duration, error) {
+	if value == "" {
+		return names.DefaultAlertRetentionDays * 24 * time.Hour, nil
+	}
+	n, err := strconv.Atoi(value)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%s: %q is not a whole number of days, at least 1", names.EnvAlertRetentionDays, value)
+	}
+	return time.Duration(n) * 24 * time.Hour, nil
+}
+
+// flag parses "true" or "false"; empty is false.
+func flag(name, value string) (bool, error) {
+	if value == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(value)
+	if err != nil {
+		return false, fmt.Errorf("%s: %q is not true or false", name, value)
+	}
+	return b, nil
 }
 
 // positiveDuration parses a Go duration, def when value is empty.

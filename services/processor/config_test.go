@@ -24,6 +24,7 @@ func required(extra map[string]string) map[string]string {
 	vars := map[string]string{
 		names.EnvContactsTable:    "a2p-contacts",
 		names.EnvIdempotencyTable: "a2p-idempotency",
+		names.EnvAlertsTable:      "a2p-alerts",
 	}
 	for k, v := range extra {
 		vars[k] = v
@@ -46,8 +47,12 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if cfg.contactsTable != "a2p-contacts" || cfg.idempotencyTable != "a2p-idempotency" {
 		t.Errorf("tables = %q, %q", cfg.contactsTable, cfg.idempotencyTable)
 	}
-	if cfg.idempotencyTTL != 24*time.Hour || cfg.lockTimeout != 10*time.Second {
-		t.Errorf("ttl %s lock timeout %s, want 24h and 10s", cfg.idempotencyTTL, cfg.lockTimeout)
+	if cfg.idempotencyTTL != 24*time.Hour || cfg.lockTimeout != 25*time.Second {
+		t.Errorf("ttl %s lock timeout %s, want 24h and 25s", cfg.idempotencyTTL, cfg.lockTimeout)
+	}
+	if cfg.alertsTable != "a2p-alerts" || cfg.retention != 90*24*time.Hour || cfg.fallbackOnUnknown || cfg.metricsNamespace != "" {
+		t.Errorf("alerts %q retention %s fallback %v metrics %q, want 90 days, no fallback, no metrics",
+			cfg.alertsTable, cfg.retention, cfg.fallbackOnUnknown, cfg.metricsNamespace)
 	}
 	if cfg.connect != nil {
 		t.Errorf("connect = %+v, want none", cfg.connect)
@@ -71,9 +76,15 @@ func TestLoadConfigOptionalValues(t *testing.T) {
 	vars[names.EnvPHIDetectors] = "none"
 	vars[names.EnvLogLevel] = "debug"
 	vars[names.EnvSMSContent] = "minimal"
+	vars[names.EnvAlertRetentionDays] = "365"
+	vars[names.EnvFallbackOnUnknown] = "true"
+	vars[names.EnvMetricsNamespace] = "a2p-alerts-prod"
 	cfg, err := loadConfig(env(vars))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cfg.retention != 365*24*time.Hour || !cfg.fallbackOnUnknown || cfg.metricsNamespace != "a2p-alerts-prod" {
+		t.Errorf("retention %s fallback %v metrics %q", cfg.retention, cfg.fallbackOnUnknown, cfg.metricsNamespace)
 	}
 	want := connect.Settings{InstanceID: "inst-1", ContactFlowID: "flow-1", SourcePhone: "+442079460000"}
 	if cfg.connect == nil || *cfg.connect != want {
@@ -113,6 +124,10 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"no contacts table", map[string]string{names.EnvIdempotencyTable: "t"}, []string{names.EnvContactsTable}},
 		{"no idempotency table", map[string]string{names.EnvContactsTable: "t"}, []string{names.EnvIdempotencyTable}},
 		{"blank contacts table", required(map[string]string{names.EnvContactsTable: "  "}), []string{names.EnvContactsTable}},
+		{"no alerts table", required(map[string]string{names.EnvAlertsTable: ""}), []string{names.EnvAlertsTable}},
+		{"zero retention", required(map[string]string{names.EnvAlertRetentionDays: "0"}), []string{names.EnvAlertRetentionDays, "at least 1"}},
+		{"retention in hours", required(map[string]string{names.EnvAlertRetentionDays: "24h"}), []string{names.EnvAlertRetentionDays, "24h"}},
+		{"bad fallback flag", required(map[string]string{names.EnvFallbackOnUnknown: "sometimes"}), []string{names.EnvFallbackOnUnknown, "sometimes"}},
 		{"bad ttl", required(map[string]string{names.EnvIdempotencyTTL: "1 day"}), []string{names.EnvIdempotencyTTL, "1 day"}},
 		{"zero ttl", required(map[string]string{names.EnvIdempotencyTTL: "0s"}), []string{names.EnvIdempotencyTTL, "positive"}},
 		{"bad lock timeout", required(map[string]string{names.EnvLockTimeout: "ten"}), []string{names.EnvLockTimeout}},

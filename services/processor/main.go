@@ -1,15 +1,16 @@
 // Command processor is the a2p-alerts processor Lambda behind POST
 // /notification. It validates an alert, takes an idempotency lock on its
-// key (the API client and the message_id), delivers it once by the
-// contact's preferred channel (SNS for SMS and email, Amazon Connect for
-// calls) and records the answer.
+// key (the API client and the message_id), and has the alerting core
+// accept it, deliver it by the contact's channels in order (falling back
+// to the next when one fails: SNS for SMS and email, Amazon Connect for
+// calls) and record every step in the alerts table.
 //
 // main only wires: it reads the environment (config.go), builds the AWS
 // clients from the default configuration (so AWS_ENDPOINT_URL and
 // AWS_ENDPOINT_URL_<SERVICE> can point them at an emulator; the SNS and
-// Connect clients with their adapters' ClientOptions), injects them into
-// notify.Handler and starts the Lambda runtime. The logic is in
-// package notify; the adapters are in dynamo, sns, connect and xray.
+// Connect clients with their adapters' ClientOptions), builds the core
+// (package alerting) on the adapters (dynamo, sns, connect, emf), injects
+// it into notify.Handler and starts the Lambda runtime.
 package main
 
 import (
@@ -23,11 +24,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/connect"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/dynamo"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/emf"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/sns"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/xray"
+	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 )
 
 func main() {
@@ -47,9 +51,9 @@ func main() {
 	xray.Instrument(&awsCfg)
 	db := dynamodb.NewFromConfig(awsCfg)
 
-	budget := notify.DefaultBudget
+	budget := delivery.DefaultBudget
 
-	var caller notify.Caller // stays nil when the stack places no calls
+	var caller alerting.Caller // stays nil when the stack places no calls
 	if cfg.connect != nil {
 		c, err := connect.NewCaller(awsconnect.NewFromConfig(awsCfg, connect.ClientOptions(budget.Attempt)), *cfg.connect)
 		if err != nil {
@@ -57,17 +61,31 @@ func main() {
 		}
 		caller = c
 	}
+	var metrics alerting.Metrics
+	if cfg.metricsNamespace != "" {
+		metrics = emf.New(os.Stdout, cfg.metricsNamespace)
+	}
 
+	core, err := alerting.New(alerting.Config{
+		Store:             dynamo.NewAlertStore(db, cfg.alertsTable),
+		Contacts:          dynamo.NewContactStore(db, cfg.contactsTable),
+		Publisher:         sns.NewPublisher(awssns.NewFromConfig(awsCfg, sns.ClientOptions(budget.Attempt))),
+		Caller:            caller,
+		Metrics:           metrics,
+		SMSContent:        cfg.smsContent,
+		Retention:         cfg.retention,
+		FallbackOnUnknown: cfg.fallbackOnUnknown,
+		Budget:            budget,
+	})
+	if err != nil {
+		startupFailed(logger, err)
+	}
 	h, err := notify.New(notify.Config{
-		Contacts:    dynamo.NewContactStore(db, cfg.contactsTable),
+		Alerts:      core,
 		Idempotency: dynamo.NewIdempotencyStore(db, cfg.idempotencyTable),
-		Publisher:   sns.NewPublisher(awssns.NewFromConfig(awsCfg, sns.ClientOptions(budget.Attempt))),
-		Caller:      caller,
 		Guard:       cfg.guard,
-		SMSContent:  cfg.smsContent,
 		TTL:         cfg.idempotencyTTL,
 		LockTimeout: cfg.lockTimeout,
-		Budget:      budget,
 		Logger:      logger,
 		Tracer:      xray.NewTracer(xray.SegmentName),
 	})

@@ -1,7 +1,8 @@
-// Package api holds the wire types of POST /notification that the
-// processor writes and callers (and the integration tests) read: the
-// success body, the error body, and the one table that maps error codes to
-// HTTP status.
+// Package api holds the wire types of the API that the functions write and
+// callers (and the integration tests) read: the success body of POST
+// /notification, the alert record GET /notification/{message_id} answers
+// (record.go, with its JSON Schema), the error body, and the one table
+// that maps error codes to HTTP status.
 package api
 
 import (
@@ -28,14 +29,17 @@ const (
 	// CodeNoDestination: the contact has no destination for the channel
 	// it prefers at this priority (422).
 	CodeNoDestination Code = "no_destination"
-	// CodeUndeliverable: the provider refused the alert and would refuse
-	// it again (invalid or not-allowed destination, opted-out number,
-	// missing permission, unknown contact flow); nothing was sent. The
-	// answer is recorded: a retry with the same body gets it again (422).
-	CodeUndeliverable Code = "undeliverable"
-	// CodeUnavailable: a downstream service failed or was throttled, or
-	// too little time was left to send; nothing was sent and the request
-	// may be retried after Retry-After seconds (503).
+	// CodeUndeliverableAllChannels: every channel of the contact was tried
+	// and failed, at least one of them for good (invalid or not-allowed
+	// destination, opted-out number, missing permission, unknown contact
+	// flow); nothing was delivered and the alert is failed. Attempts lists
+	// each attempt's channel and failure class. The answer is recorded: a
+	// retry with the same body gets it again (502).
+	CodeUndeliverableAllChannels Code = "undeliverable_all_channels"
+	// CodeUnavailable: a downstream service failed or was throttled (on
+	// every channel tried), or too little time was left to send; nothing
+	// was sent and the request may be retried after Retry-After seconds
+	// (503).
 	CodeUnavailable Code = "unavailable"
 	// CodeDeliveryUnknown: the alert was handed to the provider but no
 	// answer came back, so it may or may not have been sent. The answer is
@@ -74,21 +78,21 @@ const (
 // Codes lists every code, in the order of the README's status table.
 var Codes = []Code{
 	CodeInvalid, CodeNotFound, CodeInProgress, CodeIdempotencyMismatch, CodeNoDestination,
-	CodeUndeliverable, CodeUnavailable, CodeDeliveryUnknown, CodeInternal,
+	CodeUndeliverableAllChannels, CodeUnavailable, CodeDeliveryUnknown, CodeInternal,
 	CodeUnauthorized, CodeForbidden, CodeThrottled, CodeTimeout, CodeRejected,
 }
 
 // statuses is the one table from code to HTTP status.
 var statuses = map[Code]int{
-	CodeInvalid:             http.StatusBadRequest,
-	CodeNotFound:            http.StatusNotFound,
-	CodeInProgress:          http.StatusConflict,
-	CodeIdempotencyMismatch: http.StatusUnprocessableEntity,
-	CodeNoDestination:       http.StatusUnprocessableEntity,
-	CodeUndeliverable:       http.StatusUnprocessableEntity,
-	CodeUnavailable:         http.StatusServiceUnavailable,
-	CodeDeliveryUnknown:     http.StatusBadGateway,
-	CodeInternal:            http.StatusInternalServerError,
+	CodeInvalid:                  http.StatusBadRequest,
+	CodeNotFound:                 http.StatusNotFound,
+	CodeInProgress:               http.StatusConflict,
+	CodeIdempotencyMismatch:      http.StatusUnprocessableEntity,
+	CodeNoDestination:            http.StatusUnprocessableEntity,
+	CodeUndeliverableAllChannels: http.StatusBadGateway,
+	CodeUnavailable:              http.StatusServiceUnavailable,
+	CodeDeliveryUnknown:          http.StatusBadGateway,
+	CodeInternal:                 http.StatusInternalServerError,
 	// Answered by API Gateway (gateway responses).
 	CodeUnauthorized: http.StatusUnauthorized,
 	CodeForbidden:    http.StatusForbidden,
@@ -118,11 +122,24 @@ type ErrorDetail struct {
 	Message string `json:"message"`
 	// Fields lists each failing field of an invalid body.
 	Fields []alert.FieldError `json:"fields,omitempty"`
-	// Channel names the channel of an undeliverable or delivery_unknown
-	// answer: call, sms or email.
+	// Channel names the channel whose outcome is unknown, in a
+	// delivery_unknown answer: call, sms or email.
 	Channel string `json:"channel,omitempty"`
+	// Attempts lists each attempt's channel and failure class, in an
+	// undeliverable_all_channels, delivery_unknown or unavailable answer
+	// that follows attempts. It never names a destination.
+	Attempts []FailedAttempt `json:"attempts,omitempty"`
 	// RequestID identifies the request in the logs.
 	RequestID string `json:"request_id,omitempty"`
+}
+
+// FailedAttempt is one attempt of a failed delivery, as an error answer
+// lists it.
+type FailedAttempt struct {
+	// Channel is call, sms or email.
+	Channel string `json:"channel"`
+	// FailureClass is transient, permanent or ambiguous.
+	FailureClass string `json:"failure_class"`
 }
 
 // StatusSent is the only status of a successful response.
@@ -138,4 +155,7 @@ type Sent struct {
 	Channel string `json:"channel"`
 	// ProviderMessageID is the SNS message id or the Connect contact id.
 	ProviderMessageID string `json:"provider_message_id"`
+	// Attempts is how many attempts it took: 1, or more when earlier
+	// channels failed and the alert fell back to the next.
+	Attempts int `json:"attempts"`
 }

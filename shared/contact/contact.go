@@ -1,13 +1,15 @@
-// Package contact describes a clinician who receives alerts: the channel
-// they prefer for each priority and where each channel delivers. It also
-// maps a contact to and from the contacts table's item, whose attribute
-// names are in package names.
+// Package contact describes a clinician who receives alerts: the channels
+// they prefer for each priority, in order (the first is tried first, the
+// next when it fails), and where each channel delivers. It also maps a
+// contact to and from the contacts table's item, whose attribute names are
+// in package names.
 package contact
 
 import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
@@ -38,14 +40,46 @@ func ParseChannel(s string) (Channel, error) {
 	return "", fmt.Errorf("unknown channel %q (want call, sms or email)", s)
 }
 
+// channelSeparator joins an ordered channel list in the contacts table's
+// preference attributes ("call,sms").
+const channelSeparator = ","
+
+// ParseChannels reads an ordered channel list as FormatChannels writes it
+// ("call,sms"; a single channel is a list of one). It fails on an empty
+// list, an unknown channel or a channel named twice.
+func ParseChannels(s string) ([]Channel, error) {
+	var out []Channel
+	for _, part := range strings.Split(s, channelSeparator) {
+		ch, err := ParseChannel(strings.TrimSpace(part))
+		if err != nil {
+			return nil, err
+		}
+		if slices.Contains(out, ch) {
+			return nil, fmt.Errorf("channel %s is named twice", ch)
+		}
+		out = append(out, ch)
+	}
+	return out, nil
+}
+
+// FormatChannels writes an ordered channel list: "call,sms".
+func FormatChannels(chs []Channel) string {
+	parts := make([]string, len(chs))
+	for i, ch := range chs {
+		parts[i] = string(ch)
+	}
+	return strings.Join(parts, channelSeparator)
+}
+
 // Contact is a clinician and their delivery preferences.
 type Contact struct {
 	// ID is the contact_id that alerts name.
 	ID string
 	// Name is the clinician's display name.
 	Name string
-	// Preferences maps each priority to the channel to use for it.
-	Preferences map[alert.Priority]Channel
+	// Preferences maps each priority to the channels to use for it, in
+	// the order they are tried.
+	Preferences map[alert.Priority][]Channel
 	// CallPhone is the E.164 number for voice calls.
 	CallPhone string
 	// SMSTopicARN is the SNS topic that delivers SMS to the contact.
@@ -54,23 +88,38 @@ type Contact struct {
 	EmailTopicARN string
 }
 
-// ErrNoDestination reports that a contact prefers a channel for which it
-// has no destination.
-var ErrNoDestination = errors.New("no destination for the preferred channel")
+// ErrNoDestination reports that a contact has no destination for any of
+// the channels it prefers at a priority.
+var ErrNoDestination = errors.New("no destination for the preferred channels")
 
-// Route returns the channel the contact prefers for p and its destination:
-// a phone number for calls, a topic ARN for SMS and email. It wraps
-// ErrNoDestination when the channel has none.
-func (c Contact) Route(p alert.Priority) (Channel, string, error) {
-	ch, ok := c.Preferences[p]
-	if !ok {
-		return "", "", fmt.Errorf("contact %s has no channel for priority %s: %w", c.ID, p, ErrNoDestination)
+// Route is one step of a delivery plan: a channel and where it delivers.
+type Route struct {
+	// Channel is the channel.
+	Channel Channel
+	// Destination is a phone number for calls, a topic ARN for SMS and
+	// email: never logged, never returned.
+	Destination string
+}
+
+// Routes returns the contact's channels for p, in order, each with its
+// destination. A channel without a destination is left out (the deploy
+// refuses such a configuration, so only a hand-edited item has one). It
+// wraps ErrNoDestination when no channel is left.
+func (c Contact) Routes(p alert.Priority) ([]Route, error) {
+	chs, ok := c.Preferences[p]
+	if !ok || len(chs) == 0 {
+		return nil, fmt.Errorf("contact %s has no channel for priority %s: %w", c.ID, p, ErrNoDestination)
 	}
-	dest := c.Destination(ch)
-	if dest == "" {
-		return ch, "", fmt.Errorf("contact %s prefers %s for priority %s: %w", c.ID, ch, p, ErrNoDestination)
+	routes := make([]Route, 0, len(chs))
+	for _, ch := range chs {
+		if dest := c.Destination(ch); dest != "" {
+			routes = append(routes, Route{Channel: ch, Destination: dest})
+		}
 	}
-	return ch, dest, nil
+	if len(routes) == 0 {
+		return nil, fmt.Errorf("contact %s prefers %s for priority %s: %w", c.ID, FormatChannels(chs), p, ErrNoDestination)
+	}
+	return routes, nil
 }
 
 // Destination returns where ch delivers for this contact, or "".
@@ -95,8 +144,8 @@ func (c Contact) Item() map[string]string {
 		names.AttrContactName: c.Name,
 	}
 	for _, p := range alert.Priorities {
-		if ch, ok := c.Preferences[p]; ok {
-			item[PreferenceAttr(p)] = string(ch)
+		if chs, ok := c.Preferences[p]; ok && len(chs) > 0 {
+			item[PreferenceAttr(p)] = FormatChannels(chs)
 		}
 	}
 	for attr, v := range map[string]string{
@@ -111,18 +160,19 @@ func (c Contact) Item() map[string]string {
 	return item
 }
 
-// PreferenceAttr is the attribute holding the channel for priority p.
+// PreferenceAttr is the attribute holding the channels for priority p.
 func PreferenceAttr(p alert.Priority) string {
 	return names.AttrPreferencePrefix + string(p)
 }
 
 // FromItem reads a contact from the contacts table's item. It fails when
-// the id is missing or a preference names an unknown channel.
+// the id is missing or a preference is not a list of known channels
+// (ParseChannels; a single channel, the form before lists, still reads).
 func FromItem(item map[string]string) (Contact, error) {
 	c := Contact{
 		ID:            item[names.AttrContactID],
 		Name:          item[names.AttrContactName],
-		Preferences:   map[alert.Priority]Channel{},
+		Preferences:   map[alert.Priority][]Channel{},
 		CallPhone:     item[names.AttrCallPhone],
 		SMSTopicARN:   item[names.AttrSMSTopicARN],
 		EmailTopicARN: item[names.AttrEmailTopicARN],
@@ -135,11 +185,11 @@ func FromItem(item map[string]string) (Contact, error) {
 		if !ok {
 			continue
 		}
-		ch, err := ParseChannel(v)
+		chs, err := ParseChannels(v)
 		if err != nil {
 			return Contact{}, fmt.Errorf("contact %s %s: %w", c.ID, PreferenceAttr(p), err)
 		}
-		c.Preferences[p] = ch
+		c.Preferences[p] = chs
 	}
 	return c, nil
 }

@@ -14,8 +14,10 @@ func sample() contact.Contact {
 	return contact.Contact{
 		ID:   "C-1",
 		Name: "Dr Example",
-		Preferences: map[alert.Priority]contact.Channel{
-			alert.PriorityHigh: contact.ChannelCall, alert.PriorityMedium: contact.ChannelSMS, alert.PriorityLow: contact.ChannelEmail,
+		Preferences: map[alert.Priority][]contact.Channel{
+			alert.PriorityHigh:   {contact.ChannelCall, contact.ChannelSMS},
+			alert.PriorityMedium: {contact.ChannelSMS},
+			alert.PriorityLow:    {contact.ChannelEmail},
 		},
 		CallPhone:     "+447700900123",
 		SMSTopicARN:   "arn:aws:sns:eu-west-2:000000000000:c1-sms",
@@ -23,34 +25,68 @@ func sample() contact.Contact {
 	}
 }
 
-func TestRoute(t *testing.T) {
+func TestRoutes(t *testing.T) {
 	t.Parallel()
 	c := sample()
+	sms := contact.Route{Channel: contact.ChannelSMS, Destination: c.SMSTopicARN}
 	tests := []struct {
-		p        alert.Priority
-		wantCh   contact.Channel
-		wantDest string
+		p    alert.Priority
+		want []contact.Route
 	}{
-		{alert.PriorityHigh, contact.ChannelCall, "+447700900123"},
-		{alert.PriorityMedium, contact.ChannelSMS, "arn:aws:sns:eu-west-2:000000000000:c1-sms"},
-		{alert.PriorityLow, contact.ChannelEmail, "arn:aws:sns:eu-west-2:000000000000:c1-email"},
+		{alert.PriorityHigh, []contact.Route{{Channel: contact.ChannelCall, Destination: "+447700900123"}, sms}},
+		{alert.PriorityMedium, []contact.Route{sms}},
+		{alert.PriorityLow, []contact.Route{{Channel: contact.ChannelEmail, Destination: c.EmailTopicARN}}},
 	}
 	for _, tt := range tests {
-		ch, dest, err := c.Route(tt.p)
-		if err != nil || ch != tt.wantCh || dest != tt.wantDest {
-			t.Errorf("Route(%s) = %s, %s, %v; want %s, %s", tt.p, ch, dest, err, tt.wantCh, tt.wantDest)
+		got, err := c.Routes(tt.p)
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Routes(%s) = %+v, %v; want %+v", tt.p, got, err, tt.want)
 		}
+	}
+	// A channel without a destination is left out; the rest keep their
+	// order.
+	c.CallPhone = ""
+	if got, err := c.Routes(alert.PriorityHigh); err != nil || !reflect.DeepEqual(got, []contact.Route{sms}) {
+		t.Errorf("Routes(H) without a phone = %+v, %v; want only sms", got, err)
 	}
 }
 
-func TestRouteNoDestination(t *testing.T) {
+func TestRoutesNoDestination(t *testing.T) {
 	t.Parallel()
 	c := sample()
 	c.SMSTopicARN = ""
 	delete(c.Preferences, alert.PriorityLow)
 	for _, p := range []alert.Priority{alert.PriorityMedium, alert.PriorityLow} {
-		if _, _, err := c.Route(p); !errors.Is(err, contact.ErrNoDestination) {
-			t.Errorf("Route(%s) error = %v, want ErrNoDestination", p, err)
+		if _, err := c.Routes(p); !errors.Is(err, contact.ErrNoDestination) {
+			t.Errorf("Routes(%s) error = %v, want ErrNoDestination", p, err)
+		}
+	}
+	c.Preferences[alert.PriorityLow] = nil
+	if _, err := c.Routes(alert.PriorityLow); !errors.Is(err, contact.ErrNoDestination) {
+		t.Errorf("Routes with an empty list: %v, want ErrNoDestination", err)
+	}
+}
+
+func TestParseChannels(t *testing.T) {
+	t.Parallel()
+	good := map[string][]contact.Channel{
+		"call":           {contact.ChannelCall},
+		"call,sms":       {contact.ChannelCall, contact.ChannelSMS},
+		"email, sms":     {contact.ChannelEmail, contact.ChannelSMS},
+		"sms,call,email": {contact.ChannelSMS, contact.ChannelCall, contact.ChannelEmail},
+	}
+	for in, want := range good {
+		got, err := contact.ParseChannels(in)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("ParseChannels(%q) = %v, %v; want %v", in, got, err, want)
+		}
+		if back, _ := contact.ParseChannels(contact.FormatChannels(got)); !reflect.DeepEqual(back, want) {
+			t.Errorf("FormatChannels(%v) does not read back", got)
+		}
+	}
+	for _, bad := range []string{"", "call,", "fax", "call,call", "sms,fax"} {
+		if _, err := contact.ParseChannels(bad); err == nil {
+			t.Errorf("ParseChannels(%q) succeeded", bad)
 		}
 	}
 }
@@ -60,7 +96,7 @@ func TestItemRoundTrip(t *testing.T) {
 	c := sample()
 	item := c.Item()
 	want := map[string]string{
-		"contact_id": "C-1", "name": "Dr Example", "pref_H": "call", "pref_M": "sms", "pref_L": "email",
+		"contact_id": "C-1", "name": "Dr Example", "pref_H": "call,sms", "pref_M": "sms", "pref_L": "email",
 		"call_phone": "+447700900123", "sms_topic_arn": c.SMSTopicARN, "email_topic_arn": c.EmailTopicARN,
 	}
 	if !reflect.DeepEqual(item, want) {
@@ -86,6 +122,14 @@ func TestFromItemErrors(t *testing.T) {
 	}
 	if _, err := contact.FromItem(map[string]string{"contact_id": "C", "pref_H": "fax"}); err == nil || !strings.Contains(err.Error(), `unknown channel "fax"`) {
 		t.Errorf("bad channel: %v", err)
+	}
+	if _, err := contact.FromItem(map[string]string{"contact_id": "C", "pref_H": "sms,sms"}); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Errorf("repeated channel: %v", err)
+	}
+	// An item written before lists (one channel) still reads.
+	c, err := contact.FromItem(map[string]string{"contact_id": "C", "pref_H": "call"})
+	if err != nil || !reflect.DeepEqual(c.Preferences[alert.PriorityHigh], []contact.Channel{contact.ChannelCall}) {
+		t.Errorf("single-channel item: %+v, %v", c.Preferences, err)
 	}
 }
 

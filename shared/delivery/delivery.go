@@ -1,8 +1,10 @@
 // Package delivery names what can happen when the service hands an alert
 // to a provider (Amazon SNS for SMS and email, Amazon Connect for calls),
-// and the provider-side idempotency token of a call. The adapters that
-// talk to the providers classify each failure into one of three classes;
-// the processor answers by class; the alert record (a later issue) keeps
+// the provider-side idempotency token of a call, and the alert record's
+// vocabulary (state.go): the alert and attempt statuses with their one
+// table of allowed transitions, the audit event types and the actors. The
+// adapters that talk to the providers classify each failure into one of
+// three classes; the processor answers by class; the alert record keeps
 // the class per attempt.
 package delivery
 
@@ -10,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strconv"
 
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 )
@@ -80,19 +83,31 @@ func ClassOf(err error) Class {
 
 // callTokenPrefix namespaces the Connect call client token so that it
 // cannot collide with a token another system derives from the same inputs.
-// The version changes whenever the inputs do.
-const callTokenPrefix = "a2p-alerts/call/v2\x00" //nolint:gosec // G101: a public namespace for a hash input, not a credential
+// The version changes whenever the inputs do (v3 added the attempt).
+const callTokenPrefix = "a2p-alerts/call/v3\x00" //nolint:gosec // G101: a public namespace for a hash input, not a credential
+
+// CallAttempt says which call of an alert a token is for: the contact
+// called and the attempt's number in the alert's record (1 for the first
+// attempt, counting every channel tried).
+type CallAttempt struct {
+	// ContactID is the contact called.
+	ContactID string
+	// Number is the attempt's number, from 1.
+	Number int
+}
 
 // CallClientToken returns the ClientToken of the Amazon Connect call that
-// delivers the alert key with payload hash payloadHash (alert.Alert.Hash):
-// the hex SHA-256 of a fixed prefix, the key's stored form, a NUL and the
-// hash (64 characters, within Connect's limit of 500). Connect starts at
-// most one call per token for 7 days. A retry of the same alert by the
-// same client keeps the token, so Connect never calls twice for it; a
-// different alert with the same message_id, or the same message_id from
-// another client, gets another token, so it is never mistaken for a
-// retry and always called.
-func CallClientToken(key alert.Key, payloadHash string) string {
-	sum := sha256.Sum256([]byte(callTokenPrefix + key.String() + "\x00" + payloadHash))
+// delivers attempt at of the alert key with payload hash payloadHash
+// (alert.Alert.Hash): the hex SHA-256 of a fixed prefix, the key's stored
+// form, the hash, the contact id and the attempt number, NUL-separated (64
+// characters, within Connect's limit of 500). Connect starts at most one
+// call per token for 7 days. A retry of the same alert by the same client
+// keeps the token of each attempt, so Connect never calls twice for it; a
+// different alert with the same message_id, the same message_id from
+// another client, or another attempt of the same alert (a repeat call, or
+// another contact) gets another token, so it is always called.
+func CallClientToken(key alert.Key, payloadHash string, at CallAttempt) string {
+	sum := sha256.Sum256([]byte(callTokenPrefix + key.String() + "\x00" + payloadHash + "\x00" +
+		at.ContactID + "\x00" + strconv.Itoa(at.Number)))
 	return hex.EncodeToString(sum[:])
 }

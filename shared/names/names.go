@@ -295,3 +295,140 @@ const (
 	// OutcomeReplay: the answer of an earlier delivery was replayed.
 	OutcomeReplay = "replay"
 )
+
+// Names added by the alert-lifecycle issue (11): the alerts table, the
+// status function, GET /notification/{message_id}, fallback and metrics.
+const (
+	// EnvAlertsTable names the DynamoDB table of alert records.
+	EnvAlertsTable = "A2P_ALERTS_TABLE"
+	// EnvAlertRetentionDays is how long an alert record is kept, in whole
+	// days (the alerts table's TTL). Optional; DefaultAlertRetentionDays.
+	EnvAlertRetentionDays = "A2P_ALERT_RETENTION_DAYS"
+	// EnvFallbackOnUnknown is "true" when an attempt whose outcome is
+	// unknown (ambiguous) falls back to the next channel. Optional; false.
+	EnvFallbackOnUnknown = "A2P_FALLBACK_ON_UNKNOWN"
+	// EnvMetricsNamespace is the CloudWatch namespace of the processor's
+	// embedded-metric-format lines. Optional; no metrics when unset.
+	EnvMetricsNamespace = "A2P_METRICS_NAMESPACE"
+
+	// ConfigAlertRetentionDays is the stack setting behind
+	// EnvAlertRetentionDays.
+	ConfigAlertRetentionDays = "alertRetentionDays"
+	// ConfigFallbackOnUnknown is the stack setting behind
+	// EnvFallbackOnUnknown.
+	ConfigFallbackOnUnknown = "fallbackOnUnknown"
+	// DefaultAlertRetentionDays is how long alert records are kept.
+	DefaultAlertRetentionDays = 90
+
+	// OutputAlertsTable is the alerts table name.
+	OutputAlertsTable = "alertsTable"
+	// OutputStatusFunction is the status Lambda's name.
+	OutputStatusFunction = "statusFunction"
+	// FunctionStatus is the read-only function behind
+	// GET /notification/{message_id}.
+	FunctionStatus = "status"
+
+	// HeaderLocation names the alert's record in a POST answer:
+	// <stage path>/notification/<message_id>.
+	HeaderLocation = "Location"
+	// PathParamMessageID is the path parameter of
+	// GET /notification/{message_id}.
+	PathParamMessageID = "message_id"
+)
+
+// AuthorizedRoutes lists every method and resource path behind the
+// authorizer, as the end of an execute-api ARN ("<METHOD>/<path>", with
+// "*" for a path parameter). The authorizer's Allow policy names each of
+// them, so that an answer API Gateway caches for a token (per token, not
+// per route) lets that token's next request through on any of them; the
+// infra tests check that every method behind the authorizer is listed.
+var AuthorizedRoutes = []string{
+	"POST/" + NotificationPath,
+	"GET/" + NotificationPath + "/*",
+}
+
+// Attribute names of the alerts table. One partition per alert key; each
+// alert instance (a message_id may be reused once its idempotency record
+// has expired) is a group of items whose sort keys start with the
+// instance: "<instance>#STATE", "<instance>#ATTEMPT#<nnn>",
+// "<instance>#EVENT#<nnnnnn>". The instance is the accepted time in Unix
+// milliseconds (13 digits) and 8 hex digits, so the newest instance sorts
+// last.
+const (
+	// AttrPK is the partition key: alert.Key.String (it always starts with
+	// a digit; other item kinds use prefixes that cannot).
+	AttrPK = "pk"
+	// AttrSK is the sort key (see above).
+	AttrSK = "sk"
+	// AttrKind is the item's kind: "state", "attempt" or "event".
+	AttrKind = "kind"
+	// AttrInstance is the alert instance (also in the sort key); the
+	// idempotency item holds it too, naming the instance it belongs to.
+	AttrInstance = "instance"
+	// AttrVersion counts the state item's changes; every change is
+	// written on the condition that it is unchanged since read.
+	AttrVersion = "version"
+	// AttrAlertStatus is the alert's (state) or the attempt's status.
+	AttrAlertStatus = "status"
+	// AttrPriority is the alert's priority.
+	AttrPriority = "priority"
+	// AttrChannels is the ordered channel list tried ("call,sms").
+	AttrChannels = "channels"
+	// AttrContent is the alert as sent (JSON): kept for re-sending, never
+	// returned by an API and never logged.
+	AttrContent = "content"
+	// AttrAcceptedAt, AttrSentAt and AttrUpdatedAt are Unix milliseconds.
+	AttrAcceptedAt = "accepted_at_ms"
+	AttrSentAt     = "sent_at_ms"
+	AttrUpdatedAt  = "updated_at_ms"
+	// AttrAttemptCount is how many attempts the alert has.
+	AttrAttemptCount = "attempt_count"
+	// AttrExpiresAt is the alerts table's TTL attribute, Unix seconds.
+	AttrExpiresAt = "expires_at"
+	// AttrAttempt is an attempt's number (attempt and event items).
+	AttrAttempt = "attempt"
+	// AttrStartedAt and AttrEndedAt are an attempt's times, Unix ms.
+	AttrStartedAt = "started_at_ms"
+	AttrEndedAt   = "ended_at_ms"
+	// AttrProviderRef is the SNS MessageId or the Connect ContactId.
+	AttrProviderRef = "provider_ref"
+	// AttrFailureCode is the provider's error code (no PHI).
+	AttrFailureCode = "failure_code"
+	// AttrSeq is an event's sequence number in its alert.
+	AttrSeq = "seq"
+	// AttrEventType is an event's delivery.EventType.
+	AttrEventType = "type"
+	// AttrAt is an event's time, Unix ms.
+	AttrAt = "at_ms"
+	// AttrActor is who caused an event (delivery.Actor.String).
+	AttrActor = "actor"
+	// AttrFromChannel is, on a fallback event, the channel that failed.
+	AttrFromChannel = "from_channel"
+)
+
+// CloudWatch metrics of the processor, in the stack's namespace
+// (EnvMetricsNamespace), written as embedded-metric-format log lines. No
+// dimension holds PHI: each takes a fixed set of values.
+const (
+	// MetricAlerts counts finished alerts by DimOutcome (and DimPriority).
+	MetricAlerts = "Alerts"
+	// MetricAttempts counts attempts by DimChannel and DimResult.
+	MetricAttempts = "Attempts"
+	// MetricFallbacks counts fallbacks to a next channel, by DimPriority.
+	MetricFallbacks = "Fallbacks"
+	// MetricAcceptedToSent is the milliseconds from accepted to sent, by
+	// DimPriority.
+	MetricAcceptedToSent = "AcceptedToSentLatency"
+	// DimPriority is H, M or L.
+	DimPriority = "Priority"
+	// DimOutcome is sent, failed, unknown or retry (every attempt failed
+	// transiently: the caller may retry).
+	DimOutcome = "Outcome"
+	// DimChannel is call, sms or email.
+	DimChannel = "Channel"
+	// DimResult is sent or the failure class.
+	DimResult = "Result"
+	// LogAlertNotRecorded: a change of an alert record could not be
+	// written (a conflicting write, or DynamoDB failed); the audit lacks it.
+	LogAlertNotRecorded = "an alert record change could not be written; the record and its audit trail lack it"
+)

@@ -1,5 +1,5 @@
 // Package connect places voice-call alerts through Amazon Connect's
-// StartOutboundVoiceContact. It implements notify.Caller, classifying every
+// StartOutboundVoiceContact. It implements alerting.Caller, classifying every
 // failure (package provider).
 package connect
 
@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconnect "github.com/aws/aws-sdk-go-v2/service/connect"
 
-	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/provider"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
@@ -85,7 +85,7 @@ type Caller struct {
 	settings Settings
 }
 
-var _ notify.Caller = (*Caller)(nil)
+var _ alerting.Caller = (*Caller)(nil)
 
 // NewCaller returns a Caller placing calls through client (built with
 // ClientOptions) with settings, which must pass Validate.
@@ -100,7 +100,7 @@ func NewCaller(client StartCallAPI, settings Settings) (*Caller, error) {
 // from the contact attribute names.ConnectMessageAttribute; req.ClientToken
 // makes Connect start one call per token however often it is retried.
 // Errors wrap the *delivery.Error that classifies them.
-func (c *Caller) Call(ctx context.Context, req notify.CallRequest) (string, error) {
+func (c *Caller) Call(ctx context.Context, req alerting.CallRequest) (string, error) {
 	ctx, attempts := provider.Track(ctx)
 	out, err := c.client.StartOutboundVoiceContact(ctx, &awsconnect.StartOutboundVoiceContactInput{
 		InstanceId:             aws.String(c.settings.InstanceID),

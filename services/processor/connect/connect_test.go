@@ -16,7 +16,7 @@ import (
 	awsconnect "github.com/aws/aws-sdk-go-v2/service/connect"
 
 	"github.com/a2p-alerts/a2p-alerts/services/processor/connect"
-	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
@@ -84,10 +84,10 @@ func caller(t *testing.T, f *fakeConnect, attemptTimeout time.Duration) *connect
 	return c
 }
 
-var req = notify.CallRequest{
+var req = alerting.CallRequest{
 	Destination: "+447700900123",
 	MessageSSML: "Potassium &amp; rising &lt;recheck&gt;",
-	ClientToken: delivery.CallClientToken(alert.Key{Client: "ward-7", MessageID: "msg-0001"}, strings.Repeat("a", 64)),
+	ClientToken: delivery.CallClientToken(alert.Key{Client: "ward-7", MessageID: "msg-0001"}, strings.Repeat("a", 64), delivery.CallAttempt{ContactID: "dr-jones", Number: 1}),
 }
 
 func TestCall(t *testing.T) {

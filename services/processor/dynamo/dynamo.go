@@ -1,7 +1,9 @@
 // Package dynamo implements the processor's stores on Amazon DynamoDB: the
-// contacts table (ContactStore) and the idempotency table
-// (IdempotencyStore, one item per alert key: API client and message_id). Each takes the SDK client behind an interface of just
-// the methods it calls, so tests can fake the SDK.
+// contacts table (ContactStore), the idempotency table (IdempotencyStore,
+// one item per alert key: API client and message_id) and the alerts table
+// (AlertStore, alerts.go: per alert instance a state item, its attempts
+// and its audit events). Each takes the SDK client behind an interface of
+// just the methods it calls, so tests can fake the SDK.
 //
 // Expression placeholders are chosen so that none is a prefix of another:
 // kumo, the emulator the sandbox uses, substitutes them by plain string
@@ -21,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
@@ -42,7 +45,7 @@ type ContactStore struct {
 	table  string
 }
 
-var _ notify.ContactStore = (*ContactStore)(nil)
+var _ alerting.ContactStore = (*ContactStore)(nil)
 
 // NewContactStore returns a ContactStore reading table through client.
 func NewContactStore(client ContactsAPI, table string) *ContactStore {
@@ -51,7 +54,7 @@ func NewContactStore(client ContactsAPI, table string) *ContactStore {
 
 // GetContact reads the contact with id (an eventually consistent read:
 // contacts change rarely and never during a request). A missing item is
-// notify.ErrContactNotFound.
+// alerting.ErrContactNotFound.
 func (s *ContactStore) GetContact(ctx context.Context, id string) (contact.Contact, error) {
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.table),
@@ -61,7 +64,7 @@ func (s *ContactStore) GetContact(ctx context.Context, id string) (contact.Conta
 		return contact.Contact{}, fmt.Errorf("get contact %s from %s: %w", id, s.table, err)
 	}
 	if len(out.Item) == 0 {
-		return contact.Contact{}, fmt.Errorf("contact %s: %w", id, notify.ErrContactNotFound)
+		return contact.Contact{}, fmt.Errorf("contact %s: %w", id, alerting.ErrContactNotFound)
 	}
 	item, err := contactStrings(out.Item)
 	if err != nil {
@@ -185,6 +188,7 @@ func (s *IdempotencyStore) Acquire(ctx context.Context, lock notify.Lock) (notif
 			names.AttrIdempotencyKey: str(lock.Key.String()),
 			names.AttrClient:         str(lock.Key.Client),
 			names.AttrMessageID:      str(lock.Key.MessageID),
+			names.AttrInstance:       str(lock.Instance),
 			names.AttrStatus:         str(string(notify.StatusInProgress)),
 			names.AttrPayloadHash:    str(lock.PayloadHash),
 			names.AttrLockOwner:      str(lock.Owner),
@@ -341,6 +345,7 @@ func recordFromItem(item map[string]types.AttributeValue) (notify.Record, error)
 	rec.Status = notify.RecordStatus(r.str(names.AttrStatus, true))
 	rec.PayloadHash = r.str(names.AttrPayloadHash, false)
 	rec.LockOwner = r.str(names.AttrLockOwner, false)
+	rec.Instance = r.str(names.AttrInstance, false)
 	rec.Response.Body = r.str(names.AttrResponseBody, false)
 	rec.Channel = contact.Channel(r.str(names.AttrChannel, false))
 	rec.Failure = delivery.Class(r.str(names.AttrFailureClass, false))

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/dynamo"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
@@ -127,7 +128,7 @@ func TestContactStoreGetContact(t *testing.T) {
 	jones := map[string]types.AttributeValue{
 		names.AttrContactID:     s("dr-jones"),
 		names.AttrContactName:   s("Dr Jones"),
-		"pref_H":                s("call"),
+		"pref_H":                s("call,email"),
 		"pref_L":                s("email"),
 		names.AttrCallPhone:     s("+447700900123"),
 		names.AttrEmailTopicARN: s("arn:aws:sns:eu-west-2:000000000000:email"),
@@ -147,11 +148,13 @@ func TestContactStoreGetContact(t *testing.T) {
 			out:  &dynamodb.GetItemOutput{Item: jones},
 			want: contact.Contact{
 				ID: "dr-jones", Name: "Dr Jones",
-				Preferences: map[alert.Priority]contact.Channel{alert.PriorityHigh: contact.ChannelCall, alert.PriorityLow: contact.ChannelEmail},
+				Preferences: map[alert.Priority][]contact.Channel{
+					alert.PriorityHigh: {contact.ChannelCall, contact.ChannelEmail}, alert.PriorityLow: {contact.ChannelEmail},
+				},
 				CallPhone:   "+447700900123", EmailTopicARN: "arn:aws:sns:eu-west-2:000000000000:email",
 			},
 		},
-		{name: "not found", out: &dynamodb.GetItemOutput{}, wantErr: notify.ErrContactNotFound},
+		{name: "not found", out: &dynamodb.GetItemOutput{}, wantErr: alerting.ErrContactNotFound},
 		{name: "sdk error", err: sdkErr, wantErr: sdkErr, errText: "contacts-table"},
 		{
 			name:    "known attribute of the wrong type",
@@ -190,7 +193,7 @@ func TestContactStoreGetContact(t *testing.T) {
 				t.Errorf("err = %v, want it to mention %q", err, tt.errText)
 			}
 			if !wantFail && (got.ID != tt.want.ID || got.Name != tt.want.Name || got.CallPhone != tt.want.CallPhone ||
-				got.EmailTopicARN != tt.want.EmailTopicARN || got.SMSTopicARN != "" || !maps.Equal(got.Preferences, tt.want.Preferences)) {
+				got.EmailTopicARN != tt.want.EmailTopicARN || got.SMSTopicARN != "" || !maps.EqualFunc(got.Preferences, tt.want.Preferences, slices.Equal)) {
 				t.Errorf("contact = %+v, want %+v", got, tt.want)
 			}
 		})
@@ -203,7 +206,7 @@ const storedKey = "6:ward-7:msg-0001"
 var (
 	now  = time.Date(2026, 11, 26, 9, 30, 0, 250_000_000, time.UTC)
 	lock = notify.Lock{
-		Key: alert.Key{Client: "ward-7", MessageID: "msg-0001"}, PayloadHash: "abc123", Owner: "owner-1", Now: now,
+		Key: alert.Key{Client: "ward-7", MessageID: "msg-0001"}, Instance: "1795685400250-0a1b2c3d", PayloadHash: "abc123", Owner: "owner-1", Now: now,
 		LockExpiry: now.Add(10 * time.Second), Expiration: now.Add(24 * time.Hour),
 	}
 	// existingItem is a completed record as the table holds it.
@@ -247,6 +250,7 @@ func TestIdempotencyStoreAcquireWritesConditionalLock(t *testing.T) {
 		names.AttrIdempotencyKey: s(storedKey),
 		names.AttrClient:         s("ward-7"),
 		names.AttrMessageID:      s("msg-0001"),
+		names.AttrInstance:       s("1795685400250-0a1b2c3d"),
 		names.AttrStatus:         s("INPROGRESS"),
 		names.AttrPayloadHash:    s("abc123"),
 		names.AttrLockOwner:      s("owner-1"),

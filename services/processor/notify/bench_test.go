@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting/alertingtest"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
@@ -23,7 +26,13 @@ func BenchmarkHandler(b *testing.B) {
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: testRequestID})
 
 	b.Run("valid_alert", func(b *testing.B) {
-		f := newFixture(b, quiet)
+		// The alert record's writes are accepted and not kept, like the
+		// idempotency store's below; each instance is new.
+		n := 0
+		f := newFixture(b, quiet, func(c *alerting.Config) {
+			c.Store = alertingtest.Discard{}
+			c.Random = func() string { n++; return fmt.Sprintf("%08x", n) }
+		})
 		// Every lock is granted and every record written, without keeping
 		// them: each iteration is a first delivery.
 		f.idem.acquire = func(context.Context, notify.Lock) (notify.Record, error) { return notify.Record{}, nil }

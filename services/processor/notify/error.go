@@ -6,7 +6,6 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/api"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
-	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 )
 
 // Error is a failure the caller sees: a code (which alone decides the HTTP
@@ -19,8 +18,11 @@ type Error struct {
 	Message string
 	// Fields lists the failing fields of an invalid alert.
 	Fields []alert.FieldError
-	// Channel is the channel of a failed delivery.
+	// Channel is the channel whose outcome is unknown (delivery_unknown).
 	Channel contact.Channel
+	// Attempts are the failed attempts of a delivery that followed
+	// attempts.
+	Attempts []api.FailedAttempt
 	// RetryAfter is, for CodeInProgress and CodeUnavailable, the seconds
 	// to wait before retrying.
 	RetryAfter int
@@ -43,24 +45,19 @@ func (e *Error) Unwrap() error { return e.Err }
 // Status is the HTTP status of the error, from the one table in package api.
 func (e *Error) Status() int { return e.Code.Status() }
 
-// recorded reports whether the answer is final for the alert and is
-// stored, so that a retry replays it: a delivery the provider refused for
-// good, or one whose outcome is unknown.
-func (e *Error) recorded() bool {
-	return e.Code == api.CodeUndeliverable || e.Code == api.CodeDeliveryUnknown
-}
-
 // Messages shown to callers, one per code.
 const (
-	msgInvalid         = "the alert is invalid; see fields"
-	msgNotFound        = "no contact has this contact_id"
-	msgInProgress      = "an alert with this message_id is being delivered now; retry after Retry-After seconds"
-	msgMismatch        = "this message_id was already used for a different alert"
-	msgNoDestination   = "the contact has no destination for the channel it prefers at this priority"
-	msgUndeliverable   = "the %s provider refused this alert and would refuse it again; nothing was sent. Fix the cause and send it with a new message_id"
+	msgInvalid          = "the alert is invalid; see fields"
+	msgNotFound         = "no contact has this contact_id"
+	msgInProgress       = "an alert with this message_id is being delivered now; retry after Retry-After seconds"
+	msgMismatch         = "this message_id was already used for a different alert"
+	msgNoDestination    = "the contact has no destination for any channel it prefers at this priority"
+	msgUndeliverableAll = "every channel was tried and failed, at least one for good; nothing was delivered (see attempts). " +
+		"Fix the cause and send it with a new message_id"
 	msgUnavailable     = "a downstream service failed or was busy; nothing was sent and the request may be retried after Retry-After seconds"
-	msgDeliveryUnknown = "the alert was handed to the %s provider but no answer came back: it may or may not have been sent, and it will not be sent again on this channel. Confirm receipt with the clinician by other means"
-	msgInternal        = "internal error; quote the request_id when reporting it"
+	msgDeliveryUnknown = "the alert was handed to the %s provider but no answer came back: it may or may not have been sent, " +
+		"and it will not be sent again on this channel. Confirm receipt with the clinician by other means"
+	msgInternal = "internal error; quote the request_id when reporting it"
 )
 
 // unavailableRetryAfter is the Retry-After, in seconds, of an unavailable
@@ -79,20 +76,6 @@ func internal(cause error) *Error {
 	return &Error{Code: api.CodeInternal, Message: msgInternal, Err: cause}
 }
 
-// deliveryFailed answers a provider error on channel ch by its class.
-func deliveryFailed(ch contact.Channel, cause error) *Error {
-	switch delivery.ClassOf(cause) {
-	case delivery.Transient:
-		e := unavailable(cause)
-		e.Channel = ch
-		return e
-	case delivery.Permanent:
-		return &Error{Code: api.CodeUndeliverable, Message: fmt.Sprintf(msgUndeliverable, ch), Channel: ch, Err: cause}
-	case delivery.Ambiguous: // below, with any class ClassOf might add
-	}
-	return deliveryUnknown(ch, cause)
-}
-
-func deliveryUnknown(ch contact.Channel, cause error) *Error {
-	return &Error{Code: api.CodeDeliveryUnknown, Message: fmt.Sprintf(msgDeliveryUnknown, ch), Channel: ch, Err: cause}
+func deliveryUnknown(ch contact.Channel, attempts []api.FailedAttempt, cause error) *Error {
+	return &Error{Code: api.CodeDeliveryUnknown, Message: fmt.Sprintf(msgDeliveryUnknown, ch), Channel: ch, Attempts: attempts, Err: cause}
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting/alertingtest"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
@@ -40,20 +42,26 @@ const (
 var testContacts = map[string]contact.Contact{
 	"dr-jones": {
 		ID: "dr-jones", Name: "Dr Jones",
-		Preferences: map[alert.Priority]contact.Channel{
-			alert.PriorityHigh: contact.ChannelCall, alert.PriorityMedium: contact.ChannelSMS, alert.PriorityLow: contact.ChannelEmail,
+		Preferences: map[alert.Priority][]contact.Channel{
+			alert.PriorityHigh: {contact.ChannelCall}, alert.PriorityMedium: {contact.ChannelSMS}, alert.PriorityLow: {contact.ChannelEmail},
 		},
 		CallPhone: phone, SMSTopicARN: smsTopic, EmailTopicARN: emailTopic,
 	},
 	"dr-nophone": {
 		ID: "dr-nophone", Name: "Dr No Phone",
-		Preferences: map[alert.Priority]contact.Channel{alert.PriorityHigh: contact.ChannelCall},
+		Preferences: map[alert.Priority][]contact.Channel{alert.PriorityHigh: {contact.ChannelCall}},
 		SMSTopicARN: smsTopic,
 	},
 	"dr-highonly": {
 		ID: "dr-highonly", Name: "Dr High Only",
-		Preferences: map[alert.Priority]contact.Channel{alert.PriorityHigh: contact.ChannelSMS},
+		Preferences: map[alert.Priority][]contact.Channel{alert.PriorityHigh: {contact.ChannelSMS}},
 		SMSTopicARN: smsTopic,
+	},
+	// dr-fallback is called for H, and texted when the call fails.
+	"dr-fallback": {
+		ID: "dr-fallback", Name: "Dr Fallback",
+		Preferences: map[alert.Priority][]contact.Channel{alert.PriorityHigh: {contact.ChannelCall, contact.ChannelSMS}},
+		CallPhone:   phone, SMSTopicARN: smsTopic,
 	},
 }
 
@@ -155,7 +163,7 @@ func (f *fakeContacts) GetContact(ctx context.Context, id string) (contact.Conta
 func memContacts(_ context.Context, id string) (contact.Contact, error) {
 	c, ok := testContacts[id]
 	if !ok {
-		return contact.Contact{}, fmt.Errorf("contact %s: %w", id, notify.ErrContactNotFound)
+		return contact.Contact{}, fmt.Errorf("contact %s: %w", id, alerting.ErrContactNotFound)
 	}
 	return c, nil
 }
@@ -313,12 +321,12 @@ func (f *fakePublisher) count() int {
 // call's contact id and places nothing.
 type fakeCaller struct {
 	mu     sync.Mutex
-	calls  []notify.CallRequest
+	calls  []alerting.CallRequest
 	placed map[string]string // ClientToken -> contact id
-	call   func(ctx context.Context, req notify.CallRequest) (string, error)
+	call   func(ctx context.Context, req alerting.CallRequest) (string, error)
 }
 
-func (f *fakeCaller) Call(ctx context.Context, req notify.CallRequest) (string, error) {
+func (f *fakeCaller) Call(ctx context.Context, req alerting.CallRequest) (string, error) {
 	f.mu.Lock()
 	f.calls = append(f.calls, req)
 	f.mu.Unlock()
@@ -400,9 +408,11 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// fixture is a Handler wired to fakes.
+// fixture is a Handler wired to a real alerting core on fakes.
 type fixture struct {
 	h        *notify.Handler
+	core     *alerting.Core
+	alerts   *alertingtest.MemStore
 	contacts *fakeContacts
 	idem     *fakeIdem
 	pub      *fakePublisher
@@ -414,10 +424,12 @@ type fixture struct {
 }
 
 // newFixture builds a handler on fakes, logging at DEBUG (the strictest
-// level for the PHI checks). edit may change the config before New.
-func newFixture(tb testing.TB, edit ...func(*notify.Config)) *fixture {
+// level for the PHI checks). Each edit is a func(*notify.Config) or a
+// func(*alerting.Config), applied before New.
+func newFixture(tb testing.TB, edits ...any) *fixture {
 	tb.Helper()
 	f := &fixture{
+		alerts:   alertingtest.NewMemStore(),
 		contacts: &fakeContacts{get: memContacts},
 		idem:     newFakeIdem(),
 		pub:      &fakePublisher{},
@@ -427,12 +439,18 @@ func newFixture(tb testing.TB, edit ...func(*notify.Config)) *fixture {
 		ids:      &fakeIDs{},
 		logs:     &syncBuffer{},
 	}
+	core := alerting.Config{
+		Store:     f.alerts,
+		Contacts:  f.contacts,
+		Publisher: f.pub,
+		Caller:    f.caller,
+		Retention: 90 * 24 * time.Hour,
+		Now:       f.clock.Now,
+		Random:    func() string { return "0a1b2c3d" },
+	}
 	cfg := notify.Config{
-		Contacts:    f.contacts,
-		Idempotency: f.idem,
-		Publisher:   f.pub,
-		Caller:      f.caller,
 		Guard:       phi.Default(),
+		Idempotency: f.idem,
 		TTL:         testTTL,
 		LockTimeout: testLockTimeout,
 		Logger:      slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -440,8 +458,23 @@ func newFixture(tb testing.TB, edit ...func(*notify.Config)) *fixture {
 		Now:         f.clock.Now,
 		NewID:       f.ids.Next,
 	}
-	for _, e := range edit {
-		e(&cfg)
+	for _, e := range edits {
+		switch e := e.(type) {
+		case func(*notify.Config):
+			e(&cfg)
+		case func(*alerting.Config):
+			e(&core)
+		default:
+			tb.Fatalf("edit %T is neither a notify nor an alerting config edit", e)
+		}
+	}
+	c, err := alerting.New(core)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f.core = c
+	if cfg.Alerts == nil {
+		cfg.Alerts = c
 	}
 	h, err := notify.New(cfg)
 	if err != nil {
@@ -449,6 +482,16 @@ func newFixture(tb testing.TB, edit ...func(*notify.Config)) *fixture {
 	}
 	f.h = h
 	return f
+}
+
+// record is the newest alert record of key.
+func (f *fixture) record(tb testing.TB, key alert.Key) *alerting.Alert {
+	tb.Helper()
+	a, err := f.alerts.Latest(tb.Context(), key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return a
 }
 
 // invoke handles ev in a Lambda context with testRequestID.

@@ -6,48 +6,37 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
+	"net/url"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/a2p-alerts/a2p-alerts/shared/alert"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting"
 	"github.com/a2p-alerts/a2p-alerts/shared/api"
-	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 	"github.com/a2p-alerts/a2p-alerts/shared/phi"
-	"github.com/a2p-alerts/a2p-alerts/shared/render"
 )
 
 // Config is what a Handler is built from.
 type Config struct {
-	// Contacts looks up contacts. Required.
-	Contacts ContactStore
+	// Alerts accepts and delivers alerts (*alerting.Core). Required.
+	Alerts Alerts
 	// Idempotency keeps the records of alert keys. Required.
 	Idempotency IdempotencyStore
-	// Publisher delivers SMS and email. Required.
-	Publisher Publisher
-	// Caller places voice calls. Nil when the stack has no Amazon Connect
-	// settings; a call is then an internal error.
-	Caller Caller
 	// Guard is the PHI guard applied to the alert.
 	Guard phi.Guard
-	// SMSContent is how much of an alert its SMS carries; "" is
-	// render.SMSFull.
-	SMSContent render.SMSContent
 	// TTL is how long a completed record answers replays. Required.
 	TTL time.Duration
 	// LockTimeout stands in for the invocation's deadline when the context
 	// has none. Required.
 	LockTimeout time.Duration
-	// Budget divides each invocation's time. Optional; DefaultBudget when
-	// zero.
-	Budget Budget
+	// LockMargin is how long the lock outlives the invocation's deadline.
+	// Optional; DefaultLockMargin.
+	LockMargin time.Duration
 	// Logger receives one line per request. Required.
 	Logger *slog.Logger
 	// Tracer traces each request. Optional; no tracing when nil.
@@ -63,15 +52,12 @@ type Config struct {
 // Handler handles POST /notification proxy events. It is safe for
 // concurrent use.
 type Handler struct {
-	contacts    ContactStore
+	alerts      Alerts
 	idem        IdempotencyStore
-	publisher   Publisher
-	caller      Caller
 	guard       phi.Guard
-	smsContent  render.SMSContent
 	ttl         time.Duration
 	lockTimeout time.Duration
-	budget      Budget
+	lockMargin  time.Duration
 	logger      *slog.Logger
 	tracer      Tracer
 	now         func() time.Time
@@ -88,12 +74,11 @@ func New(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{
-		contacts: cfg.Contacts, idem: cfg.Idempotency, publisher: cfg.Publisher, caller: cfg.Caller,
-		guard: cfg.Guard, smsContent: cfg.SMSContent, ttl: cfg.TTL, lockTimeout: cfg.LockTimeout,
-		budget: cfg.Budget, logger: cfg.Logger, tracer: cfg.Tracer, now: cfg.Now, newID: cfg.NewID,
+		alerts: cfg.Alerts, idem: cfg.Idempotency, guard: cfg.Guard, ttl: cfg.TTL, lockTimeout: cfg.LockTimeout,
+		lockMargin: cfg.LockMargin, logger: cfg.Logger, tracer: cfg.Tracer, now: cfg.Now, newID: cfg.NewID,
 	}
-	if h.budget == (Budget{}) {
-		h.budget = DefaultBudget
+	if h.lockMargin == 0 {
+		h.lockMargin = DefaultLockMargin
 	}
 	if h.tracer == nil {
 		h.tracer = noTracer{}
@@ -114,8 +99,7 @@ func (cfg *Config) check() error {
 		name string
 		nil  bool
 	}{
-		{"Contacts", cfg.Contacts == nil}, {"Idempotency", cfg.Idempotency == nil},
-		{"Publisher", cfg.Publisher == nil}, {"Logger", cfg.Logger == nil},
+		{"Alerts", cfg.Alerts == nil}, {"Idempotency", cfg.Idempotency == nil}, {"Logger", cfg.Logger == nil},
 	} {
 		if p.nil {
 			missing = append(missing, p.name)
@@ -128,8 +112,8 @@ func (cfg *Config) check() error {
 		return fmt.Errorf("notify: TTL must be positive, got %s", cfg.TTL)
 	case cfg.LockTimeout <= 0:
 		return fmt.Errorf("notify: LockTimeout must be positive, got %s", cfg.LockTimeout)
-	case cfg.Budget != (Budget{}):
-		return cfg.Budget.validate()
+	case cfg.LockMargin < 0:
+		return fmt.Errorf("notify: LockMargin must not be negative, got %s", cfg.LockMargin)
 	}
 	return nil
 }
@@ -138,7 +122,7 @@ func (cfg *Config) check() error {
 // a panic included, is an HTTP response (see the package api for bodies).
 func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayProxyRequest) (resp events.APIGatewayProxyResponse, _ error) {
 	start := h.now()
-	r := &request{id: requestID(ctx, ev, h.newID), client: clientName(ev)}
+	r := &request{id: requestID(ctx, ev, h.newID), client: clientName(ev), path: ev.RequestContext.Path}
 	ctx, r.span = h.tracer.Start(ctx)
 	defer func() {
 		if p := recover(); p != nil {
@@ -171,28 +155,42 @@ func (h *Handler) process(ctx context.Context, ev events.APIGatewayProxyRequest,
 	deadline := h.deadline(ctx, now)
 	lock := Lock{
 		Key:         r.key,
+		Instance:    h.alerts.NewInstance(),
 		PayloadHash: r.payloadHash,
 		Owner:       h.newID(),
 		Now:         now,
-		LockExpiry:  deadline.Add(h.budget.LockMargin),
+		LockExpiry:  deadline.Add(h.lockMargin),
 		Expiration:  now.Add(h.ttl),
 	}
 	if resp, held := h.acquire(ctx, r, lock, now); !held {
 		return resp
 	}
 
-	sent, err := h.deliver(ctx, a, r, deadline)
-	var e *Error
-	switch {
-	case err == nil:
-		r.outcome = names.OutcomeSent
-		return h.finish(ctx, r, StoredResponse{Status: http.StatusOK, Body: mustJSON(sent)}, "")
-	case errors.As(err, &e) && e.recorded():
-		body := h.fail(r, e).Body
-		return h.finish(ctx, r, StoredResponse{Status: e.Status(), Body: body}, delivery.ClassOf(e.Err))
-	default:
+	r.acc, err = h.alerts.Accept(ctx, alerting.Intake{Key: r.key, Instance: lock.Instance, Alert: a, Actor: delivery.Client(r.client)})
+	if err != nil {
 		h.release(ctx, r)
-		return h.fail(r, err)
+		return h.fail(r, acceptFailed(err))
+	}
+	r.located = true
+	res := h.alerts.Deliver(ctx, r.acc, deadline)
+	r.result = &res
+	for _, err := range res.RecordErrors {
+		h.logger.LogAttrs(ctx, slog.LevelError, names.LogAlertNotRecorded,
+			slog.String(logRequestID, r.id), slog.String(logMessageID, r.messageID), slog.String(logError, r.scrub(err.Error())))
+	}
+	return h.answer(ctx, r, res)
+}
+
+// acceptFailed turns an error of Accept into the caller's answer: nothing
+// was recorded and nothing sent.
+func acceptFailed(err error) *Error {
+	switch {
+	case errors.Is(err, alerting.ErrContactNotFound):
+		return &Error{Code: api.CodeNotFound, Message: msgNotFound, Err: err}
+	case errors.Is(err, alerting.ErrNoDestination):
+		return &Error{Code: api.CodeNoDestination, Message: msgNoDestination, Err: err}
+	default:
+		return unavailable(err)
 	}
 }
 
@@ -224,9 +222,11 @@ func (h *Handler) answerExisting(r *request, rec Record, hash string, now time.T
 			return h.fail(r, internal(fmt.Errorf("completed record %s holds no response", rec.Key)))
 		}
 		r.outcome = names.OutcomeReplay
+		r.located = true
 		r.setChannel(rec.Channel)
-		return response(rec.Response.Status, rec.Response.Body, r.id, oneHeader(headerReplay, "true"))
+		return response(rec.Response.Status, rec.Response.Body, r.id, r.headers(oneHeader(headerReplay, "true")))
 	case rec.Status == StatusInProgress:
+		r.located = true
 		return h.fail(r, &Error{Code: api.CodeInProgress, Message: msgInProgress, RetryAfter: retryAfter(rec.LockExpiry.Sub(now))})
 	default:
 		return h.fail(r, internal(fmt.Errorf("record %s has unknown status %q", rec.Key, rec.Status)))
@@ -239,83 +239,21 @@ func retryAfter(d time.Duration) int {
 	return max(s, 1)
 }
 
-// deliver looks the contact up and sends the alert by its preferred
-// channel before the deadline's reserve. Errors are *Error.
-func (h *Handler) deliver(ctx context.Context, a alert.Alert, r *request, deadline time.Time) (api.Sent, error) {
-	c, err := h.contacts.GetContact(ctx, a.ContactID)
-	if errors.Is(err, ErrContactNotFound) {
-		return api.Sent{}, &Error{Code: api.CodeNotFound, Message: msgNotFound, Err: err}
+// location is where the alert's record is read: the request's path (the
+// stage's, with any base path of a custom domain) and the message_id.
+func (r *request) location() string {
+	base := r.path
+	if base == "" {
+		base = "/" + names.NotificationPath
 	}
-	if err != nil {
-		return api.Sent{}, unavailable(fmt.Errorf("load contact %s: %w", a.ContactID, err))
-	}
-	ch, dest, err := c.Route(a.Priority)
-	r.setChannel(ch)
-	if errors.Is(err, contact.ErrNoDestination) {
-		return api.Sent{}, &Error{Code: api.CodeNoDestination, Message: msgNoDestination, Err: err}
-	}
-	if err != nil {
-		return api.Sent{}, internal(fmt.Errorf("route contact %s: %w", a.ContactID, err))
-	}
-	if err := h.canSend(ch); err != nil {
-		return api.Sent{}, err
-	}
-	window, ok := h.sendWindow(deadline)
-	if !ok {
-		return api.Sent{}, unavailable(fmt.Errorf("too little time left to send and record the outcome: %s before the reserve, %s needed", window, h.budget.Attempt))
-	}
-	sendCtx, cancel := context.WithDeadline(ctx, deadline.Add(-h.budget.Reserve))
-	defer cancel()
-	id, err := h.send(sendCtx, a, ch, dest, r)
-	if err != nil {
-		return api.Sent{}, deliveryFailed(ch, fmt.Errorf("send %s: %w", ch, err))
-	}
-	return api.Sent{MessageID: a.MessageID, Status: api.StatusSent, Channel: string(ch), ProviderMessageID: id}, nil
-}
-
-// canSend returns an internal *Error when the handler cannot send on ch.
-func (h *Handler) canSend(ch contact.Channel) error {
-	switch {
-	case !slices.Contains(contact.Channels, ch):
-		return internal(fmt.Errorf("unknown channel %q", ch))
-	case ch == contact.ChannelCall && h.caller == nil:
-		return internal(errors.New("a call is due but calls are not configured (the Amazon Connect settings are unset)"))
-	}
-	return nil
-}
-
-// send renders the alert for ch and hands it to the provider. Errors are
-// the provider's, classified by the adapter.
-func (h *Handler) send(ctx context.Context, a alert.Alert, ch contact.Channel, dest string, r *request) (string, error) {
-	switch ch {
-	case contact.ChannelEmail:
-		e := render.Email(a)
-		r.addSecrets(e.Body)
-		r.deliveryStarted = true
-		return h.publisher.PublishEmail(ctx, dest, e.Subject, e.Body)
-	case contact.ChannelSMS:
-		s := render.SMS(a, h.smsContent)
-		r.addSecrets(s.Text)
-		r.smsSegments = s.Segments
-		r.deliveryStarted = true
-		return h.publisher.PublishSMS(ctx, dest, s.Text)
-	case contact.ChannelCall:
-		voice := render.Voice(a)
-		r.addSecrets(dest, voice)
-		r.deliveryStarted = true
-		return h.caller.Call(ctx, CallRequest{
-			Destination: dest, MessageSSML: voice, ClientToken: delivery.CallClientToken(r.key, r.payloadHash),
-		})
-	default: // canSend refused it
-		return "", &delivery.Error{Class: delivery.Transient, Code: "unknown_channel", Err: fmt.Errorf("unknown channel %q", ch)}
-	}
+	return strings.TrimSuffix(base, "/") + "/" + url.PathEscape(r.messageID)
 }
 
 // finish records the request's final answer and returns it. A failed
 // record is logged, not answered: the provider has been called, and a 5xx
 // would invite a retry that sends again.
-func (h *Handler) finish(ctx context.Context, r *request, resp StoredResponse, failure delivery.Class) events.APIGatewayProxyResponse {
-	out := Outcome{Response: resp, Channel: r.channel, Failure: failure, Expiration: h.now().Add(h.ttl)}
+func (h *Handler) finish(ctx context.Context, r *request, resp StoredResponse, out Outcome) events.APIGatewayProxyResponse {
+	out.Response, out.Expiration = resp, h.now().Add(h.ttl)
 	if err := h.complete(ctx, r, out); err != nil {
 		h.logger.LogAttrs(ctx, slog.LevelError, names.LogSentNotRecorded,
 			slog.String(logRequestID, r.id),
@@ -323,7 +261,7 @@ func (h *Handler) finish(ctx context.Context, r *request, resp StoredResponse, f
 			slog.String(logError, r.scrub(err.Error())))
 	}
 	r.lock = nil
-	return response(resp.Status, resp.Body, r.id, nil)
+	return response(resp.Status, resp.Body, r.id, r.headers(nil))
 }
 
 // complete writes the completed record, retrying a failed write; a lost
@@ -363,20 +301,34 @@ func (h *Handler) release(ctx context.Context, r *request) {
 	}
 }
 
-// recovered turns a panic into an answer. Before the provider was called
-// the lock is released and the answer is 500. Once it was called nobody
+// recovered turns a panic into an answer. Before a provider was called
+// the lock is released and the answer is 500. Once one was called nobody
 // knows whether it delivered: the answer is the recorded 502
 // delivery_unknown, so a retry does not send again.
 func (h *Handler) recovered(ctx context.Context, r *request, p any) events.APIGatewayProxyResponse {
 	cause := fmt.Errorf("panic: %v\n%s", p, debug.Stack())
-	if !r.deliveryStarted || r.lock == nil {
+	if r.acc == nil || !r.acc.DeliveryStarted() || r.lock == nil {
 		h.release(ctx, r)
 		return h.fail(r, internal(cause))
 	}
-	e := deliveryUnknown(r.channel, cause)
+	ch := r.channel
+	if ats := r.acc.Record().Attempts; len(ats) > 0 {
+		ch = ats[len(ats)-1].Channel // the attempt under way
+	}
+	e := deliveryUnknown(ch, nil, cause)
 	body := h.fail(r, e).Body
-	return h.finish(ctx, r, StoredResponse{Status: e.Status(), Body: body}, delivery.Ambiguous)
+	return h.finish(ctx, r, StoredResponse{Status: e.Status(), Body: body}, Outcome{Channel: ch, Failure: delivery.Ambiguous})
 }
+
+// noTracer traces nothing.
+type noTracer struct{}
+
+func (noTracer) Start(ctx context.Context) (context.Context, Span) { return ctx, noSpan{} }
+
+type noSpan struct{}
+
+func (noSpan) Annotate(string, string) {}
+func (noSpan) End(int)                 {}
 
 // fail answers err, which should be an *Error; anything else is internal.
 func (h *Handler) fail(r *request, err error) events.APIGatewayProxyResponse {
@@ -393,24 +345,13 @@ func (h *Handler) fail(r *request, err error) events.APIGatewayProxyResponse {
 		Code:      e.Code,
 		Message:   e.Message,
 		Fields:    e.Fields,
+		Channel:   string(e.Channel),
+		Attempts:  e.Attempts,
 		RequestID: r.id,
 	}}
-	if e.recorded() {
-		body.Error.Channel = string(e.Channel)
-	}
 	var extra map[string]string
 	if e.RetryAfter > 0 {
 		extra = oneHeader(headerRetryAfter, strconv.Itoa(e.RetryAfter))
 	}
-	return response(e.Status(), mustJSON(body), r.id, extra)
+	return response(e.Status(), mustJSON(body), r.id, r.headers(extra))
 }
-
-// noTracer traces nothing.
-type noTracer struct{}
-
-func (noTracer) Start(ctx context.Context) (context.Context, Span) { return ctx, noSpan{} }
-
-type noSpan struct{}
-
-func (noSpan) Annotate(string, string) {}
-func (noSpan) End(int)                 {}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/api"
@@ -85,9 +86,17 @@ func TestHandleDeliversByPreferredChannel(t *testing.T) {
 				t.Errorf("first delivery carries %s", names.HeaderIdempotentReplay)
 			}
 			got := decodeSent(t, resp)
-			want := api.Sent{MessageID: a.MessageID, Status: api.StatusSent, Channel: string(tt.channel), ProviderMessageID: tt.provider}
+			want := api.Sent{MessageID: a.MessageID, Status: api.StatusSent, Channel: string(tt.channel), ProviderMessageID: tt.provider, Attempts: 1}
 			if got != want {
 				t.Errorf("body = %+v, want %+v", got, want)
+			}
+			if got, want := resp.Headers[names.HeaderLocation], "/prod/notification/"+a.MessageID; got != want {
+				t.Errorf("Location = %q, want %q", got, want)
+			}
+			rec := f.record(t, keyOf(a))
+			if rec.Status != delivery.AlertSent || len(rec.Attempts) != 1 || rec.Attempts[0].ProviderRef != tt.provider ||
+				rec.Events[0].Actor != delivery.Client(testClient) || rec.Instance != f.idem.acquires[0].Instance {
+				t.Errorf("alert record %+v, want sent in one attempt by the lock's instance", rec)
 			}
 
 			switch tt.channel {
@@ -95,9 +104,9 @@ func TestHandleDeliversByPreferredChannel(t *testing.T) {
 				if f.pub.count() != 0 {
 					t.Errorf("published %d messages for a call", f.pub.count())
 				}
-				wantCall := notify.CallRequest{Destination: phone, MessageSSML: render.Voice(a), ClientToken: delivery.CallClientToken(keyOf(a), a.Hash())}
-				if !slices.Equal(f.caller.calls, []notify.CallRequest{wantCall}) {
-					t.Errorf("calls = %+v, want %+v", f.caller.calls, []notify.CallRequest{wantCall})
+				wantCall := alerting.CallRequest{Destination: phone, MessageSSML: render.Voice(a), ClientToken: delivery.CallClientToken(keyOf(a), a.Hash(), delivery.CallAttempt{ContactID: "dr-jones", Number: 1})}
+				if !slices.Equal(f.caller.calls, []alerting.CallRequest{wantCall}) {
+					t.Errorf("calls = %+v, want %+v", f.caller.calls, []alerting.CallRequest{wantCall})
 				}
 				if !strings.Contains(wantCall.MessageSSML, "&amp; rising &lt;recheck&gt;") {
 					t.Errorf("voice text is not SSML-escaped: %q", wantCall.MessageSSML)
@@ -118,15 +127,15 @@ func TestHandleDeliversByPreferredChannel(t *testing.T) {
 				t.Errorf("placed %d calls for %s", f.caller.count(), tt.channel)
 			}
 
-			rec, ok := f.idem.record(keyOf(a))
+			idem, ok := f.idem.record(keyOf(a))
 			if !ok {
 				t.Fatal("no idempotency record after delivery")
 			}
-			if rec.Status != notify.StatusCompleted || rec.Response.Status != http.StatusOK || rec.Response.Body != resp.Body ||
-				rec.Channel != tt.channel || rec.Failure != "" {
-				t.Errorf("record = %+v, want COMPLETED with the 200 response %s by %s", rec, resp.Body, tt.channel)
+			if idem.Status != notify.StatusCompleted || idem.Response.Status != http.StatusOK || idem.Response.Body != resp.Body ||
+				idem.Channel != tt.channel || idem.Failure != "" {
+				t.Errorf("record = %+v, want COMPLETED with the 200 response %s by %s", idem, resp.Body, tt.channel)
 			}
-			if got, want := rec.Expiration, t0.Add(testTTL); !got.Equal(want) {
+			if got, want := idem.Expiration, t0.Add(testTTL); !got.Equal(want) {
 				t.Errorf("record expiration = %v, want %v", got, want)
 			}
 			if len(f.idem.releases) != 0 {
@@ -176,8 +185,8 @@ func TestHandleTakesLockWithHashTokenAndExpiry(t *testing.T) {
 		defer cancel()
 		f.invokeCtx(t, ctx, eventFor(t, a))
 		want := notify.Lock{
-			Key: keyOf(a), PayloadHash: a.Hash(), Owner: "id-1", Now: t0,
-			LockExpiry: deadline.Add(notify.DefaultBudget.LockMargin), Expiration: t0.Add(testTTL),
+			Key: keyOf(a), Instance: "1795685400000-0a1b2c3d", PayloadHash: a.Hash(), Owner: "id-1", Now: t0,
+			LockExpiry: deadline.Add(notify.DefaultLockMargin), Expiration: t0.Add(testTTL),
 		}
 		if len(f.idem.acquires) != 1 || f.idem.acquires[0] != want {
 			t.Errorf("acquires = %+v, want [%+v]", f.idem.acquires, want)
@@ -187,7 +196,7 @@ func TestHandleTakesLockWithHashTokenAndExpiry(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
 		f.invoke(t, eventFor(t, a))
-		if got, want := f.idem.acquires[0].LockExpiry, t0.Add(testLockTimeout+notify.DefaultBudget.LockMargin); !got.Equal(want) {
+		if got, want := f.idem.acquires[0].LockExpiry, t0.Add(testLockTimeout+notify.DefaultLockMargin); !got.Equal(want) {
 			t.Errorf("lock expiry = %v, want %v", got, want)
 		}
 		if got, want := f.idem.complete[0].lock, f.idem.acquires[0]; got != want {
@@ -340,7 +349,7 @@ func failing(f *fixture, p alert.Priority, err error) func() int {
 	if p == alert.PriorityHigh {
 		f.caller.call = nil
 		if err != nil {
-			f.caller.call = func(context.Context, notify.CallRequest) (string, error) { return "", err }
+			f.caller.call = func(context.Context, alerting.CallRequest) (string, error) { return "", err }
 		}
 		return f.caller.count
 	}
@@ -382,8 +391,12 @@ func TestHandleTransientFailureReleasesLockAndRetryDelivers(t *testing.T) {
 				t.Errorf("%s = %q, want \"2\"", names.HeaderRetryAfter, got)
 			}
 			detail := decodeError(t, resp)
-			if detail.Code != api.CodeUnavailable || strings.Contains(resp.Body, "Throttled") || detail.Channel != "" {
-				t.Errorf("error = %+v, want code %s without the provider's detail", detail, api.CodeUnavailable)
+			if detail.Code != api.CodeUnavailable || strings.Contains(resp.Body, "Throttled") || detail.Channel != "" ||
+				!slices.Equal(detail.Attempts, []api.FailedAttempt{{Channel: string(tt.channel), FailureClass: "transient"}}) {
+				t.Errorf("error = %+v, want code %s naming the transient attempt, without the provider's detail", detail, api.CodeUnavailable)
+			}
+			if rec := f.record(t, keyOf(a)); rec.Status != delivery.AlertFailed {
+				t.Errorf("alert record %s, want this instance failed (the retry is a new one)", rec.Status)
 			}
 			if len(f.idem.releases) != 1 || f.idem.releases[0] != f.idem.acquires[0] {
 				t.Errorf("releases = %+v, want the lock taken", f.idem.releases)
@@ -406,6 +419,9 @@ func TestHandleTransientFailureReleasesLockAndRetryDelivers(t *testing.T) {
 			}
 			if rec, _ := f.idem.record(keyOf(a)); rec.Status != notify.StatusCompleted || rec.LockOwner != "id-2" {
 				t.Errorf("record = %+v, want COMPLETED under id-2", rec)
+			}
+			if rec := f.record(t, keyOf(a)); rec.Status != delivery.AlertSent || f.alerts.Instances(keyOf(a)) != 2 {
+				t.Errorf("newest alert record %s of %d instances, want the retry's sent", rec.Status, f.alerts.Instances(keyOf(a)))
 			}
 		})
 	}
@@ -618,14 +634,17 @@ func errorCases() []errorCase {
 			status: http.StatusServiceUnavailable, code: api.CodeUnavailable, hidden: "secret-idem",
 		},
 		{
-			name: "500 call without Connect settings",
+			// A call due without Connect settings (the deploy refuses
+			// that): the call fails for good, and with no other channel
+			// every channel has failed.
+			name: "502 call without Connect settings",
 			setup: func(t *testing.T, f *fixture) events.APIGatewayProxyRequest {
-				*f = *newFixture(t, func(c *notify.Config) { c.Caller = nil })
+				*f = *newFixture(t, func(c *alerting.Config) { c.Caller = nil })
 				a := testAlert()
 				a.Priority = alert.PriorityHigh
 				return eventFor(t, a)
 			},
-			status: http.StatusInternalServerError, code: api.CodeInternal, wantRelease: true, hidden: "Connect",
+			status: http.StatusBadGateway, code: api.CodeUndeliverableAllChannels, hidden: "Connect",
 		},
 		{
 			name: "500 record with an unknown status",
@@ -732,7 +751,7 @@ func TestHandleErrorResponses(t *testing.T) {
 			if line["level"] != wantLevel {
 				t.Errorf("log level = %v, want %s", line["level"], wantLevel)
 			}
-			if tt.status >= 500 && tt.hidden != "" && !strings.Contains(fmt.Sprint(line["error"]), tt.hidden) {
+			if tt.status >= 500 && tt.hidden != "" && tt.code != api.CodeUndeliverableAllChannels && !strings.Contains(fmt.Sprint(line["error"]), tt.hidden) {
 				t.Errorf("log line error %q lacks the cause %q", line["error"], tt.hidden)
 			}
 			if f.tracer.status != tt.status || f.tracer.annotations[names.AnnotationOutcome] != string(tt.code) {
@@ -829,10 +848,7 @@ func TestNew(t *testing.T) {
 	t.Parallel()
 	base := func() notify.Config {
 		f := newFixture(t)
-		return notify.Config{
-			Contacts: f.contacts, Idempotency: f.idem, Publisher: f.pub, Logger: slogDiscard(),
-			TTL: time.Hour, LockTimeout: time.Second,
-		}
+		return notify.Config{Alerts: f.core, Idempotency: f.idem, Logger: slogDiscard(), TTL: time.Hour, LockTimeout: time.Second}
 	}
 	tests := []struct {
 		name string
@@ -840,13 +856,11 @@ func TestNew(t *testing.T) {
 		want string // part of the error; "" for success
 	}{
 		{"minimal", func(*notify.Config) {}, ""},
-		{"no contacts", func(c *notify.Config) { c.Contacts = nil }, "Contacts"},
-		{"no store or publisher", func(c *notify.Config) { c.Idempotency = nil; c.Publisher = nil }, "Idempotency, Publisher"},
-		{"no logger", func(c *notify.Config) { c.Logger = nil }, "Logger"},
+		{"no core", func(c *notify.Config) { c.Alerts = nil }, "Alerts"},
+		{"no store or logger", func(c *notify.Config) { c.Idempotency = nil; c.Logger = nil }, "Idempotency, Logger"},
 		{"zero TTL", func(c *notify.Config) { c.TTL = 0 }, "TTL"},
 		{"negative lock timeout", func(c *notify.Config) { c.LockTimeout = -time.Second }, "LockTimeout"},
-		{"budget with a zero part", func(c *notify.Config) { c.Budget = notify.Budget{Reserve: time.Second, Attempt: time.Second} }, "Budget"},
-		{"full budget", func(c *notify.Config) { c.Budget = notify.Budget{Reserve: 1, Attempt: 1, LockMargin: 1} }, ""},
+		{"negative lock margin", func(c *notify.Config) { c.LockMargin = -time.Second }, "LockMargin"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/api"
@@ -56,7 +58,7 @@ func TestReusedMessageIDNeverAnswersSentWithoutACall(t *testing.T) {
 	if f.caller.calls[0].ClientToken == f.caller.calls[1].ClientToken {
 		t.Error("two different alerts share a Connect ClientToken")
 	}
-	if want := delivery.CallClientToken(keyOf(second), second.Hash()); f.caller.calls[1].ClientToken != want {
+	if want := delivery.CallClientToken(keyOf(second), second.Hash(), delivery.CallAttempt{ContactID: "dr-jones", Number: 1}); f.caller.calls[1].ClientToken != want {
 		t.Errorf("ClientToken %q, want delivery.CallClientToken of the key and payload hash", f.caller.calls[1].ClientToken)
 	}
 }
@@ -153,7 +155,7 @@ func TestRecordedFailures(t *testing.T) {
 		class  delivery.Class
 	}{
 		{"permanent", &delivery.Error{Class: delivery.Permanent, Code: "InvalidParameter", Err: errors.New("InvalidParameter: bad")},
-			http.StatusUnprocessableEntity, api.CodeUndeliverable, delivery.Permanent},
+			http.StatusBadGateway, api.CodeUndeliverableAllChannels, delivery.Permanent},
 		{"ambiguous", &delivery.Error{Class: delivery.Ambiguous, Code: "timeout", Err: errors.New("context deadline exceeded")},
 			http.StatusBadGateway, api.CodeDeliveryUnknown, delivery.Ambiguous},
 		{"unclassified", errors.New("something nobody classified"), http.StatusBadGateway, api.CodeDeliveryUnknown, delivery.Ambiguous},
@@ -169,8 +171,13 @@ func TestRecordedFailures(t *testing.T) {
 				first := f.invoke(t, eventFor(t, a))
 				mustStatus(t, first, cl.status)
 				detail := decodeError(t, first)
-				if detail.Code != cl.code || detail.Channel != string(ch.channel) || !strings.Contains(detail.Message, string(ch.channel)) {
-					t.Errorf("error = %+v, want %s naming channel %s", detail, cl.code, ch.channel)
+				wantAttempts := []api.FailedAttempt{{Channel: string(ch.channel), FailureClass: string(cl.class)}}
+				if detail.Code != cl.code || !slices.Equal(detail.Attempts, wantAttempts) {
+					t.Errorf("error = %+v, want %s with attempts %+v", detail, cl.code, wantAttempts)
+				}
+				if unknown := cl.code == api.CodeDeliveryUnknown; unknown != (detail.Channel == string(ch.channel)) ||
+					unknown != strings.Contains(detail.Message, string(ch.channel)) {
+					t.Errorf("error = %+v: only delivery_unknown names the channel whose outcome is unknown", detail)
 				}
 				if _, ok := first.Headers[names.HeaderRetryAfter]; ok {
 					t.Error("a recorded failure invites a retry with Retry-After")
@@ -211,16 +218,24 @@ func invokeWithDeadline(t *testing.T, f *fixture, d time.Duration) events.APIGat
 
 func TestSendStaysWithinTheBudget(t *testing.T) {
 	t.Parallel()
-	b := notify.DefaultBudget
+	b := delivery.DefaultBudget
 	t.Run("the send ends before the reserve, the lock after the deadline", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		mustStatus(t, invokeWithDeadline(t, f, 10*time.Second), http.StatusOK)
-		if got, want := f.pub.calls[0].deadline, t0.Add(10*time.Second-b.Reserve); !got.Equal(want) {
+		mustStatus(t, invokeWithDeadline(t, f, 8*time.Second), http.StatusOK)
+		if got, want := f.pub.calls[0].deadline, t0.Add(8*time.Second-b.Reserve); !got.Equal(want) {
 			t.Errorf("send deadline = %v, want the invocation's deadline minus the reserve, %v", got, want)
 		}
-		if got, want := f.idem.acquires[0].LockExpiry, t0.Add(10*time.Second+b.LockMargin); !got.Equal(want) {
+		if got, want := f.idem.acquires[0].LockExpiry, t0.Add(8*time.Second+notify.DefaultLockMargin); !got.Equal(want) {
 			t.Errorf("lock expiry = %v, want the deadline plus the margin, %v", got, want)
+		}
+	})
+	t.Run("a channel's send ends at its bound", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		mustStatus(t, invokeWithDeadline(t, f, 25*time.Second), http.StatusOK)
+		if got, want := f.pub.calls[0].deadline, t0.Add(b.Channel); !got.Equal(want) {
+			t.Errorf("send deadline = %v, want the channel's bound %v, leaving time for the next channel", got, want)
 		}
 	})
 	t.Run("exactly one attempt's time left: sends", func(t *testing.T) {
@@ -284,7 +299,7 @@ func TestSMSContent(t *testing.T) {
 	for _, content := range render.SMSContents {
 		t.Run(string(content), func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t, func(c *notify.Config) { c.SMSContent = content })
+			f := newFixture(t, func(c *alerting.Config) { c.SMSContent = content })
 			a := testAlert()
 			mustStatus(t, f.invoke(t, eventFor(t, a)), http.StatusOK)
 			got := f.pub.calls[0]

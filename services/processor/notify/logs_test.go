@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
@@ -50,6 +51,7 @@ func TestLogsHoldNoPHI(t *testing.T) {
 		"sms provider refuses, echoing the text": true, "sms provider throttles, echoing the text": true,
 		"call provider echoes number and text": true, "contact store echoes the patient": true,
 		"panic with the description": true, "completion write echoes the text": true, "release fails": true,
+		"contact store panics with the patient": true,
 	}
 	send := func(edit func(*alert.Alert)) alert.Alert {
 		a := testAlert()
@@ -107,7 +109,7 @@ func TestLogsHoldNoPHI(t *testing.T) {
 			return eventFor(t, a)
 		}},
 		{"call provider echoes number and text", send(func(a *alert.Alert) { a.Priority = alert.PriorityHigh }), func(t *testing.T, f *fixture, a alert.Alert) events.APIGatewayProxyRequest {
-			f.caller.call = func(_ context.Context, req notify.CallRequest) (string, error) {
+			f.caller.call = func(_ context.Context, req alerting.CallRequest) (string, error) {
 				return "", echo(req.Destination, req.MessageSSML)
 			}
 			return eventFor(t, a)
@@ -116,12 +118,16 @@ func TestLogsHoldNoPHI(t *testing.T) {
 			f.contacts.get = func(context.Context, string) (contact.Contact, error) { return contact.Contact{}, echo(a.PatientID) }
 			return eventFor(t, a)
 		}},
+		{"contact store panics with the patient", send(nil), func(t *testing.T, f *fixture, a alert.Alert) events.APIGatewayProxyRequest {
+			f.contacts.get = func(context.Context, string) (contact.Contact, error) { panic("no contact for " + a.PatientID) }
+			return eventFor(t, a)
+		}},
 		{"panic with the description", send(nil), func(t *testing.T, f *fixture, a alert.Alert) events.APIGatewayProxyRequest {
 			f.pub.publish = func(context.Context, publishCall) (string, error) { panic(a.Description) }
 			return eventFor(t, a)
 		}},
 		{"call without Connect settings", send(func(a *alert.Alert) { a.Priority = alert.PriorityHigh }), func(t *testing.T, f *fixture, a alert.Alert) events.APIGatewayProxyRequest {
-			*f = *newFixture(t, func(c *notify.Config) { c.Caller = nil })
+			*f = *newFixture(t, func(c *alerting.Config) { c.Caller = nil })
 			return eventFor(t, a)
 		}},
 		{"completion write echoes the text", send(nil), func(t *testing.T, f *fixture, a alert.Alert) events.APIGatewayProxyRequest {
@@ -180,7 +186,7 @@ func TestLogsHoldNoPHI(t *testing.T) {
 	}
 	// Subtests above are sequential, so every outcome has been seen here.
 	for _, o := range []string{"sent", "replay", "invalid", "not_found", "in_progress", "idempotency_mismatch", "no_destination",
-		"undeliverable", "unavailable", "delivery_unknown", "internal"} {
+		"undeliverable_all_channels", "unavailable", "delivery_unknown", "internal"} {
 		if !seenOutcomes[o] {
 			t.Errorf("no scenario produced outcome %s", o)
 		}

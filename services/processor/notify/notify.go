@@ -1,15 +1,14 @@
-// Package notify is the processor's domain core: it turns one POST
-// /notification proxy event into at most one delivery. It validates the
-// alert, takes an idempotency lock on its key (the API client and the
-// message_id), looks up the contact, delivers by the contact's preferred
-// channel within the invocation's time budget, and records the answer so a
-// retry replays it instead of sending again.
+// Package notify is the processor's POST /notification handler: the HTTP
+// side of accepting an alert. It decodes and validates the proxy event,
+// takes an idempotency lock on the alert's key (the API client and the
+// message_id) so that a retry replays the first answer instead of sending
+// again, hands the alert to the alerting core (package alerting: accept,
+// deliver with fallback, record every step), and turns the core's result
+// into the answer, with a Location header naming the alert's record.
 //
-// The package talks to no AWS service itself. What it needs from the
-// outside is declared here as small interfaces (ContactStore,
-// IdempotencyStore, Publisher, Caller, Tracer); the sibling packages dynamo,
-// sns, connect and xray implement them. Publisher and Caller classify their
-// failures as delivery.Error; this package answers by class.
+// The package talks to no AWS service itself. What it needs is declared
+// here as small interfaces (Alerts, IdempotencyStore, Tracer); the core
+// and the sibling packages dynamo and xray implement them.
 package notify
 
 import (
@@ -17,20 +16,26 @@ import (
 	"errors"
 	"time"
 
+	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 )
 
-// ContactStore reads contacts.
-type ContactStore interface {
-	// GetContact returns the contact with id. It returns an error wrapping
-	// ErrContactNotFound when there is none.
-	GetContact(ctx context.Context, id string) (contact.Contact, error)
+// Alerts is the part of the alerting core the handler drives
+// (*alerting.Core).
+type Alerts interface {
+	// NewInstance returns a fresh instance for an alert accepted now.
+	NewInstance() string
+	// Budget is the time budget deliveries run within.
+	Budget() delivery.Budget
+	// Accept looks the contact up and records the alert as accepted.
+	Accept(ctx context.Context, in alerting.Intake) (*alerting.Accepted, error)
+	// Deliver tries the alert's channels in order and records each step.
+	Deliver(ctx context.Context, acc *alerting.Accepted, deadline time.Time) alerting.Result
 }
 
-// ErrContactNotFound reports that no contact has the id asked for.
-var ErrContactNotFound = errors.New("contact not found")
+var _ Alerts = (*alerting.Core)(nil)
 
 // RecordStatus is the state of an idempotency record.
 type RecordStatus string
@@ -40,7 +45,8 @@ const (
 	// StatusInProgress: an invocation holds the lock and is delivering.
 	StatusInProgress RecordStatus = "INPROGRESS"
 	// StatusCompleted: the request has its final answer (sent,
-	// undeliverable or delivery_unknown), which the record holds.
+	// undeliverable_all_channels or delivery_unknown), which the record
+	// holds.
 	StatusCompleted RecordStatus = "COMPLETED"
 )
 
@@ -48,6 +54,9 @@ const (
 type Lock struct {
 	// Key is the alert's key: its API client and message_id.
 	Key alert.Key
+	// Instance is the alert instance the request records (the alerts
+	// table keeps every instance of a key apart).
+	Instance string
 	// PayloadHash is alert.Alert.Hash of the request.
 	PayloadHash string
 	// Owner identifies the invocation holding the lock (a random value);
@@ -57,7 +66,7 @@ type Lock struct {
 	// and in-progress locks that lapsed before it, may be taken over.
 	Now time.Time
 	// LockExpiry is when the lock lapses if the owner never completes or
-	// releases it: the invocation's deadline plus Budget.LockMargin, so it
+	// releases it: the invocation's deadline plus Config.LockMargin, so it
 	// never lapses while the owner may still be sending.
 	LockExpiry time.Time
 	// Expiration is when the record may be deleted (the table's TTL).
@@ -77,10 +86,11 @@ type StoredResponse struct {
 type Outcome struct {
 	// Response is the answer to replay.
 	Response StoredResponse
-	// Channel is the channel the delivery used or tried.
+	// Channel is the channel that delivered, or the one whose outcome is
+	// unknown, or the last one tried.
 	Channel contact.Channel
-	// Failure is the class of a failed delivery (delivery.Permanent or
-	// delivery.Ambiguous), "" when the alert was sent.
+	// Failure is delivery.Permanent when every channel failed,
+	// delivery.Ambiguous when an outcome is unknown, "" when sent.
 	Failure delivery.Class
 	// Expiration is the record's new TTL.
 	Expiration time.Time
@@ -90,6 +100,8 @@ type Outcome struct {
 type Record struct {
 	// Key is the alert's key.
 	Key alert.Key
+	// Instance is the alert instance the record belongs to.
+	Instance string
 	// Status is in progress or completed.
 	Status RecordStatus
 	// PayloadHash is the hash of the alert that wrote the record.
@@ -131,37 +143,6 @@ var ErrRecordExists = errors.New("idempotency record exists")
 // ErrLockLost reports that the lock is no longer held by its owner: it
 // lapsed and another invocation took it, or the record is gone.
 var ErrLockLost = errors.New("idempotency lock no longer held")
-
-// Publisher publishes alerts to SNS topics, whose subscriptions deliver
-// them as SMS or email. Errors wrap a *delivery.Error saying what SNS
-// may have done; an unclassified error counts as delivery.Ambiguous.
-type Publisher interface {
-	// PublishSMS sends text to an SMS topic as a transactional SMS and
-	// returns the provider's message id.
-	PublishSMS(ctx context.Context, topicARN, text string) (string, error)
-	// PublishEmail sends an email with subject and body to an email topic
-	// and returns the provider's message id.
-	PublishEmail(ctx context.Context, topicARN, subject, body string) (string, error)
-}
-
-// CallRequest is one outbound voice call.
-type CallRequest struct {
-	// Destination is the E.164 number to call.
-	Destination string
-	// MessageSSML is the text to speak, already escaped for SSML.
-	MessageSSML string
-	// ClientToken is the Connect call client token
-	// (delivery.CallClientToken): the provider starts at most one call per
-	// token.
-	ClientToken string
-}
-
-// Caller places outbound voice calls. Errors wrap a *delivery.Error, as
-// Publisher's do.
-type Caller interface {
-	// Call places the call and returns the provider's contact id.
-	Call(ctx context.Context, req CallRequest) (string, error)
-}
 
 // Tracer starts the trace span of one request.
 type Tracer interface {

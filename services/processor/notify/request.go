@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,10 +13,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/httpapi"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
-	"github.com/a2p-alerts/a2p-alerts/shared/api"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
@@ -30,7 +29,10 @@ import (
 type request struct {
 	id     string
 	client string
-	span   Span
+	// path is the request's path (requestContext.path), the base of the
+	// Location header.
+	path string
+	span Span
 
 	key         alert.Key
 	payloadHash string
@@ -38,19 +40,26 @@ type request struct {
 	contactID   string
 	priority    alert.Priority
 	channel     contact.Channel
-	smsSegments int
 
 	// lock is the idempotency lock this request holds, nil when none.
 	lock *Lock
-	// deliveryStarted is set just before the provider is called.
-	deliveryStarted bool
+	// acc is the alert the core accepted, nil before.
+	acc *alerting.Accepted
+	// result is the core's delivery result, nil before.
+	result *alerting.Result
+	// located is set once a record of this key exists for the caller to
+	// read: the answer carries Location.
+	located bool
+	// attempts is how many attempts the delivery made.
+	attempts int
 
 	outcome       string
 	err           error
 	invalidFields []string
 
 	// secrets are values that must never reach a log line: the alert's
-	// free text and patient id, the rendered texts, phone numbers.
+	// free text and patient id (the core's Accepted adds the rendered
+	// texts and destinations).
 	secrets []string
 }
 
@@ -88,12 +97,28 @@ const redacted = "[redacted]"
 // another is not left in pieces. Errors from providers may echo what they
 // were sent; this keeps it out of the log.
 func (r *request) scrub(s string) string {
+	if r.acc != nil {
+		s = r.acc.Scrub(s)
+	}
 	secrets := slices.Clone(r.secrets)
 	slices.SortFunc(secrets, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
 	for _, v := range secrets {
 		s = strings.ReplaceAll(s, v, redacted)
 	}
 	return s
+}
+
+// headers are the extra headers of the request's answer: extra, and
+// Location once a record of the alert exists.
+func (r *request) headers(extra map[string]string) map[string]string {
+	if !r.located {
+		return extra
+	}
+	out := map[string]string{names.HeaderLocation: r.location()}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
 }
 
 // Log attribute keys.
@@ -103,13 +128,16 @@ const (
 	logError     = "error"
 )
 
-// logLevel is the level of a request's line: ERROR for 500 and for 502
-// delivery_unknown (nobody knows whether the clinician was reached), WARN
-// for 503 and for 422 undeliverable (the stack or a contact needs
-// fixing), INFO for the rest.
-func logLevel(status int, code string) slog.Level {
+// logLevel is the level of a request's line: ERROR for 500, for 502
+// delivery_unknown (nobody knows whether the clinician was reached) and
+// for 502 undeliverable_all_channels (no channel reached the clinician),
+// WARN for 503 (nothing sent; a retry may succeed), INFO for the rest and
+// for a replay (its first answer was logged at its own level).
+func logLevel(status int, outcome string) slog.Level {
 	switch {
-	case status == http.StatusServiceUnavailable || code == string(api.CodeUndeliverable):
+	case outcome == names.OutcomeReplay:
+		return slog.LevelInfo
+	case status == http.StatusServiceUnavailable:
 		return slog.LevelWarn
 	case status >= http.StatusInternalServerError:
 		return slog.LevelError
@@ -135,8 +163,14 @@ func (h *Handler) logRequest(ctx context.Context, r *request, status int, d time
 	if r.channel != "" {
 		attrs = append(attrs, slog.String("channel", string(r.channel)))
 	}
-	if r.channel == contact.ChannelSMS && r.smsSegments > 0 {
-		attrs = append(attrs, slog.Int("sms_segments", r.smsSegments))
+	if r.result != nil && r.result.SMSSegments > 0 {
+		attrs = append(attrs, slog.Int("sms_segments", r.result.SMSSegments))
+	}
+	if r.attempts > 0 {
+		attrs = append(attrs, slog.Int("attempts", r.attempts))
+	}
+	if r.acc != nil {
+		attrs = append(attrs, slog.String("instance", r.acc.Record().Instance))
 	}
 	attrs = append(attrs,
 		slog.String("outcome", r.outcome),
@@ -150,11 +184,11 @@ func (h *Handler) logRequest(ctx context.Context, r *request, status int, d time
 }
 
 // failureAttrs are the log attributes of a failed request: the scrubbed
-// cause of a 5xx or undeliverable answer, and the class and provider code
-// of a failed delivery.
+// cause of a 5xx answer, and the class and provider code of the last
+// failed attempt.
 func (r *request) failureAttrs(status int) []slog.Attr {
 	var attrs []slog.Attr
-	if r.err != nil && (status >= http.StatusInternalServerError || r.outcome == string(api.CodeUndeliverable)) {
+	if r.err != nil && status >= http.StatusInternalServerError {
 		attrs = append(attrs, slog.String(logError, r.scrub(r.err.Error())))
 	}
 	var f *delivery.Error
@@ -180,33 +214,16 @@ func fieldNames(fields []alert.FieldError) []string {
 
 // requestID is the Lambda request id, else API Gateway's, else a fresh one.
 func requestID(ctx context.Context, ev events.APIGatewayProxyRequest, fresh func() string) string {
-	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
-		return lc.AwsRequestID
-	}
-	if ev.RequestContext.RequestID != "" {
-		return ev.RequestContext.RequestID
-	}
-	return fresh()
+	return httpapi.RequestID(ctx, ev, fresh)
 }
 
-// clientName is the API client the authorizer admitted: its context value
-// names.AuthContextClient, else its principalId, as API Gateway passes
-// them in the proxy event; "" when there is neither.
-func clientName(ev events.APIGatewayProxyRequest) string {
-	for _, key := range []string{names.AuthContextClient, names.AuthContextPrincipalID} {
-		if v, ok := ev.RequestContext.Authorizer[key].(string); ok && v != "" {
-			return v
-		}
-	}
-	return ""
-}
+// clientName is the API client the authorizer admitted (httpapi.ClientName).
+func clientName(ev events.APIGatewayProxyRequest) string { return httpapi.ClientName(ev) }
 
 // Response headers.
 const (
-	headerContentType = "Content-Type"
-	contentTypeJSON   = "application/json"
-	headerReplay      = names.HeaderIdempotentReplay
-	headerRetryAfter  = names.HeaderRetryAfter
+	headerReplay     = names.HeaderIdempotentReplay
+	headerRetryAfter = names.HeaderRetryAfter
 )
 
 func oneHeader(key, value string) map[string]string {
@@ -215,25 +232,11 @@ func oneHeader(key, value string) map[string]string {
 
 // response builds a proxy response with the headers every answer carries.
 func response(status int, body, requestID string, extra map[string]string) events.APIGatewayProxyResponse {
-	headers := map[string]string{
-		headerContentType:     contentTypeJSON,
-		names.HeaderRequestID: requestID,
-	}
-	for k, v := range extra {
-		headers[k] = v
-	}
-	return events.APIGatewayProxyResponse{StatusCode: status, Headers: headers, Body: body}
+	return httpapi.Response(status, body, requestID, extra)
 }
 
-// mustJSON marshals the API's plain structs of strings, ints and slices of
-// them, which cannot fail; it panics if one ever does.
-func mustJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("notify: marshal %T: %v", v, err))
-	}
-	return string(b)
-}
+// mustJSON marshals the API's plain structs (httpapi.MustJSON).
+func mustJSON(v any) string { return httpapi.MustJSON(v) }
 
 // decode reads the event's body (base64 when flagged) and validates the
 // alert; alert.Decode is the one check of the body's size.

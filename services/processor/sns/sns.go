@@ -1,6 +1,6 @@
 // Package sns delivers SMS and email alerts by publishing to each contact's
 // Amazon SNS topic, whose subscription (an SMS number or an email address)
-// receives the message. It implements notify.Publisher, classifying every
+// receives the message. It implements alerting.Publisher, classifying every
 // failure (package provider).
 package sns
 
@@ -13,7 +13,7 @@ import (
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 
-	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/provider"
 )
 
@@ -48,7 +48,7 @@ type Publisher struct {
 	client PublishAPI
 }
 
-var _ notify.Publisher = (*Publisher)(nil)
+var _ alerting.Publisher = (*Publisher)(nil)
 
 // NewPublisher returns a Publisher that publishes through client, which
 // should be built with ClientOptions.

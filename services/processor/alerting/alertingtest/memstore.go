@@ -1,0 +1,141 @@
+// Package alertingtest holds an in-memory alerting.Store for tests of the
+// packages that drive or read the alerting core (notify, status, and the
+// functions still to come). It keeps the semantics of the DynamoDB
+// adapter: a version condition on the state item, a status condition on
+// the attempt, events that are never overwritten, all or nothing. It is
+// never linked into a function.
+package alertingtest
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting"
+	"github.com/a2p-alerts/a2p-alerts/shared/alert"
+	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
+)
+
+// MemStore is an in-memory alerting.Store. Its fields let a test inject
+// failures; every successful write is kept in Writes.
+type MemStore struct {
+	mu     sync.Mutex
+	alerts map[alert.Key]map[string]*alerting.Alert // key -> instance -> alert
+
+	// Writes are the changes written, in order.
+	Writes []alerting.Change
+	// FailWrite, when set, is asked before each write; a non-nil error
+	// fails it (nothing written).
+	FailWrite func(ch alerting.Change) error
+}
+
+var _ alerting.Store = (*MemStore)(nil)
+
+// NewMemStore returns an empty store.
+func NewMemStore() *MemStore {
+	return &MemStore{alerts: map[alert.Key]map[string]*alerting.Alert{}}
+}
+
+// Write applies ch under the adapter's conditions.
+func (s *MemStore) Write(_ context.Context, ch alerting.Change) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.FailWrite != nil {
+		if err := s.FailWrite(ch); err != nil {
+			return err
+		}
+	}
+	a := ch.Alert
+	byInstance := s.alerts[a.Key]
+	cur := byInstance[a.Instance]
+	switch {
+	case ch.From == 0 && cur != nil, ch.From != 0 && (cur == nil || cur.Version != ch.From):
+		return fmt.Errorf("state of %s/%s: %w", a.Key, a.Instance, alerting.ErrConflict)
+	case a.Version != ch.From+len(ch.Events):
+		return fmt.Errorf("version %d after %d events from %d", a.Version, len(ch.Events), ch.From)
+	}
+	if ch.Attempt != nil {
+		var have delivery.AttemptStatus
+		if cur != nil {
+			for _, at := range cur.Attempts {
+				if at.Number == ch.Attempt.Number {
+					have = at.Status
+				}
+			}
+		}
+		if have != ch.AttemptFrom {
+			return fmt.Errorf("attempt %d is %q, not %q: %w", ch.Attempt.Number, have, ch.AttemptFrom, alerting.ErrConflict)
+		}
+	}
+	next := *a
+	next.Attempts = append([]alerting.Attempt(nil), a.Attempts...)
+	next.Events = nil
+	if cur != nil {
+		next.Events = append(next.Events, cur.Events...)
+	}
+	next.Events = append(next.Events, ch.Events...)
+	if byInstance == nil {
+		byInstance = map[string]*alerting.Alert{}
+		s.alerts[a.Key] = byInstance
+	}
+	byInstance[a.Instance] = &next
+	s.Writes = append(s.Writes, ch)
+	return nil
+}
+
+// Latest returns the newest instance of key.
+func (s *MemStore) Latest(_ context.Context, key alert.Key) (*alerting.Alert, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	byInstance := s.alerts[key]
+	if len(byInstance) == 0 {
+		return nil, fmt.Errorf("alert %s: %w", key, alerting.ErrNotFound)
+	}
+	instances := make([]string, 0, len(byInstance))
+	for i := range byInstance {
+		instances = append(instances, i)
+	}
+	sort.Strings(instances)
+	a := *byInstance[instances[len(instances)-1]]
+	a.Attempts = append([]alerting.Attempt(nil), a.Attempts...)
+	a.Events = append([]alerting.Event(nil), a.Events...)
+	return &a, nil
+}
+
+// Instances returns how many instances key has.
+func (s *MemStore) Instances(key alert.Key) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.alerts[key])
+}
+
+// Bump moves key's newest instance to the next version without an event,
+// as a conflicting writer would.
+func (s *MemStore) Bump(key alert.Key) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var newest *alerting.Alert
+	for _, a := range s.alerts[key] {
+		if newest == nil || a.Instance > newest.Instance {
+			newest = a
+		}
+	}
+	if newest != nil {
+		newest.Version++
+	}
+}
+
+// Discard is an alerting.Store that accepts every write and keeps nothing,
+// for benchmarks of what drives the core.
+type Discard struct{}
+
+var _ alerting.Store = Discard{}
+
+// Write accepts ch.
+func (Discard) Write(context.Context, alerting.Change) error { return nil }
+
+// Latest finds nothing.
+func (Discard) Latest(_ context.Context, key alert.Key) (*alerting.Alert, error) {
+	return nil, fmt.Errorf("alert %s: %w", key, alerting.ErrNotFound)
+}

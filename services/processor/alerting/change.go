@@ -1,0 +1,139 @@
+package alerting
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
+)
+
+// change builds one Change on a copy of an alert: each move is checked
+// against shared/delivery's transition tables and appends the one event
+// that records it, so no move can be written without its event and no
+// event without its move. commit writes it and, once written, makes the
+// copy the alert.
+type change struct {
+	base  *Alert
+	next  *Alert
+	actor delivery.Actor
+	at    time.Time
+	out   Change
+	err   error
+}
+
+func newChange(a *Alert, actor delivery.Actor, at time.Time) *change {
+	next := a.clone()
+	next.UpdatedAt = at
+	return &change{base: a, next: next, actor: actor, at: at, out: Change{Alert: next, From: a.Version}}
+}
+
+// alertTo moves the alert to status.
+func (c *change) alertTo(status delivery.AlertStatus) *change {
+	if c.err != nil {
+		return c
+	}
+	if err := delivery.AlertTransitions.Check(c.next.Status, status); err != nil {
+		c.err = fmt.Errorf("alert %s: %w", c.next.Key, err)
+		return c
+	}
+	c.next.Status = status
+	switch status {
+	case delivery.AlertAccepted:
+		c.next.AcceptedAt = c.at
+	case delivery.AlertSent:
+		c.next.SentAt = c.at
+	}
+	c.event(Event{Type: delivery.AlertEvent(status)})
+	return c
+}
+
+// startAttempt creates attempt n on ch as sending.
+func (c *change) startAttempt(n int, ch contact.Channel) *change {
+	if c.err != nil {
+		return c
+	}
+	if c.next.attempt(n) != nil || c.out.Attempt != nil {
+		c.err = fmt.Errorf("alert %s: attempt %d exists already", c.next.Key, n)
+		return c
+	}
+	c.next.Attempts = append(c.next.Attempts, Attempt{
+		Number: n, Channel: ch, ContactID: c.next.ContactID, Status: delivery.AttemptNone, StartedAt: c.at,
+	})
+	return c.attemptTo(n, delivery.AttemptSending, nil)
+}
+
+// attemptTo moves attempt n to status; set, when not nil, fills in the
+// outcome's details.
+func (c *change) attemptTo(n int, status delivery.AttemptStatus, set func(*Attempt)) *change {
+	if c.err != nil {
+		return c
+	}
+	at := c.next.attempt(n)
+	switch {
+	case at == nil:
+		c.err = fmt.Errorf("alert %s: no attempt %d", c.next.Key, n)
+		return c
+	case c.out.Attempt != nil && c.out.Attempt.Number != n:
+		c.err = fmt.Errorf("alert %s: one change writes one attempt", c.next.Key)
+		return c
+	}
+	if err := delivery.AttemptTransitions.Check(at.Status, status); err != nil {
+		c.err = fmt.Errorf("alert %s attempt %d: %w", c.next.Key, n, err)
+		return c
+	}
+	if c.out.Attempt == nil {
+		c.out.AttemptFrom = at.Status
+	}
+	at.Status = status
+	if status != delivery.AttemptSending {
+		at.EndedAt = c.at
+	}
+	if set != nil {
+		set(at)
+	}
+	c.out.Attempt = at
+	c.event(Event{Type: delivery.AttemptEvent(status), Attempt: n, Channel: at.Channel, Failure: at.Failure})
+	return c
+}
+
+// note records an event that is a decision, not a move (a fallback).
+func (c *change) note(e Event) *change {
+	if c.err == nil {
+		c.event(e)
+	}
+	return c
+}
+
+// event appends e with the next sequence number and the alert's status
+// as it stands.
+func (c *change) event(e Event) {
+	c.next.Version++
+	e.Seq = c.next.Version
+	e.At = c.at
+	e.Actor = c.actor
+	e.Status = c.next.Status
+	c.out.Events = append(c.out.Events, e)
+}
+
+// commit writes the change; on success the alert takes its new state.
+// Every event of one change is written at once, so each carries the
+// alert's status after the whole change.
+func (c *change) commit(ctx context.Context, store Store) error {
+	if c.err != nil {
+		return c.err
+	}
+	if len(c.out.Events) == 0 {
+		return nil
+	}
+	for i := range c.out.Events {
+		c.out.Events[i].Status = c.next.Status
+	}
+	if err := store.Write(ctx, c.out); err != nil {
+		return fmt.Errorf("write alert %s version %d: %w", c.next.Key, c.next.Version, err)
+	}
+	c.next.Events = append(c.next.Events, c.out.Events...)
+	*c.base = *c.next
+	return nil
+}

@@ -1,0 +1,207 @@
+package alerting
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/a2p-alerts/a2p-alerts/shared/alert"
+	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
+	"github.com/a2p-alerts/a2p-alerts/shared/render"
+)
+
+// Config is what a Core is built from.
+type Config struct {
+	// Store keeps the alert records. Required.
+	Store Store
+	// Contacts looks up contacts. Required.
+	Contacts ContactStore
+	// Publisher delivers SMS and email. Required.
+	Publisher Publisher
+	// Caller places voice calls. Nil when the stack has no Amazon Connect
+	// settings; a call is then a failed attempt (and the next channel is
+	// tried).
+	Caller Caller
+	// Metrics receives a summary per alert. Optional.
+	Metrics Metrics
+	// SMSContent is how much of an alert its SMS carries; "" is
+	// render.SMSFull.
+	SMSContent render.SMSContent
+	// Retention is how long records are kept (the table's TTL). Required.
+	Retention time.Duration
+	// FallbackOnUnknown makes an attempt whose outcome is unknown fall
+	// back to the next channel. Off by default: the clinician may then be
+	// paged twice.
+	FallbackOnUnknown bool
+	// Budget divides each invocation's time. Optional; DefaultBudget.
+	Budget delivery.Budget
+	// Now is the clock. Optional; time.Now.
+	Now func() time.Time
+	// Random returns random hex digits for instances. Optional;
+	// crypto/rand.
+	Random func() string
+}
+
+// Core accepts, delivers and reads alerts. It is safe for concurrent use.
+type Core struct {
+	cfg Config
+}
+
+// New builds a Core, checking that every required part is present.
+func New(cfg Config) (*Core, error) {
+	var missing []string
+	for name, absent := range map[string]bool{
+		"Store": cfg.Store == nil, "Contacts": cfg.Contacts == nil, "Publisher": cfg.Publisher == nil,
+	} {
+		if absent {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return nil, fmt.Errorf("alerting: missing %s", strings.Join(missing, ", "))
+	}
+	if cfg.Retention <= 0 {
+		return nil, fmt.Errorf("alerting: Retention must be positive, got %s", cfg.Retention)
+	}
+	if cfg.Budget == (delivery.Budget{}) {
+		cfg.Budget = delivery.DefaultBudget
+	}
+	if err := cfg.Budget.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.Metrics = cmp.Or[Metrics](cfg.Metrics, noMetrics{})
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Random == nil {
+		cfg.Random = randomHex
+	}
+	return &Core{cfg: cfg}, nil
+}
+
+func randomHex() string {
+	b := make([]byte, instanceRandom/2)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
+
+// Budget is the time budget the Core delivers within.
+func (c *Core) Budget() delivery.Budget { return c.cfg.Budget }
+
+// NewInstance returns a fresh instance for an alert accepted now.
+func (c *Core) NewInstance() string {
+	id, err := NewInstance(c.cfg.Now(), c.cfg.Random())
+	if err != nil {
+		panic(err) // Random returned too few digits: a wiring error every test hits
+	}
+	return id
+}
+
+// Intake is an alert to accept.
+type Intake struct {
+	// Key is the API client and message_id.
+	Key alert.Key
+	// Instance is the alert's instance (NewInstance); the idempotency
+	// record remembers it.
+	Instance string
+	// Alert is the validated alert.
+	Alert alert.Alert
+	// Actor is who sent it (the API client).
+	Actor delivery.Actor
+}
+
+// ErrNoDestination reports that the contact has no destination for any
+// channel it prefers at the alert's priority. It wraps
+// contact.ErrNoDestination.
+var ErrNoDestination = contact.ErrNoDestination
+
+// Accepted is an alert recorded as accepted, ready to deliver. It keeps
+// in memory what must never be stored in the record's plan or logged: the
+// destinations, and the texts rendered from the alert.
+type Accepted struct {
+	alert   *Alert
+	routes  []contact.Route
+	secrets []string
+	started bool
+}
+
+// Record is the alert as recorded so far.
+func (a *Accepted) Record() *Alert { return a.alert }
+
+// DeliveryStarted reports whether a provider has been called for it: from
+// then on nobody knows, after a crash, whether it was delivered.
+func (a *Accepted) DeliveryStarted() bool { return a.started }
+
+// redacted replaces a secret in a logged text.
+const redacted = "[redacted]"
+
+// Scrub removes from s every value of the alert that must not be logged:
+// its free text and patient id, the rendered texts and the destinations,
+// longest first so that a secret inside another is not left in pieces.
+// Provider errors may echo what they were sent.
+func (a *Accepted) Scrub(s string) string {
+	secrets := slices.Clone(a.secrets)
+	slices.SortFunc(secrets, func(x, y string) int { return cmp.Compare(len(y), len(x)) })
+	for _, v := range secrets {
+		s = strings.ReplaceAll(s, v, redacted)
+	}
+	return s
+}
+
+func (a *Accepted) addSecrets(s ...string) {
+	for _, v := range s {
+		if v != "" {
+			a.secrets = append(a.secrets, v)
+		}
+	}
+}
+
+// Accept looks the contact up, plans its channels for the alert's
+// priority and records the alert as accepted. Nothing is recorded when
+// the contact is unknown (an error wrapping ErrContactNotFound) or has no
+// destination for any preferred channel (ErrNoDestination); any other
+// error is the contact store's or the record's.
+func (c *Core) Accept(ctx context.Context, in Intake) (*Accepted, error) {
+	ct, err := c.cfg.Contacts.GetContact(ctx, in.Alert.ContactID)
+	if err != nil {
+		return nil, fmt.Errorf("load contact %s: %w", in.Alert.ContactID, err)
+	}
+	routes, err := ct.Routes(in.Alert.Priority)
+	if err != nil {
+		return nil, fmt.Errorf("route contact %s: %w", ct.ID, err)
+	}
+	now := c.cfg.Now()
+	a := &Alert{
+		Key: in.Key, Instance: in.Instance, Priority: in.Alert.Priority, ContactID: ct.ID,
+		PayloadHash: in.Alert.Hash(), Content: in.Alert, ExpiresAt: now.Add(c.cfg.Retention),
+	}
+	for _, r := range routes {
+		a.Channels = append(a.Channels, r.Channel)
+	}
+	acc := &Accepted{alert: a, routes: routes}
+	acc.addSecrets(in.Alert.Description, render.EscapeSSML(in.Alert.Description), in.Alert.PatientID)
+	for _, r := range routes {
+		acc.addSecrets(r.Destination)
+	}
+	if err := newChange(a, in.Actor, now).alertTo(delivery.AlertAccepted).commit(ctx, c.cfg.Store); err != nil {
+		return nil, err
+	}
+	return acc, nil
+}
+
+// Latest returns the newest instance of key with its attempts and events,
+// or an error wrapping ErrNotFound.
+func (c *Core) Latest(ctx context.Context, key alert.Key) (*Alert, error) {
+	a, err := c.cfg.Store.Latest(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("read alert %s: %w", key, err)
+	}
+	return a, nil
+}

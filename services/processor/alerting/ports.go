@@ -1,0 +1,86 @@
+package alerting
+
+import (
+	"context"
+	"errors"
+
+	"github.com/a2p-alerts/a2p-alerts/shared/alert"
+	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+)
+
+// ContactStore reads contacts.
+type ContactStore interface {
+	// GetContact returns the contact with id. It returns an error wrapping
+	// ErrContactNotFound when there is none.
+	GetContact(ctx context.Context, id string) (contact.Contact, error)
+}
+
+// ErrContactNotFound reports that no contact has the id asked for.
+var ErrContactNotFound = errors.New("contact not found")
+
+// Publisher publishes alerts to SNS topics, whose subscriptions deliver
+// them as SMS or email. Errors wrap a *delivery.Error saying what SNS may
+// have done; an unclassified error counts as delivery.Ambiguous.
+type Publisher interface {
+	// PublishSMS sends text to an SMS topic as a transactional SMS and
+	// returns the provider's message id.
+	PublishSMS(ctx context.Context, topicARN, text string) (string, error)
+	// PublishEmail sends an email with subject and body to an email topic
+	// and returns the provider's message id.
+	PublishEmail(ctx context.Context, topicARN, subject, body string) (string, error)
+}
+
+// CallRequest is one outbound voice call.
+type CallRequest struct {
+	// Destination is the E.164 number to call.
+	Destination string
+	// MessageSSML is the text to speak, already escaped for SSML.
+	MessageSSML string
+	// ClientToken is the Connect call client token
+	// (delivery.CallClientToken): the provider starts at most one call per
+	// token.
+	ClientToken string
+}
+
+// Caller places outbound voice calls. Errors wrap a *delivery.Error, as
+// Publisher's do.
+type Caller interface {
+	// Call places the call and returns the provider's contact id.
+	Call(ctx context.Context, req CallRequest) (string, error)
+}
+
+// Store keeps alert records: per alert instance a state item, one item
+// per attempt and the append-only audit events.
+type Store interface {
+	// Write applies ch atomically: the state item moves from version
+	// ch.From to ch.Alert.Version (From 0 creates it), the attempt is
+	// created or moved from ch.AttemptFrom, and ch.Events are appended.
+	// Nothing is written unless all of it is. It returns an error wrapping
+	// ErrConflict when the state item is not at version ch.From (or the
+	// attempt not in ch.AttemptFrom): another writer got there first.
+	Write(ctx context.Context, ch Change) error
+	// Latest returns the newest instance of the alert key, with its
+	// attempts and events in order. It returns an error wrapping
+	// ErrNotFound when the key has none.
+	Latest(ctx context.Context, key alert.Key) (*Alert, error)
+}
+
+// ErrConflict reports a write refused because the record changed since it
+// was read.
+var ErrConflict = errors.New("alert record changed since it was read")
+
+// ErrNotFound reports that no alert record has the key asked for.
+var ErrNotFound = errors.New("alert record not found")
+
+// Metrics receives one summary per delivered (or failed) alert. It must
+// never fail the delivery; the emf adapter writes CloudWatch embedded
+// metric lines.
+type Metrics interface {
+	// Finished records the outcome of one alert's delivery.
+	Finished(s Summary)
+}
+
+// noMetrics records nothing.
+type noMetrics struct{}
+
+func (noMetrics) Finished(Summary) {}
