@@ -21,8 +21,8 @@ import (
 var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 
 const (
-	phone    = "+447700900123"
-	smsTopic = "arn:aws:sns:eu-west-2:000000000000:c1-sms"
+	phone     = "+447700900123"
+	smsTopic  = "arn:aws:sns:eu-west-2:000000000000:c1-sms"
 	mailTopic = "arn:aws:sns:eu-west-2:000000000000:c1-email"
 )
 
@@ -127,7 +127,11 @@ type metrics struct {
 	got []alerting.Summary
 }
 
-func (m *metrics) Finished(s alerting.Summary) { m.mu.Lock(); defer m.mu.Unlock(); m.got = append(m.got, s) }
+func (m *metrics) Finished(s alerting.Summary) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.got = append(m.got, s)
+}
 
 type fixture struct {
 	core    *alerting.Core

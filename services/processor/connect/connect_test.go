@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awsconnect "github.com/aws/aws-sdk-go-v2/service/connect"
 
-	"github.com/a2p-alerts/a2p-alerts/services/processor/connect"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/connect"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"

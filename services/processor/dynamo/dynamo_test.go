@@ -151,7 +151,7 @@ func TestContactStoreGetContact(t *testing.T) {
 				Preferences: map[alert.Priority][]contact.Channel{
 					alert.PriorityHigh: {contact.ChannelCall, contact.ChannelEmail}, alert.PriorityLow: {contact.ChannelEmail},
 				},
-				CallPhone:   "+447700900123", EmailTopicARN: "arn:aws:sns:eu-west-2:000000000000:email",
+				CallPhone: "+447700900123", EmailTopicARN: "arn:aws:sns:eu-west-2:000000000000:email",
 			},
 		},
 		{name: "not found", out: &dynamodb.GetItemOutput{}, wantErr: alerting.ErrContactNotFound},

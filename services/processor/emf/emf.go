@@ -86,7 +86,7 @@ func (m *Metrics) Finished(s alerting.Summary) {
 			result = string(at.Failure)
 		}
 		lines = append(lines, map[string]any{
-			"_aws":              m.block(ts, directive{m.namespace, [][]string{{names.DimChannel, names.DimResult}}, []metric{{names.MetricAttempts, unitCount}}}),
+			"_aws":               m.block(ts, directive{m.namespace, [][]string{{names.DimChannel, names.DimResult}}, []metric{{names.MetricAttempts, unitCount}}}),
 			names.DimChannel:     string(at.Channel),
 			names.DimResult:      result,
 			names.MetricAttempts: 1,
