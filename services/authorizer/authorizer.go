@@ -116,7 +116,8 @@ func (a *Authorizer) Invoke(ctx context.Context, payload []byte) ([]byte, error)
 }
 
 // Authorize decides on one raw authorizer event (REQUEST or TOKEN shape).
-// On success it returns an Allow policy for the event's methodArn with the
+// On success it returns an Allow policy for every route behind the
+// authorizer on the event's API and stage (allowedResources) with the
 // client's name as principalId and in the context under
 // names.AuthContextClient, and the client's usage key as
 // usageIdentifierKey (the REST API takes API keys from the authorizer, so
@@ -133,8 +134,9 @@ func (a *Authorizer) Authorize(ctx context.Context, payload []byte) (events.APIG
 	if d != nil {
 		return a.deny(ctx, ev.Type, *d)
 	}
-	if !strings.HasPrefix(ev.MethodArn, "arn:") {
-		return a.deny(ctx, ev.Type, denial{reasonMalformed, "methodArn is missing or not an ARN"})
+	resources, ok := allowedResources(ev.MethodArn)
+	if !ok {
+		return a.deny(ctx, ev.Type, denial{reasonMalformed, "methodArn is missing or not an execute-api method ARN"})
 	}
 	token, d := parseToken(value)
 	if d != nil {
@@ -159,11 +161,35 @@ func (a *Authorizer) Authorize(ctx context.Context, payload []byte) (events.APIG
 			Statement: []events.IAMPolicyStatement{{
 				Action:   []string{policyAction},
 				Effect:   policyAllow,
-				Resource: []string{ev.MethodArn},
+				Resource: resources,
 			}},
 		},
 		Context: map[string]any{names.AuthContextClient: client.Name},
 	}, nil
+}
+
+// allowedResources are the execute-api ARNs the Allow policy names: one per
+// names.AuthorizedRoutes, on the API and stage of methodArn
+// ("arn:<partition>:execute-api:<region>:<account>:<api>/<stage>/<METHOD>/<path>").
+// API Gateway caches an authorizer's answer per token, not per route, and
+// applies the cached policy to the token's next request on any route: a
+// policy naming only the method it was asked about would refuse (403) a
+// GET after a POST. ok is false when methodArn is not such an ARN.
+func allowedResources(methodArn string) ([]string, bool) {
+	parts := strings.SplitN(methodArn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "execute-api" {
+		return nil, false
+	}
+	segs := strings.SplitN(parts[5], "/", 4)
+	if len(segs) < 3 || segs[0] == "" || segs[1] == "" {
+		return nil, false
+	}
+	base := strings.Join(parts[:5], ":") + ":" + segs[0] + "/" + segs[1] + "/"
+	out := make([]string, 0, len(names.AuthorizedRoutes))
+	for _, route := range names.AuthorizedRoutes {
+		out = append(out, base+route)
+	}
+	return out, true
 }
 
 // match hashes token and compares the hash with every client's hash in

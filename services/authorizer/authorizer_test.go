@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -242,6 +243,8 @@ func TestAuthorize(t *testing.T) {
 		{name: "request without methodArn", payload: requestEvent(t, deleteField("methodArn")), wantReason: "malformed", wantType: "REQUEST"},
 		{name: "token event without methodArn", payload: tokenEvent(t, deleteField("methodArn")), wantReason: "malformed", wantType: "TOKEN"},
 		{name: "methodArn is not an ARN", payload: requestEvent(t, setField("methodArn", "*")), wantReason: "malformed", wantType: "REQUEST"},
+		{name: "methodArn of another service", payload: requestEvent(t, setField("methodArn", "arn:aws:lambda:eu-west-2:1:function/x/y")), wantReason: "malformed", wantType: "REQUEST"},
+		{name: "methodArn without a stage", payload: requestEvent(t, setField("methodArn", "arn:aws:execute-api:eu-west-2:1:api")), wantReason: "malformed", wantType: "REQUEST"},
 		{name: "request token with a control character", payload: requestEvent(t, setAuth("Authorization", "Bearer "+ctlToken)), wantReason: "malformed", wantType: "REQUEST"},
 		{name: "request valid token then newline", payload: requestEvent(t, setAuth("Authorization", "Bearer "+wardToken+"\n")), wantReason: "malformed", wantType: "REQUEST"},
 		{name: "token event valid token with NUL", payload: tokenEvent(t, setField("authorizationToken", pharmacyToken+"\x00")), wantReason: "malformed", wantType: "TOKEN"},
@@ -333,9 +336,13 @@ func assertAllow(tb testing.TB, got events.APIGatewayCustomAuthorizerResponse, c
 		tb.Fatalf("policy has %d statements, want 1: %+v", len(got.PolicyDocument.Statement), got.PolicyDocument)
 	}
 	st := got.PolicyDocument.Statement[0]
-	if st.Effect != "Allow" || len(st.Action) != 1 || st.Action[0] != "execute-api:Invoke" ||
-		len(st.Resource) != 1 || st.Resource[0] != arn {
-		tb.Errorf("statement = %+v, want Allow execute-api:Invoke on %s", st, arn)
+	// Every route behind the authorizer, on the method's API and stage: a
+	// cached answer must not refuse the token's next request on another
+	// route.
+	base := arn[:strings.LastIndex(arn, "/POST/")]
+	want := []string{base + "/POST/notification", base + "/GET/notification/*"}
+	if st.Effect != "Allow" || len(st.Action) != 1 || st.Action[0] != "execute-api:Invoke" || !slices.Equal(st.Resource, want) {
+		tb.Errorf("statement = %+v, want Allow execute-api:Invoke on %v", st, want)
 	}
 }
 
@@ -369,7 +376,8 @@ func TestInvoke(t *testing.T) {
 		}
 		var want any
 		wantJSON := `{"principalId":"ward-7","policyDocument":{"Version":"2012-10-17","Statement":[` +
-			`{"Action":["execute-api:Invoke"],"Effect":"Allow","Resource":["` + fixtureArn + `"]}]},` +
+			`{"Action":["execute-api:Invoke"],"Effect":"Allow","Resource":["` + fixtureArn + `","` +
+			strings.TrimSuffix(fixtureArn, "POST/notification") + `GET/notification/*"]}]},` +
 			`"context":{"client":"ward-7"}}`
 		if err := json.Unmarshal([]byte(wantJSON), &want); err != nil {
 			t.Fatalf("decode want: %v", err)
