@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
@@ -30,6 +31,9 @@ const (
 	// sentNotRecordedMetric counts the processor's names.LogSentNotRecorded
 	// lines, in AlarmsArgs.MetricNamespace.
 	sentNotRecordedMetric = "AlertsSentNotRecorded"
+	// alertNotRecordedMetric counts the processor's
+	// names.LogAlertNotRecorded lines, in AlarmsArgs.MetricNamespace.
+	alertNotRecordedMetric = "AlertRecordsNotWritten"
 	minute                = 60
 	fiveMinutes           = 5 * minute
 )
@@ -40,7 +44,9 @@ type AlarmsArgs struct {
 	// NamePrefix starts every alarm's name, "<NamePrefix>-<id>", and the
 	// operations topic's, "<NamePrefix>-operations".
 	NamePrefix string
-	// MetricNamespace holds the metrics of the stack's log metric filters.
+	// MetricNamespace holds the metrics of the stack's log metric filters
+	// and the processor's embedded-metric-format metrics (the processor's
+	// names.EnvMetricsNamespace).
 	MetricNamespace string
 	// Partition, Region, AccountID locate the alarms, for the topic
 	// policy's conditions and the WAF metrics' Region dimension.
@@ -226,7 +232,7 @@ func (a *Alarms) createAlarm(ctx *pulumi.Context, name string, args *AlarmsArgs,
 func alarmSpecs(args *AlarmsArgs) []alarmSpec {
 	var specs []alarmSpec
 	for _, group := range [][]alarmSpec{
-		apiAlarms(args), functionAlarms(args), topicAlarms(args), smsAlarms(args), wafAlarms(args), logAlarms(args),
+		apiAlarms(args), alertAlarms(args), functionAlarms(args), topicAlarms(args), smsAlarms(args), wafAlarms(args), logAlarms(args),
 	} {
 		specs = append(specs, group...)
 	}
@@ -248,6 +254,29 @@ func apiAlarms(args *AlarmsArgs) []alarmSpec {
 			reason:    fmt.Sprintf("Over %.0f%% of requests in 5 minutes were refused (4XX): a client's token, body or quota is wrong and its alerts are not delivered.", api4xxAlarmRate*100),
 			namespace: "AWS/ApiGateway", metric: "4XXError", statistic: "Average", dimensions: dims,
 			periodSeconds: fiveMinutes, threshold: api4xxAlarmRate,
+		},
+	}
+}
+
+// alertAlarms watch the outcome of alerts, from the processor's
+// embedded-metric-format lines (names.MetricAlerts by names.DimOutcome):
+// an alert that reached nobody, and one whose delivery is unknown.
+func alertAlarms(args *AlarmsArgs) []alarmSpec {
+	outcome := func(o delivery.Outcome) map[string]string { return map[string]string{names.DimOutcome: string(o)} }
+	return []alarmSpec{
+		{
+			id: "alerts-failed",
+			reason: "An alert failed on every channel of its contact: no clinician was reached. " +
+				"Find it with GET /notification/{message_id}; fix the contact or the channel and send it again.",
+			namespace: args.MetricNamespace, metric: names.MetricAlerts, statistic: "Sum", dimensions: outcome(delivery.OutcomeFailed),
+			periodSeconds: minute, threshold: 1,
+		},
+		{
+			id: "alerts-unknown",
+			reason: "An alert's delivery outcome is unknown (SNS or Connect gave no answer): the clinician may not have it. " +
+				"Confirm receipt by another route.",
+			namespace: args.MetricNamespace, metric: names.MetricAlerts, statistic: "Sum", dimensions: outcome(delivery.OutcomeUnknown),
+			periodSeconds: minute, threshold: 1,
 		},
 	}
 }
@@ -338,26 +367,46 @@ func wafAlarms(args *AlarmsArgs) []alarmSpec {
 
 // logAlarms watch the metrics of logFilterSpecs.
 func logAlarms(args *AlarmsArgs) []alarmSpec {
-	return []alarmSpec{{
-		id:        "processor-sent-not-recorded",
-		reason:    "An alert was delivered but not recorded: a retry of its message_id would deliver it again; see the processor's log.",
-		namespace: args.MetricNamespace, metric: sentNotRecordedMetric, statistic: "Sum", dimensions: map[string]string{},
-		periodSeconds: minute, threshold: 1,
-	}}
+	return []alarmSpec{
+		{
+			id:        "processor-sent-not-recorded",
+			reason:    "An alert was delivered but not recorded: a retry of its message_id would deliver it again; see the processor's log.",
+			namespace: args.MetricNamespace, metric: sentNotRecordedMetric, statistic: "Sum", dimensions: map[string]string{},
+			periodSeconds: minute, threshold: 1,
+		},
+		{
+			id:        "processor-alert-not-recorded",
+			reason:    "A change of an alert record could not be written: its audit trail lacks a step; see the processor's log.",
+			namespace: args.MetricNamespace, metric: alertNotRecordedMetric, statistic: "Sum", dimensions: map[string]string{},
+			periodSeconds: minute, threshold: 1,
+		},
+	}
 }
 
 // logFilterSpecs are the log metric filters the log alarms watch.
 func logFilterSpecs(args *AlarmsArgs) []logFilterSpec {
-	return []logFilterSpec{{
-		id:       "processor-sent-not-recorded",
-		logGroup: args.ProcessorLogGroup,
-		pattern:  sentNotRecordedPattern(),
-		metric:   sentNotRecordedMetric,
-	}}
+	return []logFilterSpec{
+		{
+			id:       "processor-sent-not-recorded",
+			logGroup: args.ProcessorLogGroup,
+			pattern:  errorLinePattern(names.LogSentNotRecorded),
+			metric:   sentNotRecordedMetric,
+		},
+		{
+			id:       "processor-alert-not-recorded",
+			logGroup: args.ProcessorLogGroup,
+			pattern:  errorLinePattern(names.LogAlertNotRecorded),
+			metric:   alertNotRecordedMetric,
+		},
+	}
+}
+
+// errorLinePattern matches the processor's JSON ERROR log line whose
+// message is msg (slog's "level" and "msg" keys).
+func errorLinePattern(msg string) string {
+	return fmt.Sprintf(`{ ($.level = "ERROR") && ($.msg = "%s") }`, msg)
 }
 
 // sentNotRecordedPattern matches the processor's JSON log line
-// names.LogSentNotRecorded (slog's "level" and "msg" keys).
-func sentNotRecordedPattern() string {
-	return fmt.Sprintf(`{ ($.level = "ERROR") && ($.msg = "%s") }`, names.LogSentNotRecorded)
-}
+// names.LogSentNotRecorded.
+func sentNotRecordedPattern() string { return errorLinePattern(names.LogSentNotRecorded) }

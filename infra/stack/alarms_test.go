@@ -33,10 +33,12 @@ func TestAlarms(t *testing.T) {
 	_, m := mustRun(t, "dev", baseConfig(t))
 	want := []string{
 		"C-1-email-failed", "C-1-sms-failed", "C-2-sms-failed",
+		"alerts-failed", "alerts-unknown",
 		"api-4xx-rate", "api-5xx",
 		"authorizer-duration", "authorizer-errors", "authorizer-throttles",
-		"processor-duration", "processor-errors", "processor-sent-not-recorded", "processor-throttles",
+		"processor-alert-not-recorded", "processor-duration", "processor-errors", "processor-sent-not-recorded", "processor-throttles",
 		"sms-spend",
+		"status-duration", "status-errors", "status-throttles",
 	}
 	if got := alarmIDs(m); !slices.Equal(got, want) {
 		t.Errorf("alarms = %v\nwant     %v", got, want)

@@ -31,6 +31,7 @@ const (
 
 	contentTypeJSON        = "application/json"
 	httpPost               = "POST"
+	httpGet                = "GET"
 	authorizationCustom    = "CUSTOM"
 	authorizerRequest      = "REQUEST"
 	integrationProxy       = "AWS_PROXY"
@@ -47,8 +48,9 @@ const (
 type APIArgs struct {
 	// Name names the REST API and prefixes the names of its usage plans.
 	Name string
-	// Authorizer and Processor are the functions behind the API.
-	Authorizer, Processor *lambda.Function
+	// Authorizer and Processor are the functions behind the API; Status
+	// is the read-only function behind GET /notification/{message_id}.
+	Authorizer, Processor, Status *lambda.Function
 	// AuthorizerCacheTTL is the authorizer result TTL in seconds.
 	AuthorizerCacheTTL int
 	// ThrottleRateLimit and ThrottleBurstLimit throttle every method.
@@ -105,6 +107,14 @@ type API struct {
 	// AuthorizerPermission lets this API's authorizer invoke the
 	// authorizer function.
 	AuthorizerPermission *lambda.Permission
+	// StatusResource is /notification/{message_id}; StatusMethod its GET,
+	// behind the same authorizer; StatusIntegration proxies it to the
+	// status function, which StatusPermission lets this API invoke for
+	// that route only.
+	StatusResource    *apigateway.Resource
+	StatusMethod      *apigateway.Method
+	StatusIntegration *apigateway.Integration
+	StatusPermission  *lambda.Permission
 	// Deployment is replaced whenever what the stage serves changes.
 	Deployment *apigateway.Deployment
 	// AccessLogs receives the stage's JSON access logs.
@@ -131,7 +141,8 @@ type API struct {
 	NotificationURL pulumi.StringOutput
 }
 
-// NewAPI creates the REST API: the route and its authorizer, the gateway
+// NewAPI creates the REST API: the routes (POST /notification and
+// GET /notification/{message_id}) and their authorizer, the gateway
 // responses, the stage, one usage plan per client and, optionally, the
 // WAF.
 func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.ResourceOption) (*API, error) {
@@ -149,7 +160,7 @@ func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.Reso
 		return nil, err
 	}
 	steps := []func(*pulumi.Context, string, *APIArgs, restSettings) error{
-		a.createRoute, a.createPermissions, a.createGatewayResponses, a.createStage, a.createUsagePlans,
+		a.createRoute, a.createStatusRoute, a.createPermissions, a.createGatewayResponses, a.createStage, a.createUsagePlans,
 	}
 	for _, step := range steps {
 		if err := step(ctx, name, args, settings); err != nil {
@@ -246,6 +257,55 @@ func (a *API) createRoute(ctx *pulumi.Context, name string, args *APIArgs, s res
 	return nil
 }
 
+// createStatusRoute creates GET /notification/{message_id} behind the
+// same authorizer (and usage plans), proxied to the status function, and
+// the permission that lets this API invoke it for that route only.
+func (a *API) createStatusRoute(ctx *pulumi.Context, name string, args *APIArgs, s restSettings) error {
+	parent := pulumi.Parent(a)
+	var err error
+	a.StatusResource, err = apigateway.NewResource(ctx, name+"-notification-message-id", &apigateway.ResourceArgs{
+		RestApi:  a.RestAPI.ID(),
+		ParentId: a.Resource.ID(),
+		PathPart: pulumi.String(s.StatusPath),
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("create /%s/%s: %w", s.Path, s.StatusPath, err)
+	}
+	a.StatusMethod, err = apigateway.NewMethod(ctx, name+"-get-notification", &apigateway.MethodArgs{
+		RestApi:        a.RestAPI.ID(),
+		ResourceId:     a.StatusResource.ID(),
+		HttpMethod:     pulumi.String(s.StatusHTTPMethod),
+		Authorization:  pulumi.String(s.Authorization),
+		AuthorizerId:   a.Authorizer.ID(),
+		ApiKeyRequired: pulumi.Bool(s.APIKeyRequired),
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("create status method: %w", err)
+	}
+	a.StatusIntegration, err = apigateway.NewIntegration(ctx, name+"-get-notification-integration", &apigateway.IntegrationArgs{
+		RestApi:               a.RestAPI.ID(),
+		ResourceId:            a.StatusResource.ID(),
+		HttpMethod:            a.StatusMethod.HttpMethod,
+		Type:                  pulumi.String(s.IntegrationType),
+		IntegrationHttpMethod: pulumi.String(s.IntegrationHTTPMethod),
+		Uri:                   args.Status.InvokeArn,
+		TimeoutMilliseconds:   pulumi.Int(s.IntegrationTimeoutMS),
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("create status integration: %w", err)
+	}
+	a.StatusPermission, err = lambda.NewPermission(ctx, name+"-invoke-status", &lambda.PermissionArgs{
+		Function:  args.Status.Name,
+		Action:    pulumi.String("lambda:InvokeFunction"),
+		Principal: pulumi.String(apigatewayService),
+		SourceArn: pulumi.Sprintf("%s/*/%s/%s/*", a.RestAPI.ExecutionArn, s.StatusHTTPMethod, s.Path),
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("create status permission: %w", err)
+	}
+	return nil
+}
+
 // createPermissions lets each function be invoked by this API only, and
 // only for its purpose: the processor for POST /notification on any
 // stage, the authorizer by this authorizer.
@@ -297,16 +357,20 @@ func (a *API) createGatewayResponses(ctx *pulumi.Context, name string, _ *APIArg
 // ids it serves) to StageName, with access logs and throttling.
 func (a *API) createStage(ctx *pulumi.Context, name string, args *APIArgs, s restSettings) error {
 	ids := pulumi.StringMap{
-		"restApi":        a.RestAPI.ID().ToStringOutput(),
-		"resource":       a.Resource.ID().ToStringOutput(),
-		"method":         a.Method.ID().ToStringOutput(),
-		"integration":    a.Integration.ID().ToStringOutput(),
-		"integrationUri": args.Processor.InvokeArn,
-		"authorizer":     a.Authorizer.ID().ToStringOutput(),
-		"authorizerUri":  args.Authorizer.InvokeArn,
-		"model":          a.Model.ID().ToStringOutput(),
+		"restApi":           a.RestAPI.ID().ToStringOutput(),
+		"resource":          a.Resource.ID().ToStringOutput(),
+		"method":            a.Method.ID().ToStringOutput(),
+		"integration":       a.Integration.ID().ToStringOutput(),
+		"integrationUri":    args.Processor.InvokeArn,
+		"authorizer":        a.Authorizer.ID().ToStringOutput(),
+		"authorizerUri":     args.Authorizer.InvokeArn,
+		"model":             a.Model.ID().ToStringOutput(),
+		"statusResource":    a.StatusResource.ID().ToStringOutput(),
+		"statusMethod":      a.StatusMethod.ID().ToStringOutput(),
+		"statusIntegration": a.StatusIntegration.ID().ToStringOutput(),
+		"statusUri":         args.Status.InvokeArn,
 	}
-	deps := []pulumi.Resource{a.Method, a.Integration}
+	deps := []pulumi.Resource{a.Method, a.Integration, a.StatusMethod, a.StatusIntegration}
 	for typ, r := range a.GatewayResponses {
 		ids["response:"+typ] = r.ID().ToStringOutput()
 		deps = append(deps, r)

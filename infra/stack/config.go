@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,6 +58,8 @@ const (
 	DefaultAuthorizerCacheTTL = 300
 	// DefaultLogLevel is the functions' slog level.
 	DefaultLogLevel = "INFO"
+	// maxAlertRetentionDays bounds alertRetentionDays: ten years.
+	maxAlertRetentionDays = 3653
 	// DefaultClientDailyQuota is each API client's requests per day: about
 	// one alert every nine seconds all day, far above a ward's need, low
 	// enough to stop a runaway loop paging clinicians all day.
@@ -87,14 +90,16 @@ type ContactConfig struct {
 	SMSPhone string
 	// Email is the address the email topic's subscription mails.
 	Email string
-	// Preferences maps every priority (H, M, L) to a channel.
-	Preferences map[alert.Priority]contact.Channel
+	// Preferences maps every priority (H, M, L) to its channels, in the
+	// order they are tried (a single channel in the stack file is a list
+	// of one).
+	Preferences map[alert.Priority][]contact.Channel
 }
 
 // Uses reports whether some priority of the contact uses ch.
 func (c ContactConfig) Uses(ch contact.Channel) bool {
-	for _, got := range c.Preferences {
-		if got == ch {
+	for _, chs := range c.Preferences {
+		if slices.Contains(chs, ch) {
 			return true
 		}
 	}
@@ -226,6 +231,12 @@ type Config struct {
 	// SMSContent is how much of an alert its SMS carries: render.SMSFull
 	// or render.SMSMinimal (names.ConfigSMSContent).
 	SMSContent render.SMSContent
+	// AlertRetentionDays is how long alert records are kept (the alerts
+	// table's TTL), names.ConfigAlertRetentionDays.
+	AlertRetentionDays int
+	// FallbackOnUnknown lets an attempt whose outcome is unknown fall back
+	// to the next channel (names.ConfigFallbackOnUnknown).
+	FallbackOnUnknown bool
 }
 
 // UsesChannel reports whether some contact prefers ch for some priority.
@@ -287,6 +298,7 @@ func DefaultConfig() *Config {
 		SMSMonthlySpendLimit:          DefaultSMSMonthlySpendLimit,
 		SMSSpendAlarmPercent:          DefaultSMSSpendAlarmPercent,
 		SMSContent:                    render.SMSFull,
+		AlertRetentionDays:            names.DefaultAlertRetentionDays,
 	}
 }
 
@@ -388,6 +400,12 @@ var configKeys = []configKey{
 		c.SMSSpendAlarmPercent = p.integer(key, raw, c.SMSSpendAlarmPercent)
 	}},
 	{names.ConfigSMSContent, func(_ *configParser, _, raw string, c *Config) { c.SMSContent = render.SMSContent(raw) }},
+	{names.ConfigAlertRetentionDays, func(p *configParser, key, raw string, c *Config) {
+		c.AlertRetentionDays = p.integer(key, raw, c.AlertRetentionDays)
+	}},
+	{names.ConfigFallbackOnUnknown, func(p *configParser, key, raw string, c *Config) {
+		c.FallbackOnUnknown = p.boolean(key, raw, c.FallbackOnUnknown)
+	}},
 }
 
 // LoadConfig reads the stack's configuration (namespace: the project name),

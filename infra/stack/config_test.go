@@ -2,6 +2,7 @@ package stack
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -130,6 +131,21 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"zero SMS limit", set(names.ConfigSMSMonthlySpendLimit, "0"), "a2p-alerts:smsMonthlySpendLimit: 0 must be"},
 		{"SMS percent above 100", set(names.ConfigSMSSpendAlarmPercent, "120"), "a2p-alerts:smsSpendAlarmPercent: 120 must be 1 to 100"},
 		{"bad SMS content", set(names.ConfigSMSContent, "secure"), `a2p-alerts:smsContent: unknown SMS content "secure" (want full or minimal)`},
+
+		// Issue 11: channel lists, retention, fallback on unknown.
+		{"empty channel list", withPref(0, "H", []any{}), "a2p-alerts:contacts[0].preferences.H: empty list"},
+		{"channel listed twice", withPref(0, "H", []any{"call", "sms", "call"}), "a2p-alerts:contacts[0].preferences.H[2]: channel call is listed twice"},
+		{"unknown channel in a list", withPref(0, "H", []any{"call", "pager"}), `a2p-alerts:contacts[0].preferences.H[1]: unknown channel "pager"`},
+		{"list channel without destination", withPref(1, "H", []any{"sms", "email"}), "a2p-alerts:contacts[1].preferences.H[1]: channel email has no destination"},
+		{"list element not a string", withPref(0, "H", []any{"call", 7}), "a2p-alerts:contacts[0].preferences.H[1]: must be a channel name"},
+		{"preference an object", withPref(0, "H", map[string]any{"first": "call"}), "a2p-alerts:contacts[0].preferences.H: must be a channel name (call, sms or email) or a list"},
+		{"zero alert retention", set(names.ConfigAlertRetentionDays, "0"), "a2p-alerts:alertRetentionDays: 0 must be 1 to 3653 days"},
+		{"alert retention too long", set(names.ConfigAlertRetentionDays, "4000"), "a2p-alerts:alertRetentionDays: 4000 must be 1 to 3653 days"},
+		{"alert retention shorter than replays", func(tb testing.TB, cfg map[string]string) {
+			set(names.ConfigAlertRetentionDays, "1")(tb, cfg)
+			set(names.ConfigIdempotencyTTL, "48h")(tb, cfg)
+		}, "a2p-alerts:alertRetentionDays: 1 days is shorter than idempotencyTtl (48h)"},
+		{"fallback not a boolean", set(names.ConfigFallbackOnUnknown, "sometimes"), `a2p-alerts:fallbackOnUnknown: "sometimes" is not a boolean`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -263,7 +279,7 @@ func TestLoadConfigDefaultsAndValues(t *testing.T) {
 			{"LogLevel", got.LogLevel, "WARN"},
 			{"PHIDetectors", strings.Join(got.PHIDetectors, ","), "none"},
 			{"Voice", got.Voice, "Amy"},
-			{"contact preference", got.Contacts[0].Preferences[alert.PriorityHigh], contact.ChannelCall},
+			{"contact preference", fmt.Sprint(got.Contacts[0].Preferences[alert.PriorityHigh]), fmt.Sprint([]contact.Channel{contact.ChannelCall})},
 			{"env TTL", functionEnv(t, m, names.FunctionProcessor)[names.EnvIdempotencyTTL], "48h"},
 			{"env PHI", functionEnv(t, m, names.FunctionProcessor)[names.EnvPHIDetectors], "none"},
 			{"SMSContent", got.SMSContent, render.SMSMinimal},

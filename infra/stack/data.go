@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
@@ -33,9 +34,16 @@ type DataArgs struct {
 	// for the items' sms_topic_arn and email_topic_arn.
 	TopicARNs pulumi.StringMap
 	// Protection "full" turns on point-in-time recovery, deletion
-	// protection and retain-on-delete for both tables, and
-	// retain-on-delete for the contact items, which go with them.
+	// protection and retain-on-delete for every table, and
+	// retain-on-delete for the contact items, which go with them, and the
+	// longest deletion window for the alerts key.
 	Protection Protection
+	// Partition and AccountID name the account root, to which the alerts
+	// key's policy delegates.
+	Partition, AccountID string
+	// AlertsKeyAlias names the alerts table's key, e.g.
+	// "alias/a2p-alerts-dev-alerts".
+	AlertsKeyAlias string
 }
 
 // Data holds the DynamoDB tables and the contact items.
@@ -49,6 +57,16 @@ type Data struct {
 	Idempotency *dynamodb.Table
 	// Items holds one contacts-table item per contact, by contact id.
 	Items map[string]*dynamodb.TableItem
+	// Alerts is the alerts table: partition key names.AttrPK, sort key
+	// names.AttrSK, TTL on names.AttrExpiresAt, encrypted with AlertsKey.
+	Alerts *dynamodb.Table
+	// AlertsKey is the alerts table's customer-managed key (rotation on):
+	// the alerts' content is kept there, so its use is logged in
+	// CloudTrail apart from everything else, and only the roles that read
+	// or write alerts may use it (through DynamoDB).
+	AlertsKey *kms.Key
+	// AlertsKeyAlias names AlertsKey.
+	AlertsKeyAlias *kms.Alias
 }
 
 // NewData creates both tables and the contact items.
@@ -91,14 +109,71 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			return nil, err
 		}
 	}
+	if err := d.addAlerts(ctx, name, args, tableArgs, tableOpts); err != nil {
+		return nil, err
+	}
 
 	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
 		"contactsTable":    d.Contacts.Name,
 		"idempotencyTable": d.Idempotency.Name,
+		"alertsTable":      d.Alerts.Name,
 	}); err != nil {
 		return nil, fmt.Errorf("register %s outputs: %w", name, err)
 	}
 	return d, nil
+}
+
+// addAlerts creates the alerts key and table. Items are never changed in
+// place by more than one writer at a time: every change is a transaction
+// conditioned on the state item's version (the processor's
+// dynamo.AlertStore).
+func (d *Data) addAlerts(ctx *pulumi.Context, name string, args *DataArgs,
+	tableArgs func(table, hashKey string) *dynamodb.TableArgs, opts []pulumi.ResourceOption,
+) error {
+	root := fmt.Sprintf("arn:%s:iam::%s:root", args.Partition, args.AccountID)
+	keyDoc, err := policy(Statement{
+		Sid:       "AccountRootDelegation",
+		Effect:    effectAllow,
+		Principal: map[string]string{"AWS": root},
+		Action:    []string{"kms:*"},
+		Resource:  []string{"*"},
+	}).JSON()
+	if err != nil {
+		return err
+	}
+	window := keyDeletionWindowDev
+	if args.Protection.Full() {
+		window = keyDeletionWindowProd
+	}
+	d.AlertsKey, err = kms.NewKey(ctx, name+"-alerts-key", &kms.KeyArgs{
+		Description:          pulumi.Sprintf("%s: encrypts the alerts table (alert records, attempts, audit trail)", args.NamePrefix),
+		EnableKeyRotation:    pulumi.Bool(true),
+		DeletionWindowInDays: pulumi.Int(window),
+		Policy:               pulumi.String(keyDoc),
+	}, pulumi.Parent(d), pulumi.RetainOnDelete(args.Protection.Full())) // a retained table is readable only while its key lives
+	if err != nil {
+		return fmt.Errorf("create alerts key: %w", err)
+	}
+	d.AlertsKeyAlias, err = kms.NewAlias(ctx, name+"-alerts-key-alias", &kms.AliasArgs{
+		Name:        pulumi.String(args.AlertsKeyAlias),
+		TargetKeyId: d.AlertsKey.KeyId,
+	}, pulumi.Parent(d))
+	if err != nil {
+		return fmt.Errorf("create alerts key alias: %w", err)
+	}
+	alerts := tableArgs("alerts", names.AttrPK)
+	alerts.Attributes = dynamodb.TableAttributeArray{
+		dynamodb.TableAttributeArgs{Name: pulumi.String(names.AttrPK), Type: pulumi.String(attrTypeString)},
+		dynamodb.TableAttributeArgs{Name: pulumi.String(names.AttrSK), Type: pulumi.String(attrTypeString)},
+	}
+	alerts.RangeKey = pulumi.String(names.AttrSK)
+	alerts.Ttl = dynamodb.TableTtlArgs{AttributeName: pulumi.String(names.AttrExpiresAt), Enabled: pulumi.Bool(true)}
+	alerts.ServerSideEncryption = dynamodb.TableServerSideEncryptionArgs{Enabled: pulumi.Bool(true), KmsKeyArn: d.AlertsKey.Arn}
+	d.Alerts, err = dynamodb.NewTable(ctx, name+"-alerts", alerts, opts...)
+	if err != nil {
+		return fmt.Errorf("create alerts table: %w", err)
+	}
+	return nil
 }
 
 // addItem writes one contact's item. The item holds the contact's phone

@@ -3,6 +3,7 @@ package stack
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,12 +34,20 @@ const (
 	// keeps the cold start's TLS handshakes (DynamoDB, SNS, Connect) and
 	// the JSON work quick at little cost.
 	ProcessorMemoryMB = 256
-	// ProcessorTimeout is well under API Gateway's 29 s integration limit,
-	// so the function, not API Gateway, decides the caller's answer. It
-	// also sets names.EnvLockTimeout: the idempotency lock must not lapse
-	// before the invocation that holds it has timed out, or a retry could
-	// deliver the alert twice.
-	ProcessorTimeout = 10 * time.Second
+	// ProcessorTimeout lets every channel of a contact run to its bound
+	// (delivery.DefaultBudget.Timeout of three channels: 3 x 7 s, the 2 s
+	// reserve and a second for the writes between attempts) and stays
+	// under API Gateway's 29 s integration limit, so the function, not API
+	// Gateway, decides the caller's answer. It also sets
+	// names.EnvLockTimeout: the idempotency lock must not lapse before the
+	// invocation that holds it has timed out, or a retry could deliver the
+	// alert twice.
+	ProcessorTimeout = 25 * time.Second
+	// StatusMemoryMB: one query and a small JSON answer.
+	StatusMemoryMB = 128
+	// StatusTimeout: two queries take milliseconds; 5 s covers a cold
+	// start.
+	StatusTimeout = 5 * time.Second
 )
 
 // Lambda settings shared by both functions.
@@ -71,6 +80,17 @@ type FunctionsArgs struct {
 	APIClients pulumi.StringInput
 	// ContactsTable and IdempotencyTable are the processor's tables.
 	ContactsTable, IdempotencyTable *dynamodb.Table
+	// AlertsTable is the alerts table the processor writes and the status
+	// function reads, encrypted with AlertsKeyARN.
+	AlertsTable *dynamodb.Table
+	// AlertsKeyARN is the alerts table's key.
+	AlertsKeyARN pulumi.StringInput
+	// AlertRetentionDays is passed to names.EnvAlertRetentionDays.
+	AlertRetentionDays int
+	// FallbackOnUnknown sets names.EnvFallbackOnUnknown when true.
+	FallbackOnUnknown bool
+	// MetricsNamespace is the processor's names.EnvMetricsNamespace.
+	MetricsNamespace string
 	// IdempotencyTTL is how long completed alerts answer replays.
 	IdempotencyTTL time.Duration
 	// TopicARNs are the topics the processor may publish to.
@@ -103,6 +123,9 @@ type Functions struct {
 	Authorizer *lambda.Function
 	// Processor is the function behind POST /notification.
 	Processor *lambda.Function
+	// Status is the read-only function behind
+	// GET /notification/{message_id}.
+	Status *lambda.Function
 	// AuthorizerLogs is /aws/lambda/<authorizer name>.
 	AuthorizerLogs *cloudwatch.LogGroup
 	// ProcessorLogs is /aws/lambda/<processor name>.
@@ -111,6 +134,9 @@ type Functions struct {
 	AuthorizerPolicy *iam.RolePolicy
 	// ProcessorPolicy is the processor role's inline policy.
 	ProcessorPolicy *iam.RolePolicy
+	// StatusLogs and StatusPolicy are the status function's.
+	StatusLogs   *cloudwatch.LogGroup
+	StatusPolicy *iam.RolePolicy
 
 	// watched lists each function's name and timeout, for the alarms.
 	watched []WatchedFunction
@@ -144,9 +170,13 @@ func NewFunctions(ctx *pulumi.Context, name string, args *FunctionsArgs, opts ..
 	if err := f.newProcessor(ctx, name, args); err != nil {
 		return nil, err
 	}
+	if err := f.newStatus(ctx, name, args); err != nil {
+		return nil, err
+	}
 	if err := ctx.RegisterResourceOutputs(f, pulumi.Map{
 		"authorizerName": f.Authorizer.Name,
 		"processorName":  f.Processor.Name,
+		"statusName":     f.Status.Name,
 	}); err != nil {
 		return nil, fmt.Errorf("register %s outputs: %w", name, err)
 	}
@@ -195,11 +225,17 @@ func (f *Functions) newProcessor(ctx *pulumi.Context, name string, args *Functio
 		return err
 	}
 	env := pulumi.StringMap{
-		names.EnvContactsTable:    args.ContactsTable.Name,
-		names.EnvIdempotencyTable: args.IdempotencyTable.Name,
-		names.EnvIdempotencyTTL:   pulumi.String(FormatDuration(args.IdempotencyTTL)),
-		names.EnvLockTimeout:      pulumi.String(FormatDuration(ProcessorTimeout)),
-		names.EnvLogLevel:         pulumi.String(args.LogLevel),
+		names.EnvContactsTable:      args.ContactsTable.Name,
+		names.EnvIdempotencyTable:   args.IdempotencyTable.Name,
+		names.EnvAlertsTable:        args.AlertsTable.Name,
+		names.EnvAlertRetentionDays: pulumi.String(strconv.Itoa(args.AlertRetentionDays)),
+		names.EnvMetricsNamespace:   pulumi.String(args.MetricsNamespace),
+		names.EnvIdempotencyTTL:     pulumi.String(FormatDuration(args.IdempotencyTTL)),
+		names.EnvLockTimeout:        pulumi.String(FormatDuration(ProcessorTimeout)),
+		names.EnvLogLevel:           pulumi.String(args.LogLevel),
+	}
+	if args.FallbackOnUnknown {
+		env[names.EnvFallbackOnUnknown] = pulumi.String("true")
 	}
 	if args.Voice != nil {
 		env[names.EnvConnectInstanceID] = args.Voice.InstanceID
@@ -222,6 +258,54 @@ func (f *Functions) newProcessor(ctx *pulumi.Context, name string, args *Functio
 		env:         env,
 	})
 	return err
+}
+
+// newStatus creates the status function, which may only read the alerts
+// table (and log): it answers GET /notification/{message_id}.
+func (f *Functions) newStatus(ctx *pulumi.Context, name string, args *FunctionsArgs) error {
+	var err error
+	f.StatusLogs, err = f.logGroup(ctx, name, names.FunctionStatus, args)
+	if err != nil {
+		return err
+	}
+	doc := policyOutput(pulumi.StringMap{"logs": f.StatusLogs.Arn, "alerts": args.AlertsTable.Arn, "key": args.AlertsKeyARN},
+		func(v map[string]string) PolicyDocument {
+			return policy(
+				Statement{Sid: "ReadAlerts", Effect: effectAllow, Action: []string{"dynamodb:Query"}, Resource: []string{v["alerts"]}},
+				alertsKeyStatement(v["key"], args.Region, "kms:Decrypt", "kms:DescribeKey"),
+				logsStatement(v["logs"]), xrayStatement(),
+			)
+		})
+	f.StatusPolicy, err = f.rolePolicy(ctx, name, names.FunctionStatus, args, args.Roles.Status, doc)
+	if err != nil {
+		return err
+	}
+	f.Status, err = f.function(ctx, name, names.FunctionStatus, args, functionSpec{
+		role:        args.Roles.Status,
+		logs:        f.StatusLogs,
+		policy:      f.StatusPolicy,
+		memoryMB:    StatusMemoryMB,
+		timeout:     StatusTimeout,
+		reservation: NoReservedConcurrency,
+		env: pulumi.StringMap{
+			names.EnvAlertsTable: args.AlertsTable.Name,
+			names.EnvLogLevel:    pulumi.String(args.LogLevel),
+		},
+	})
+	return err
+}
+
+// alertsKeyStatement lets a function use the alerts table's key with
+// actions, through DynamoDB in region only (DynamoDB encrypts and decrypts
+// the table's items with it on the caller's behalf).
+func alertsKeyStatement(keyARN, region string, actions ...string) Statement {
+	return Statement{
+		Sid:       "AlertsTableKey",
+		Effect:    effectAllow,
+		Action:    actions,
+		Resource:  []string{keyARN},
+		Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "dynamodb." + region + ".amazonaws.com"}},
+	}
 }
 
 // logGroup creates /aws/lambda/<function name> with the retention, before
@@ -292,6 +376,8 @@ func (f *Functions) function(ctx *pulumi.Context, name, fn string, args *Functio
 type processorResources struct {
 	contactsTable    string
 	idempotencyTable string
+	alertsTable      string
+	alertsKey        string
 	topics           []string
 	key              string
 	// connectInstance is the instance ARN, or "" when no contact is called.
@@ -302,8 +388,11 @@ type processorResources struct {
 }
 
 // processorPolicy is the processor's least-privilege policy: read the
-// contacts table; record idempotency; publish to its topics with their key;
-// start calls on its Connect instance; write its logs and traces.
+// contacts table; record idempotency; write alert records (PutItem only:
+// every write is a conditional Put in a TransactWriteItems, which IAM
+// authorises per item action) with the alerts key; publish to its topics
+// with their key; start calls on its Connect instance; write its logs and
+// traces.
 func processorPolicy(r processorResources) PolicyDocument {
 	doc := policy(
 		Statement{
@@ -318,6 +407,13 @@ func processorPolicy(r processorResources) PolicyDocument {
 			Action:   []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
 			Resource: []string{r.idempotencyTable},
 		},
+		Statement{
+			Sid:      "WriteAlertRecords",
+			Effect:   effectAllow,
+			Action:   []string{"dynamodb:PutItem"},
+			Resource: []string{r.alertsTable},
+		},
+		alertsKeyStatement(r.alertsKey, r.region, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"),
 	)
 	if len(r.topics) > 0 {
 		doc.Statement = append(doc.Statement,
@@ -359,6 +455,8 @@ func processorPolicyOutput(args *FunctionsArgs, logGroupARN pulumi.StringInput) 
 	single := pulumi.StringMap{
 		"contacts":    args.ContactsTable.Arn,
 		"idempotency": args.IdempotencyTable.Arn,
+		"alerts":      args.AlertsTable.Arn,
+		"alertsKey":   args.AlertsKeyARN,
 		"key":         args.KeyARN,
 		"logs":        logGroupARN,
 	}
@@ -381,6 +479,8 @@ func processorPolicyOutput(args *FunctionsArgs, logGroupARN pulumi.StringInput) 
 		return processorPolicy(processorResources{
 			contactsTable:    v["contacts"],
 			idempotencyTable: v["idempotency"],
+			alertsTable:      v["alerts"],
+			alertsKey:        v["alertsKey"],
 			topics:           t,
 			key:              v["key"],
 			connectInstance:  v["connect"],

@@ -92,6 +92,21 @@ type restSettings struct {
 	ModelContentType      string            `json:"modelContentType"`
 	ModelSchema           string            `json:"modelSchema"`
 	GatewayResponses      []responseSetting `json:"gatewayResponses"`
+	// StatusPath is the path part of GET /notification/{message_id},
+	// under Path; StatusHTTPMethod its method. The route shares
+	// Authorization, APIKeyRequired and the integration settings above.
+	StatusPath       string `json:"statusPath"`
+	StatusHTTPMethod string `json:"statusHttpMethod"`
+}
+
+// authorizedRoutes are the routes behind the authorizer, in the form of
+// names.AuthorizedRoutes ("<METHOD>/<path>", "*" for a path parameter),
+// which the authorizer's Allow policy names.
+func (s restSettings) authorizedRoutes() []string {
+	return []string{
+		s.HTTPMethod + "/" + s.Path,
+		s.StatusHTTPMethod + "/" + s.Path + "/*",
+	}
 }
 
 // responseSetting is a gateway response as the API creates it.
@@ -118,6 +133,8 @@ func newRestSettings(args *APIArgs) (restSettings, error) {
 		ModelName:             AlertModelName,
 		ModelContentType:      contentTypeJSON,
 		ModelSchema:           string(alert.Schema()),
+		StatusPath:            "{" + names.PathParamMessageID + "}",
+		StatusHTTPMethod:      httpGet,
 	}
 	for _, g := range GatewayResponses() {
 		tmpl, err := g.Template()

@@ -157,28 +157,51 @@ func (p *configParser) contacts(key, raw string) []ContactConfig {
 	for i, obj := range objs {
 		k := fmt.Sprintf("%s[%d]", key, i)
 		c := ContactConfig{
-			ID:          p.str(k, obj, "id"),
-			Name:        p.str(k, obj, "name"),
-			CallPhone:   p.str(k, obj, "callPhone"),
-			SMSPhone:    p.str(k, obj, "smsPhone"),
-			Email:       p.str(k, obj, "email"),
-			Preferences: map[alert.Priority]contact.Channel{},
+			ID:        p.str(k, obj, "id"),
+			Name:      p.str(k, obj, "name"),
+			CallPhone: p.str(k, obj, "callPhone"),
+			SMSPhone:  p.str(k, obj, "smsPhone"),
+			Email:     p.str(k, obj, "email"),
 		}
-		if v, ok := obj["preferences"]; ok {
-			prefs, isObj := v.(map[string]any)
-			if !isObj {
-				p.add(k+".preferences", fmt.Sprintf("must be an object of priority (H, M, L) to channel, got %s", jsonType(v)))
-			}
-			for _, pr := range slices.Sorted(maps.Keys(prefs)) {
-				ch, isStr := prefs[pr].(string)
+		c.Preferences = p.preferences(k, obj)
+		out = append(out, c)
+	}
+	return out
+}
+
+// preferences parses a contact's preferences: an object of priority (H,
+// M, L) to a channel name or a list of them, in the order they are tried.
+// Names are checked by Validate.
+func (p *configParser) preferences(k string, obj map[string]any) map[alert.Priority][]contact.Channel {
+	out := map[alert.Priority][]contact.Channel{}
+	v, ok := obj["preferences"]
+	if !ok {
+		return out
+	}
+	prefs, isObj := v.(map[string]any)
+	if !isObj {
+		p.add(k+".preferences", fmt.Sprintf("must be an object of priority (H, M, L) to channels, got %s", jsonType(v)))
+		return out
+	}
+	for _, pr := range slices.Sorted(maps.Keys(prefs)) {
+		pk := k + ".preferences." + pr
+		switch val := prefs[pr].(type) {
+		case string:
+			out[alert.Priority(pr)] = []contact.Channel{contact.Channel(val)}
+		case []any:
+			chs := make([]contact.Channel, 0, len(val))
+			for j, e := range val {
+				name, isStr := e.(string)
 				if !isStr {
-					p.add(k+".preferences."+pr, fmt.Sprintf("must be a channel name (call, sms or email), got %s", jsonType(prefs[pr])))
+					p.add(fmt.Sprintf("%s[%d]", pk, j), fmt.Sprintf("must be a channel name (call, sms or email), got %s", jsonType(e)))
 					continue
 				}
-				c.Preferences[alert.Priority(pr)] = contact.Channel(ch)
+				chs = append(chs, contact.Channel(name))
 			}
+			out[alert.Priority(pr)] = chs
+		default:
+			p.add(pk, fmt.Sprintf("must be a channel name (call, sms or email) or a list of them, got %s", jsonType(val)))
 		}
-		out = append(out, c)
 	}
 	return out
 }

@@ -275,7 +275,7 @@ func TestContactFlowContent(t *testing.T) {
 func TestTracingEverywhere(t *testing.T) {
 	_, m := mustRun(t, "dev", baseConfig(t))
 	fns := m.all(tFunction)
-	if got, want := len(fns), 2; got != want {
+	if got, want := len(fns), 3; got != want {
 		t.Fatalf("got %d functions, want %d", got, want)
 	}
 	for _, f := range fns {
@@ -302,7 +302,9 @@ func TestFunctions(t *testing.T) {
 			names.EnvContactsTable, names.EnvIdempotencyTable, names.EnvIdempotencyTTL, names.EnvLockTimeout,
 			names.EnvConnectInstanceID, names.EnvConnectContactFlowID, names.EnvConnectSourcePhone,
 			names.EnvPHIDetectors, names.EnvLogLevel,
+			names.EnvAlertsTable, names.EnvAlertRetentionDays, names.EnvMetricsNamespace,
 		}},
+		{names.FunctionStatus, StatusMemoryMB, StatusTimeout.Seconds(), []string{names.EnvAlertsTable, names.EnvLogLevel}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fn, func(t *testing.T) {
@@ -358,6 +360,12 @@ func TestFunctions(t *testing.T) {
 		names.EnvConnectSourcePhone:   "+15555550199",
 		names.EnvPHIDetectors:         "nhs_number",
 		names.EnvLogLevel:             DefaultLogLevel,
+		names.EnvAlertsTable:          m.byName(t, tTable, "data-alerts").out("name"),
+		names.EnvAlertRetentionDays:   "90",
+		names.EnvMetricsNamespace:     "a2p-alerts-dev",
+	}
+	if got := functionEnv(t, m, names.FunctionStatus)[names.EnvAlertsTable]; got != wantEnv[names.EnvAlertsTable] {
+		t.Errorf("status %s = %q, want the alerts table", names.EnvAlertsTable, got)
 	}
 	for k, want := range wantEnv {
 		if got := proc[k]; got != want {
@@ -406,6 +414,7 @@ func TestMethodUsesRequestAuthorizerAndNoValidator(t *testing.T) {
 	wantPerms := map[string][2]string{
 		"api-invoke-processor":  {procFn.out("name"), exec + "/*/POST/notification"},
 		"api-invoke-authorizer": {authFn.out("name"), exec + "/authorizers/" + authz.id},
+		"api-invoke-status":     {m.byName(t, tFunction, "functions-status").out("name"), exec + "/*/GET/notification/*"},
 	}
 	if got, want := len(m.all(tPermission)), len(wantPerms); got != want {
 		t.Errorf("got %d permissions, want %d", got, want)
@@ -460,9 +469,17 @@ func TestProcessorPolicyIsLeastPrivilege(t *testing.T) {
 	}
 
 	arn := func(typ, name string) string { return m.byName(t, typ, name).out("arn") }
-	contacts, idem := arn(tTable, "data-contacts"), arn(tTable, "data-idempotency")
+	contacts, idem, alerts := arn(tTable, "data-contacts"), arn(tTable, "data-idempotency"), arn(tTable, "data-alerts")
+	alertsKey := arn(tKey, "data-alerts-key")
 	logs := arn(tLogGroup, "functions-processor-logs") + ":*"
 	want := map[string]bool{
+		// Alert records: conditional Puts in transactions only, never a
+		// read, an update in place or a delete.
+		"dynamodb:PutItem " + alerts:           true,
+		"kms:Decrypt " + alertsKey:             true,
+		"kms:Encrypt " + alertsKey:             true,
+		"kms:GenerateDataKey* " + alertsKey:    true,
+		"kms:DescribeKey " + alertsKey:         true,
 		"dynamodb:GetItem " + contacts:                       true,
 		"dynamodb:GetItem " + idem:                           true,
 		"dynamodb:PutItem " + idem:                           true,
@@ -555,8 +572,8 @@ func TestProtection(t *testing.T) {
 			cfg[key(names.ConfigProtection)] = tt.protection
 			_, m := mustRun(t, tt.stack, cfg)
 			tables := m.all(tTable)
-			if len(tables) != 2 {
-				t.Fatalf("got %d tables, want 2", len(tables))
+			if len(tables) != 3 {
+				t.Fatalf("got %d tables, want 3", len(tables))
 			}
 			for _, tb := range tables {
 				pitr := tb.obj("pointInTimeRecovery")["enabled"]
@@ -711,10 +728,13 @@ func rolePolicy(tb testing.TB, m *mocks, name string) PolicyDocument {
 func grants(tb testing.TB, doc PolicyDocument) map[string]bool {
 	tb.Helper()
 	out := map[string]bool{}
-	viaSNS := map[string]map[string]any{"StringEquals": {"kms:ViaService": "sns." + mockRegion + ".amazonaws.com"}}
+	via := func(service string) string {
+		return fmt.Sprint(map[string]map[string]any{"StringEquals": {"kms:ViaService": service + "." + mockRegion + ".amazonaws.com"}})
+	}
 	for _, st := range doc.Statement {
 		kmsOnly := !slices.ContainsFunc(st.Action, func(a string) bool { return !strings.HasPrefix(a, "kms:") })
-		conditionOK := st.Condition == nil || (kmsOnly && fmt.Sprint(st.Condition) == fmt.Sprint(viaSNS))
+		cond := fmt.Sprint(st.Condition)
+		conditionOK := st.Condition == nil || (kmsOnly && (cond == via("sns") || cond == via("dynamodb")))
 		if st.Effect != effectAllow || st.Principal != nil || !conditionOK {
 			tb.Errorf("statement %s is not a plain Allow: %+v", st.Sid, st)
 		}

@@ -31,9 +31,11 @@ type Roles struct {
 	// Processor is the processor function's role, the only publisher the
 	// topic policies allow.
 	Processor *iam.Role
+	// Status is the status function's role: it may only read alerts.
+	Status *iam.Role
 }
 
-// NewRoles creates the two execution roles.
+// NewRoles creates the execution roles.
 func NewRoles(ctx *pulumi.Context, name string, args *RolesArgs, opts ...pulumi.ResourceOption) (*Roles, error) {
 	r := &Roles{}
 	if err := ctx.RegisterComponentResource(RolesType, name, r, opts...); err != nil {
@@ -60,9 +62,13 @@ func NewRoles(ctx *pulumi.Context, name string, args *RolesArgs, opts ...pulumi.
 	if r.Processor, err = newRole(names.FunctionProcessor); err != nil {
 		return nil, err
 	}
+	if r.Status, err = newRole(names.FunctionStatus); err != nil {
+		return nil, err
+	}
 	if err := ctx.RegisterResourceOutputs(r, pulumi.Map{
 		"authorizerRoleArn": r.Authorizer.Arn,
 		"processorRoleArn":  r.Processor.Arn,
+		"statusRoleArn":     r.Status.Arn,
 	}); err != nil {
 		return nil, fmt.Errorf("register %s outputs: %w", name, err)
 	}

@@ -155,10 +155,13 @@ func (s *Stack) buildDelivery(ctx *pulumi.Context) error {
 		}
 	}
 	s.Data, err = NewData(ctx, dataName, &DataArgs{
-		NamePrefix: s.NamePrefix,
-		Contacts:   cfg.Contacts,
-		TopicARNs:  s.Messaging.TopicARNs(),
-		Protection: cfg.Protection,
+		NamePrefix:     s.NamePrefix,
+		Contacts:       cfg.Contacts,
+		TopicARNs:      s.Messaging.TopicARNs(),
+		Protection:     cfg.Protection,
+		Partition:      s.Partition,
+		AccountID:      s.AccountID,
+		AlertsKeyAlias: "alias/" + s.NamePrefix + "-alerts",
 	})
 	return err
 }
@@ -182,6 +185,11 @@ func (s *Stack) buildEntry(ctx *pulumi.Context) error {
 		APIClients:                    s.Keys.AuthorizerClients(cfg.APIClients),
 		ContactsTable:                 s.Data.Contacts,
 		IdempotencyTable:              s.Data.Idempotency,
+		AlertsTable:                   s.Data.Alerts,
+		AlertsKeyARN:                  s.Data.AlertsKey.Arn,
+		AlertRetentionDays:            cfg.AlertRetentionDays,
+		FallbackOnUnknown:             cfg.FallbackOnUnknown,
+		MetricsNamespace:              s.NamePrefix,
 		IdempotencyTTL:                cfg.IdempotencyTTL,
 		TopicARNs:                     s.Messaging.TopicARNList(),
 		KeyARN:                        s.Messaging.Key.Arn,
@@ -214,6 +222,7 @@ func (s *Stack) apiArgs() *APIArgs {
 		Name:               s.NamePrefix,
 		Authorizer:         s.Functions.Authorizer,
 		Processor:          s.Functions.Processor,
+		Status:             s.Functions.Status,
 		AuthorizerCacheTTL: cfg.AuthorizerCacheTTL,
 		ThrottleRateLimit:  cfg.ThrottleRateLimit,
 		ThrottleBurstLimit: cfg.ThrottleBurstLimit,
@@ -268,6 +277,8 @@ func (s *Stack) export(ctx *pulumi.Context) {
 	ctx.Export(names.OutputStageName, s.API.Stage.StageName)
 	ctx.Export(names.OutputContactsTable, s.Data.Contacts.Name)
 	ctx.Export(names.OutputIdempotencyTable, s.Data.Idempotency.Name)
+	ctx.Export(names.OutputAlertsTable, s.Data.Alerts.Name)
+	ctx.Export(names.OutputStatusFunction, s.Functions.Status.Name)
 	ctx.Export(names.OutputTopicARNs, s.Messaging.TopicARNs())
 	ctx.Export(names.OutputAuthorizerFunction, s.Functions.Authorizer.Name)
 	ctx.Export(names.OutputProcessorFunction, s.Functions.Processor.Name)
@@ -293,7 +304,7 @@ func (s *Stack) connectInstanceAlias() string {
 // Lambda function name, before anything is registered.
 func checkNamePrefix(prefix string) error {
 	var problems []string
-	for _, fn := range []string{names.FunctionAuthorizer, names.FunctionProcessor} {
+	for _, fn := range []string{names.FunctionAuthorizer, names.FunctionProcessor, names.FunctionStatus} {
 		n := FunctionName(prefix, fn)
 		if len(n) > maxFunctionName || !functionNamePattern.MatchString(n) {
 			problems = append(problems, fmt.Sprintf("function name %q: want at most %d letters, digits, '-' or '_' (shorten the stack name)", n, maxFunctionName))

@@ -129,8 +129,9 @@ func bareEmail(s string) bool {
 	return err == nil && addr.Address == s
 }
 
-// preferences checks that every priority has a known channel with a
-// destination, and that no unknown priority is named.
+// preferences checks that every priority has a non-empty list of known
+// channels, none named twice, each with a destination, and that no
+// unknown priority is named.
 func (v *validator) preferences(k string, c ContactConfig) {
 	for _, p := range slices.Sorted(maps.Keys(c.Preferences)) {
 		pk := fmt.Sprintf("%s.preferences.%s", k, p)
@@ -138,13 +139,16 @@ func (v *validator) preferences(k string, c ContactConfig) {
 			v.add(pk, fmt.Sprintf("unknown priority %q (want %s)", string(p), priorityList()))
 			continue
 		}
-		ch, err := contact.ParseChannel(string(c.Preferences[p]))
-		if err != nil {
-			v.add(pk, err.Error())
-			continue
+		chs := c.Preferences[p]
+		if len(chs) == 0 {
+			v.add(pk, "empty list: name at least one channel (call, sms or email)")
 		}
-		if c.destination(ch) == "" {
-			v.add(pk, fmt.Sprintf("channel %s has no destination: set %s.%s", ch, k, destinationKey(ch)))
+		for j, ch := range chs {
+			ek := pk
+			if len(chs) > 1 {
+				ek = fmt.Sprintf("%s[%d]", pk, j)
+			}
+			v.channel(k, ek, c, ch, slices.Contains(chs[:j], ch))
 		}
 	}
 	for _, p := range alert.Priorities {
@@ -153,6 +157,19 @@ func (v *validator) preferences(k string, c ContactConfig) {
 			// delivered: a missed alert. Every priority needs one.
 			v.add(fmt.Sprintf("%s.preferences.%s", k, p), fmt.Sprintf("missing: every priority (%s) needs a channel", priorityList()))
 		}
+	}
+}
+
+// channel checks one channel of a preference list (at key ek).
+func (v *validator) channel(k, ek string, c ContactConfig, ch contact.Channel, repeated bool) {
+	got, err := contact.ParseChannel(string(ch))
+	switch {
+	case err != nil:
+		v.add(ek, err.Error())
+	case repeated:
+		v.add(ek, fmt.Sprintf("channel %s is listed twice: each channel is tried once", got))
+	case c.destination(got) == "":
+		v.add(ek, fmt.Sprintf("channel %s has no destination: set %s.%s", got, k, destinationKey(got)))
 	}
 }
 
@@ -313,6 +330,7 @@ func (v *validator) functions(c *Config) {
 	if c.IdempotencyTTL < minIdempotencyTTL {
 		v.add(names.ConfigIdempotencyTTL, fmt.Sprintf("%s must be at least %s", c.IdempotencyTTL, minIdempotencyTTL))
 	}
+	v.retention(c)
 	v.phiDetectors(c.PHIDetectors)
 	if !slices.Contains(logLevels, c.LogLevel) {
 		v.add(names.ConfigLogLevel, fmt.Sprintf("unknown log level %q (want %s)", c.LogLevel, strings.Join(logLevels, ", ")))
@@ -322,6 +340,19 @@ func (v *validator) functions(c *Config) {
 	}
 	v.reservedConcurrency(names.ConfigAuthorizerReservedConcurrency, c.AuthorizerReservedConcurrency)
 	v.reservedConcurrency(names.ConfigProcessorReservedConcurrency, c.ProcessorReservedConcurrency)
+}
+
+// retention checks alertRetentionDays: whole days, at most ten years, and
+// no shorter than idempotencyTtl, so that a replayed answer's alert can
+// still be read.
+func (v *validator) retention(c *Config) {
+	switch days := c.AlertRetentionDays; {
+	case days < 1 || days > maxAlertRetentionDays:
+		v.add(names.ConfigAlertRetentionDays, fmt.Sprintf("%d must be 1 to %d days", days, maxAlertRetentionDays))
+	case time.Duration(days)*24*time.Hour < c.IdempotencyTTL:
+		v.add(names.ConfigAlertRetentionDays, fmt.Sprintf("%d days is shorter than %s (%s): an alert record must outlive the answer that names it",
+			days, names.ConfigIdempotencyTTL, FormatDuration(c.IdempotencyTTL)))
+	}
 }
 
 // reservedConcurrency checks one function's reserved concurrency: unset,
