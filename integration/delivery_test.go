@@ -172,8 +172,9 @@ func checkCall(t *testing.T, a alert.Alert, sent api.Sent) {
 	}
 
 	if tgt.clientName != "" {
-		if want := delivery.CallClientToken(alert.Key{Client: tgt.clientName, MessageID: a.MessageID}, a.Hash()); c.ClientToken != want {
-			t.Errorf("ClientToken %q, want %q (delivery.CallClientToken of the client, message_id and payload hash)", c.ClientToken, want)
+		at := delivery.CallAttempt{ContactID: a.ContactID, Number: 1}
+		if want := delivery.CallClientToken(alert.Key{Client: tgt.clientName, MessageID: a.MessageID}, a.Hash(), at); c.ClientToken != want {
+			t.Errorf("ClientToken %q, want %q (delivery.CallClientToken of the client, message_id, payload hash and attempt 1)", c.ClientToken, want)
 		}
 	} else if len(c.ClientToken) != 64 {
 		t.Errorf("ClientToken %q, want 64 hex characters", c.ClientToken)

@@ -29,7 +29,8 @@ var restorableTopicAttributes = []string{"DisplayName", "KmsMasterKeyId", "Polic
 
 // TestDeletedTopicIsUndeliverable deletes the test contact's SMS topic in
 // the emulator, whose Publish then answers NotFound: a refusal that would
-// repeat, so the alert is 422 undeliverable on sms, recorded. A retry with
+// repeat, so the alert is 502 undeliverable_all_channels (sms is the
+// contact's only channel at that priority), recorded. A retry with
 // the same body replays that answer even once the topic is back (same
 // name, so the same ARN): nothing is sent for it, ever. A new message_id
 // delivers.
@@ -70,8 +71,9 @@ func TestDeletedTopicIsUndeliverable(t *testing.T) {
 	t.Cleanup(restore) // also when the test fails half-way: other tests need the topic
 
 	first := tgt.postAlert(t, a)
-	if e := first.wantError(t, api.CodeUndeliverable); e.Channel != string(contact.ChannelSMS) || first.replayed() {
-		t.Errorf("error %+v (replay %v), want a fresh undeliverable naming sms", e, first.replayed())
+	wantAttempts := []api.FailedAttempt{{Channel: string(contact.ChannelSMS), FailureClass: "permanent"}}
+	if e := first.wantError(t, api.CodeUndeliverableAllChannels); !slices.Equal(e.Attempts, wantAttempts) || first.replayed() {
+		t.Errorf("error %+v (replay %v), want a fresh undeliverable_all_channels naming the sms attempt", e, first.replayed())
 	}
 
 	restore()
@@ -309,7 +311,7 @@ func (fc faultCase) deliveredInAll() int {
 
 var faultCases = map[string]faultCase{
 	"transient":          {"transient", 3, api.CodeUnavailable, false, 0},
-	"permanent":          {"permanent", 1, api.CodeUndeliverable, true, 0},
+	"permanent":          {"permanent", 1, api.CodeUndeliverableAllChannels, true, 0},
 	"ambiguous: 5xx":     {"ambiguous: 5xx", 1, api.CodeDeliveryUnknown, true, 0},
 	"ambiguous: dropped": {"ambiguous: dropped", 1, api.CodeDeliveryUnknown, true, 1},
 }
@@ -332,8 +334,12 @@ func checkFault(t *testing.T, fc faultCase, a alert.Alert, ch contact.Channel, a
 		t.Errorf("Retry-After %q on %s", retryAfter, fc.code)
 	}
 
-	if fc.recorded && e.Channel != string(ch) {
+	if fc.code == api.CodeDeliveryUnknown && e.Channel != string(ch) {
 		t.Errorf("error channel %q, want %s", e.Channel, ch)
+	}
+
+	if len(e.Attempts) != 1 || e.Attempts[0].Channel != string(ch) {
+		t.Errorf("error attempts %+v, want the one attempt on %s", e.Attempts, ch)
 	}
 
 	heal()
@@ -361,7 +367,8 @@ func checkFault(t *testing.T, fc faultCase, a alert.Alert, ch contact.Channel, a
 
 // TestSNSFaults injects each class of SNS failure into this test's SMS
 // alerts (the SNS proxy; other tests' publishes pass): transient
-// (throttling: retried by the SDK, then 503), permanent (422, recorded),
+// (throttling: retried by the SDK, then 503), permanent (502
+// undeliverable_all_channels: the contact's only channel for M, recorded),
 // ambiguous (a 500, or the answer dropped after SNS published: 502
 // delivery_unknown, recorded, never sent again).
 func TestSNSFaults(t *testing.T) {

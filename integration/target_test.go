@@ -89,8 +89,8 @@ func embeddedTarget(env *sandbox.Sandbox) (*target, error) {
 	cfg := env.Stack.Config
 	ns := env.Stack.Project + ":"
 
-	var contacts []stack.ContactConfig
-	if err := json.Unmarshal([]byte(cfg[ns+names.ConfigContacts]), &contacts); err != nil {
+	contacts, err := stack.ParseContacts(cfg[ns+names.ConfigContacts])
+	if err != nil {
 		return nil, fmt.Errorf("%s: contacts: %w", sandbox.StackFile, err)
 	}
 
@@ -393,16 +393,19 @@ func (tg *target) needSandbox(tb testing.TB, what string) *sandbox.Sandbox {
 	return tg.env
 }
 
-// expectedChannel is the channel the test contact prefers for p, when the
-// target's configuration is known.
+// expectedChannel is the channel the test contact prefers first for p,
+// when the target's configuration is known.
 func (tg *target) expectedChannel(p alert.Priority) (contact.Channel, bool) {
 	if tg.local == nil {
 		return "", false
 	}
 
-	ch, ok := tg.local.contact.Preferences[p]
+	chs := tg.local.contact.Preferences[p]
+	if len(chs) == 0 {
+		return "", false
+	}
 
-	return ch, ok
+	return chs[0], true
 }
 
 // topicARN is the ARN of the test contact's topic for ch.

@@ -20,7 +20,8 @@ func (c awsCall) String() string { return c.service + " " + c.operation }
 // TestEachRequestLeavesATrace sends one alert per priority and repeats it.
 // Each request leaves a segment annotated with its message_id, channel,
 // priority and outcome, holding the processor's AWS calls as subsegments
-// in order: the idempotency lock, the contact, the delivery, the
+// in order: the idempotency lock, the contact, the alert record's
+// acceptance and attempt, the delivery, the attempt's outcome, the
 // completion; and for the replay the refused lock and its read.
 func TestEachRequestLeavesATrace(t *testing.T) {
 	t.Parallel()
@@ -41,7 +42,10 @@ func TestEachRequestLeavesATrace(t *testing.T) {
 
 			seg := processorSegment(t, xray, a.MessageID, names.OutcomeSent)
 			checkAnnotations(t, seg, a, sent.Channel, names.OutcomeSent)
-			checkCalls(t, seg, []awsCall{{"DynamoDB", "PutItem"}, {"DynamoDB", "GetItem"}, deliver, {"DynamoDB", "UpdateItem"}})
+			// The alert record: the acceptance with the attempt's start,
+			// then the attempt's outcome with the alert's.
+			record := awsCall{"DynamoDB", "TransactWriteItems"}
+			checkCalls(t, seg, []awsCall{{"DynamoDB", "PutItem"}, {"DynamoDB", "GetItem"}, record, deliver, record, {"DynamoDB", "UpdateItem"}})
 
 			if r := tgt.postAlert(t, a); !r.replayed() {
 				t.Fatalf("repeat: %s, want a replay", r)

@@ -34,8 +34,8 @@ const (
 	// alertNotRecordedMetric counts the processor's
 	// names.LogAlertNotRecorded lines, in AlarmsArgs.MetricNamespace.
 	alertNotRecordedMetric = "AlertRecordsNotWritten"
-	minute                = 60
-	fiveMinutes           = 5 * minute
+	minute                 = 60
+	fiveMinutes            = 5 * minute
 )
 
 // AlarmsArgs configures the Alarms component: what to watch, and where to

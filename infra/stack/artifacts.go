@@ -15,7 +15,7 @@ import (
 
 // functionNames are the functions the stack deploys, in the order their
 // packages are checked and created.
-var functionNames = []string{names.FunctionAuthorizer, names.FunctionProcessor}
+var functionNames = names.Functions
 
 // elfMachines is the ELF e_machine a bootstrap built for each Lambda
 // architecture has.

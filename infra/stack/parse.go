@@ -11,6 +11,7 @@ import (
 
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
 // configParser collects the problems of raw values that do not have the right
@@ -145,6 +146,18 @@ func (p *configParser) str(key string, obj map[string]any, field string) string 
 		return ""
 	}
 	return s
+}
+
+// ParseContacts reads the raw value of names.ConfigContacts (its JSON) as
+// LoadConfig does, without validating it: the sandbox and the integration
+// tests read the stack file's contacts with it.
+func ParseContacts(raw string) ([]ContactConfig, error) {
+	p := &configParser{}
+	contacts := p.contacts(names.ConfigContacts, raw)
+	if len(p.problems) > 0 {
+		return nil, &ConfigError{Problems: p.problems}
+	}
+	return contacts, nil
 }
 
 // contactFields are the fields of a names.ConfigContacts element.

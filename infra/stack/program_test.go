@@ -475,11 +475,11 @@ func TestProcessorPolicyIsLeastPrivilege(t *testing.T) {
 	want := map[string]bool{
 		// Alert records: conditional Puts in transactions only, never a
 		// read, an update in place or a delete.
-		"dynamodb:PutItem " + alerts:           true,
-		"kms:Decrypt " + alertsKey:             true,
-		"kms:Encrypt " + alertsKey:             true,
-		"kms:GenerateDataKey* " + alertsKey:    true,
-		"kms:DescribeKey " + alertsKey:         true,
+		"dynamodb:PutItem " + alerts:                         true,
+		"kms:Decrypt " + alertsKey:                           true,
+		"kms:Encrypt " + alertsKey:                           true,
+		"kms:GenerateDataKey* " + alertsKey:                  true,
+		"kms:DescribeKey " + alertsKey:                       true,
 		"dynamodb:GetItem " + contacts:                       true,
 		"dynamodb:GetItem " + idem:                           true,
 		"dynamodb:PutItem " + idem:                           true,

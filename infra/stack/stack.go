@@ -304,7 +304,7 @@ func (s *Stack) connectInstanceAlias() string {
 // Lambda function name, before anything is registered.
 func checkNamePrefix(prefix string) error {
 	var problems []string
-	for _, fn := range []string{names.FunctionAuthorizer, names.FunctionProcessor, names.FunctionStatus} {
+	for _, fn := range names.Functions {
 		n := FunctionName(prefix, fn)
 		if len(n) > maxFunctionName || !functionNamePattern.MatchString(n) {
 			problems = append(problems, fmt.Sprintf("function name %q: want at most %d letters, digits, '-' or '_' (shorten the stack name)", n, maxFunctionName))

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
@@ -52,8 +54,13 @@ func TestStackFilesBuild(t *testing.T) {
 			if s.Config.AuthorizerCacheTTL != 0 || s.Region != mockRegion {
 				t.Errorf("local: authorizer TTL %d; want 0", s.Config.AuthorizerCacheTTL)
 			}
-			if len(s.Config.Contacts) != 1 || s.Config.Contacts[0].ID != "C-1" {
-				t.Fatalf("local contacts = %+v, want C-1", s.Config.Contacts)
+			if len(s.Config.Contacts) != 2 || s.Config.Contacts[0].ID != "C-1" || s.Config.Contacts[1].ID != "C-2" {
+				t.Fatalf("local contacts = %+v, want C-1 and C-2", s.Config.Contacts)
+			}
+			// C-2 shows the fallback: its call (to a number the Connect
+			// stub refuses) falls back to the SMS.
+			if got := s.Config.Contacts[1].Preferences[alert.PriorityHigh]; !slices.Equal(got, []contact.Channel{contact.ChannelCall, contact.ChannelSMS}) {
+				t.Errorf("local C-2 H = %v, want [call sms]", got)
 			}
 			for _, ch := range contact.Channels {
 				if !s.Config.Contacts[0].Uses(ch) {
@@ -63,8 +70,8 @@ func TestStackFilesBuild(t *testing.T) {
 			if got := len(s.Config.APIClients); got != 1 {
 				t.Errorf("local has %d API clients, want 1", got)
 			}
-			if n := len(contactTopicNames(m)); n != 2 {
-				t.Errorf("local has %d contact topics, want 2 (sms, email)", n)
+			if n := len(contactTopicNames(m)); n != 4 {
+				t.Errorf("local has %d contact topics, want 4 (sms and email of each)", n)
 			}
 		}},
 		{"localstack", func(t *testing.T, s *Stack, _ *mocks) {

@@ -4,7 +4,10 @@ import (
 	"archive/zip"
 	"bytes"
 	"io"
+	"slices"
 	"testing"
+
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
 func TestZipBootstrapIsDeterministic(t *testing.T) {
@@ -55,5 +58,18 @@ func TestGoArch(t *testing.T) {
 	}
 	if _, err := goArch("riscv64"); err == nil {
 		t.Error("goArch accepted riscv64")
+	}
+}
+
+// TestEveryFunctionIsBuilt: the build makes a package for every function
+// the stack deploys (names.Functions), and for nothing else.
+func TestEveryFunctionIsBuilt(t *testing.T) {
+	t.Parallel()
+	var built []string
+	for _, fn := range functions {
+		built = append(built, fn.name)
+	}
+	if !slices.Equal(built, names.Functions) {
+		t.Errorf("lambdazip builds %v, the stack deploys %v", built, names.Functions)
 	}
 }

@@ -198,3 +198,28 @@ func ParseActor(s string) (Actor, error) {
 	}
 	return Actor{Kind: ActorKind(kind), ID: id}, nil
 }
+
+// Outcome is how one delivery of an alert ended: the processor's answer,
+// and the Outcome dimension of its metrics (names.DimOutcome), which the
+// alarms watch.
+type Outcome string
+
+// The outcomes of a delivery.
+const (
+	// OutcomeSent: a provider accepted an attempt; the alert is sent.
+	OutcomeSent Outcome = "sent"
+	// OutcomeFailed: every channel was tried and failed, at least one for
+	// good; nothing was delivered and the alert is failed.
+	OutcomeFailed Outcome = "failed"
+	// OutcomeUnknown: an attempt's outcome is unknown and none was sent;
+	// the alert stays accepted (it may have been delivered).
+	OutcomeUnknown Outcome = "unknown"
+	// OutcomeRetry: nothing was sent and a retry may succeed: every
+	// attempt failed transiently, or time (or the record) ran out before
+	// every channel was tried. That instance is failed; a retry is a new
+	// one.
+	OutcomeRetry Outcome = "retry"
+)
+
+// Outcomes lists every outcome.
+var Outcomes = []Outcome{OutcomeSent, OutcomeFailed, OutcomeUnknown, OutcomeRetry}

@@ -336,6 +336,11 @@ const (
 	PathParamMessageID = "message_id"
 )
 
+// Functions lists every Lambda function the stack deploys, in the order
+// their packages are built, checked and created. A new function is added
+// here (and to scripts/lambdazip's packages).
+var Functions = []string{FunctionAuthorizer, FunctionProcessor, FunctionStatus}
+
 // AuthorizedRoutes lists every method and resource path behind the
 // authorizer, as the end of an execute-api ARN ("<METHOD>/<path>", with
 // "*" for a path parameter). The authorizer's Allow policy names each of

@@ -13,9 +13,9 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// createTable creates an on-demand table with a string hash key, and turns
-// on its TTL. serverSideEncryption and pointInTimeRecovery are echoed only
-// (see the package comment).
+// createTable creates an on-demand table with a hash key and, when given,
+// a range key, and turns on its TTL. serverSideEncryption (the key too)
+// and pointInTimeRecovery are echoed only (see the package comment).
 func createTable(ctx context.Context, p *Provisioner, name string, in props) (string, map[string]any, error) {
 	name = autoName(in, name, 255)
 	hashKey := in.str("hashKey")
@@ -29,6 +29,9 @@ func createTable(ctx context.Context, p *Provisioner, name string, in props) (st
 		BillingMode:               ddbtypes.BillingModePayPerRequest,
 		KeySchema:                 []ddbtypes.KeySchemaElement{{AttributeName: aws.String(hashKey), KeyType: ddbtypes.KeyTypeHash}},
 		DeletionProtectionEnabled: aws.Bool(in.flag("deletionProtectionEnabled")),
+	}
+	if rangeKey := in.str("rangeKey"); rangeKey != "" {
+		input.KeySchema = append(input.KeySchema, ddbtypes.KeySchemaElement{AttributeName: aws.String(rangeKey), KeyType: ddbtypes.KeyTypeRange})
 	}
 
 	for k, v := range in.strMap("tags") {

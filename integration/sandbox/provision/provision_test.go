@@ -68,7 +68,7 @@ func run(m *testing.M) (int, error) {
 	}
 	defer func() { _ = os.RemoveAll(artifacts) }()
 
-	for _, fn := range []string{names.FunctionAuthorizer, names.FunctionProcessor} {
+	for _, fn := range names.Functions {
 		if err := writeZip(filepath.Join(artifacts, fn+".zip"), fn); err != nil {
 			return 0, err
 		}
@@ -314,7 +314,9 @@ func TestLocalStackInTheEmulator(t *testing.T) {
 			}
 		}
 
-		want := []string{d.OutputString(names.OutputAuthorizerFunction), d.OutputString(names.OutputProcessorFunction)}
+		want := []string{
+			d.OutputString(names.OutputAuthorizerFunction), d.OutputString(names.OutputProcessorFunction), d.OutputString(names.OutputStatusFunction),
+		}
 		if slices.Sort(want); !slices.Equal(got, want) {
 			t.Fatalf("functions %v, want %v", got, want)
 		}

@@ -37,7 +37,7 @@ var creators = map[string]creator{
 	"aws:sns/topicPolicy:TopicPolicy":             {createTopicPolicy, []string{"arn", "policy"}},
 	"aws:sns/topicSubscription:TopicSubscription": {createSubscription, []string{"topic", "protocol", "endpoint"}},
 	"aws:dynamodb/table:Table": {createTable, []string{
-		"name", "attributes", "hashKey", "billingMode", "serverSideEncryption", "pointInTimeRecovery", "deletionProtectionEnabled", "ttl", "tags",
+		"name", "attributes", "hashKey", "rangeKey", "billingMode", "serverSideEncryption", "pointInTimeRecovery", "deletionProtectionEnabled", "ttl", "tags",
 	}},
 	"aws:dynamodb/tableItem:TableItem": {createTableItem, []string{"tableName", "hashKey", "item"}},
 	"aws:iam/role:Role":                {createRole, []string{"name", "assumeRolePolicy", "description", "tags"}},

@@ -19,6 +19,20 @@ import (
 // a contact's attributes (keys and values, UTF-8).
 const maxContactAttributesBytes = 32 * 1024
 
+// UnreachableNumber is a fictional number (NANP 555-01xx) whose calls the
+// stub always refuses with ErrDestinationNotAllowed, as Connect refuses a
+// destination outside the instance's allowed countries: the sandbox's
+// stack gives it to a contact so that the fallback to the next channel
+// can be seen (make demo, make dev).
+const UnreachableNumber = "+15555550111"
+
+// ErrDestinationNotAllowed is Connect's permanent refusal of a destination
+// (HTTP 403 DestinationNotAllowedException).
+var ErrDestinationNotAllowed = &ConnectError{
+	Status: http.StatusForbidden, Type: "DestinationNotAllowedException",
+	Message: "the stub refuses calls to this destination",
+}
+
 // OutboundCall is one StartOutboundVoiceContact request the stub received.
 type OutboundCall struct {
 	InstanceID             string
@@ -69,7 +83,9 @@ func (f *ConnectError) Error() string { return f.Type + ": " + f.Message }
 // de-duplicates on it. It checks what Connect requires (instance, flow,
 // E.164 destination, attributes within 32 KiB) and answers
 // InvalidParameterException otherwise; the exact wording of Connect's own
-// errors may differ. Decide, when set, lets a test answer a fault instead.
+// errors may differ. A destination can be told to fail (FailDestination;
+// UnreachableNumber always does), and Decide, when set, lets a test answer
+// a fault for any request.
 type ConnectStub struct {
 	// URL is the stub's base URL, for AWS_ENDPOINT_URL_CONNECT.
 	URL string
@@ -80,7 +96,9 @@ type ConnectStub struct {
 	mu     sync.Mutex
 	tokens map[string]string // ClientToken -> ContactID
 	decide func(OutboundCall) *ConnectError
-	calls  observe.List[OutboundCall]
+	// refused maps a destination to the fault every call to it gets.
+	refused map[string]*ConnectError
+	calls   observe.List[OutboundCall]
 }
 
 // StartConnectStub serves a ConnectStub on a free port of 127.0.0.1.
@@ -91,9 +109,10 @@ func StartConnectStub(ctx context.Context) (*ConnectStub, error) {
 	}
 
 	c := &ConnectStub{
-		URL:    "http://" + ln.Addr().String(),
-		ln:     ln,
-		tokens: map[string]string{},
+		URL:     "http://" + ln.Addr().String(),
+		ln:      ln,
+		tokens:  map[string]string{},
+		refused: map[string]*ConnectError{UnreachableNumber: ErrDestinationNotAllowed},
 	}
 
 	mux := http.NewServeMux()
@@ -120,6 +139,21 @@ func (c *ConnectStub) SetDecide(decide func(OutboundCall) *ConnectError) {
 	defer c.mu.Unlock()
 
 	c.decide = decide
+}
+
+// FailDestination makes every call to number answer fault (nil: place
+// calls to it again). UnreachableNumber always fails until changed here.
+func (c *ConnectStub) FailDestination(number string, fault *ConnectError) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	if fault == nil {
+		delete(c.refused, number)
+
+		return
+	}
+
+	c.refused[number] = fault
 }
 
 type outboundVoiceRequest struct {
@@ -152,9 +186,14 @@ func (c *ConnectStub) startOutboundVoiceContact(w http.ResponseWriter, r *http.R
 
 	c.mu.Lock()
 	decide := c.decide
+	refused := c.refused[call.DestinationPhoneNumber]
 	c.mu.Unlock()
 
 	call.Fault = validateCall(call)
+	if call.Fault == nil {
+		call.Fault = refused
+	}
+
 	if call.Fault == nil && decide != nil {
 		call.Fault = decide(call)
 	}

@@ -172,6 +172,56 @@ func TestConnectStubFaults(t *testing.T) {
 	}
 }
 
+// TestConnectStubRefusesDestinations: UnreachableNumber is always refused
+// for good, any number can be told to fail, and healed; other numbers are
+// called meanwhile.
+func TestConnectStubRefusesDestinations(t *testing.T) {
+	t.Parallel()
+
+	stub := startStub(t)
+	client := newConnectClient(stub)
+	call := func(number string) error {
+		in := validCall()
+		in.DestinationPhoneNumber = aws.String(number)
+		_, err := client.StartOutboundVoiceContact(t.Context(), in)
+
+		return err
+	}
+
+	var refused *connecttypes.DestinationNotAllowedException
+	if err := call(UnreachableNumber); !errors.As(err, &refused) {
+		t.Errorf("call to UnreachableNumber: %v, want DestinationNotAllowedException", err)
+	}
+
+	stub.FailDestination("+447700900555", &ConnectError{Status: http.StatusTooManyRequests, Type: "LimitExceededException", Message: "busy"})
+
+	var limited *connecttypes.LimitExceededException
+	if err := call("+447700900555"); !errors.As(err, &limited) {
+		t.Errorf("call to the failed number: %v, want LimitExceededException", err)
+	}
+
+	if err := call("+447700900123"); err != nil {
+		t.Errorf("call to another number: %v", err)
+	}
+
+	stub.FailDestination("+447700900555", nil)
+
+	if err := call("+447700900555"); err != nil {
+		t.Errorf("call after healing: %v", err)
+	}
+
+	faulted := 0
+	for _, c := range stub.Calls() {
+		if c.Fault != nil {
+			faulted++
+		}
+	}
+
+	if faulted != 2 {
+		t.Errorf("%d faulted calls recorded, want 2", faulted)
+	}
+}
+
 func TestConnectStubWaitForCalls(t *testing.T) {
 	t.Parallel()
 

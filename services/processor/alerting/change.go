@@ -98,6 +98,13 @@ func (c *change) attemptTo(n int, status delivery.AttemptStatus, set func(*Attem
 	return c
 }
 
+// as makes actor the actor of the moves and notes that follow in this
+// change (the client accepts; the system starts the attempt).
+func (c *change) as(actor delivery.Actor) *change {
+	c.actor = actor
+	return c
+}
+
 // note records an event that is a decision, not a move (a fallback).
 func (c *change) note(e Event) *change {
 	if c.err == nil {

@@ -115,6 +115,12 @@ type Intake struct {
 	Alert alert.Alert
 	// Actor is who sent it (the API client).
 	Actor delivery.Actor
+	// WithFirstWrite defers recording the acceptance to the delivery's
+	// first write (the first attempt's start, or the failure when none
+	// can start), saving one write per alert: the synchronous path, which
+	// delivers at once, sets it. Unset, Accept records the alert at once
+	// (a path that delivers later, such as a queue's worker).
+	WithFirstWrite bool
 }
 
 // ErrNoDestination reports that the contact has no destination for any
@@ -130,6 +136,9 @@ type Accepted struct {
 	routes  []contact.Route
 	secrets []string
 	started bool
+	// actor accepted the alert; its acceptance is still to be written
+	// while the alert's status is delivery.AlertNone.
+	actor delivery.Actor
 }
 
 // Record is the alert as recorded so far.
@@ -164,7 +173,8 @@ func (a *Accepted) addSecrets(s ...string) {
 }
 
 // Accept looks the contact up, plans its channels for the alert's
-// priority and records the alert as accepted. Nothing is recorded when
+// priority and records the alert as accepted (with the delivery's first
+// write when in.WithFirstWrite is set). Nothing is recorded when
 // the contact is unknown (an error wrapping ErrContactNotFound) or has no
 // destination for any preferred channel (ErrNoDestination); any other
 // error is the contact store's or the record's.
@@ -185,15 +195,28 @@ func (c *Core) Accept(ctx context.Context, in Intake) (*Accepted, error) {
 	for _, r := range routes {
 		a.Channels = append(a.Channels, r.Channel)
 	}
-	acc := &Accepted{alert: a, routes: routes}
+	acc := &Accepted{alert: a, routes: routes, actor: in.Actor}
 	acc.addSecrets(in.Alert.Description, render.EscapeSSML(in.Alert.Description), in.Alert.PatientID)
 	for _, r := range routes {
 		acc.addSecrets(r.Destination)
+	}
+	if in.WithFirstWrite {
+		return acc, nil
 	}
 	if err := newChange(a, in.Actor, now).alertTo(delivery.AlertAccepted).commit(ctx, c.cfg.Store); err != nil {
 		return nil, err
 	}
 	return acc, nil
+}
+
+// newChangeOf starts a change of acc's alert made by the system, recording
+// first, by acc's actor, the acceptance still to be written.
+func (acc *Accepted) newChangeOf(at time.Time) *change {
+	ch := newChange(acc.alert, acc.actor, at)
+	if acc.alert.Status == delivery.AlertNone {
+		ch.alertTo(delivery.AlertAccepted)
+	}
+	return ch.as(delivery.System)
 }
 
 // Latest returns the newest instance of key with its attempts and events,

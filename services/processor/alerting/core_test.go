@@ -516,3 +516,38 @@ func TestNew(t *testing.T) {
 		t.Error("New without a retention succeeded")
 	}
 }
+
+// TestAcceptWithTheFirstWrite: the synchronous path records the
+// acceptance in the first attempt's write, one write fewer, with the same
+// events and actors; when no attempt can start, with the failure.
+func TestAcceptWithTheFirstWrite(t *testing.T) {
+	t.Parallel()
+	intake := func(f *fixture) alerting.Intake {
+		return alerting.Intake{Key: testKey, Instance: f.core.NewInstance(), Alert: testAlert(), Actor: delivery.Client("ward"), WithFirstWrite: true}
+	}
+	f := newFixture(t, testContact(sms))
+	acc, err := f.core.Accept(t.Context(), intake(f))
+	if err != nil || len(f.store.Writes) != 0 {
+		t.Fatalf("Accept: %v after %d writes, want nothing written yet", err, len(f.store.Writes))
+	}
+	if res := f.core.Deliver(t.Context(), acc, t0.Add(25*time.Second)); res.Outcome != alerting.OutcomeSent {
+		t.Fatalf("result %+v", res)
+	}
+	a := f.latest(t)
+	want := []string{"accepted accepted", "attempt_started[1 sms] accepted", "attempt_sent[1 sms] sent", "sent sent"}
+	if got := eventsOf(a); !reflect.DeepEqual(got, want) || len(f.store.Writes) != 2 || f.store.Writes[0].From != 0 {
+		t.Errorf("events %q in %d writes, want %q in 2, the first creating the record", got, len(f.store.Writes), want)
+	}
+	if a.Events[0].Actor != delivery.Client("ward") || a.Events[1].Actor != delivery.System || !a.AcceptedAt.Equal(t0) {
+		t.Errorf("actors %v, %v; accepted at %v", a.Events[0].Actor, a.Events[1].Actor, a.AcceptedAt)
+	}
+
+	g := newFixture(t, testContact(sms))
+	acc, _ = g.core.Accept(t.Context(), intake(g))
+	if res := g.core.Deliver(t.Context(), acc, t0.Add(time.Second)); res.Outcome != alerting.OutcomeRetry {
+		t.Fatalf("result %+v, want retry", res)
+	}
+	if got := eventsOf(g.latest(t)); !reflect.DeepEqual(got, []string{"accepted failed", "failed failed"}) || len(g.store.Writes) != 1 {
+		t.Errorf("no time at all: events %q in %d writes, want accepted and failed in one", got, len(g.store.Writes))
+	}
+}

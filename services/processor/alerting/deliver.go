@@ -12,28 +12,17 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/render"
 )
 
-// Outcome is how a delivery ended.
-type Outcome string
+// Outcome is how a delivery ended (delivery.Outcome, shared with the
+// metrics and alarms).
+type Outcome = delivery.Outcome
 
 // The outcomes of Deliver.
 const (
-	// OutcomeSent: a provider accepted an attempt; the alert is sent.
-	OutcomeSent Outcome = "sent"
-	// OutcomeFailed: every channel was tried and failed, at least one for
-	// good; nothing was delivered and the alert is failed.
-	OutcomeFailed Outcome = "failed"
-	// OutcomeUnknown: an attempt's outcome is unknown and none was sent;
-	// the alert stays accepted (it may have been delivered).
-	OutcomeUnknown Outcome = "unknown"
-	// OutcomeRetry: nothing was sent and a retry may succeed: every
-	// attempt failed transiently, or time (or the record) ran out before
-	// every channel was tried. This instance is failed; a retry is a new
-	// one.
-	OutcomeRetry Outcome = "retry"
+	OutcomeSent    = delivery.OutcomeSent
+	OutcomeFailed  = delivery.OutcomeFailed
+	OutcomeUnknown = delivery.OutcomeUnknown
+	OutcomeRetry   = delivery.OutcomeRetry
 )
-
-// Outcomes lists every outcome.
-var Outcomes = []Outcome{OutcomeSent, OutcomeFailed, OutcomeUnknown, OutcomeRetry}
 
 // Result is what Deliver did.
 type Result struct {
@@ -120,7 +109,7 @@ func (c *Core) mayFallBack(at Attempt) bool {
 func (c *Core) attempt(ctx context.Context, acc *Accepted, route contact.Route, deadline time.Time, res *Result) (Attempt, bool) {
 	a := acc.alert
 	n := len(a.Attempts) + 1
-	start := newChange(a, delivery.System, c.cfg.Now())
+	start := acc.newChangeOf(c.cfg.Now())
 	if n > 1 {
 		prev := a.Attempts[n-2]
 		start.note(Event{Type: delivery.EventFallback, Attempt: n, Channel: route.Channel, FromChannel: prev.Channel})
@@ -230,10 +219,10 @@ func (c *Core) conclude(ctx context.Context, acc *Accepted, res *Result) {
 		return
 	}
 	a := acc.alert
-	if !delivery.AlertTransitions.Allows(a.Status, delivery.AlertFailed) {
+	if a.Status != delivery.AlertNone && !delivery.AlertTransitions.Allows(a.Status, delivery.AlertFailed) {
 		return
 	}
-	if err := c.commitAfterSend(ctx, newChange(a, delivery.System, c.cfg.Now()).alertTo(delivery.AlertFailed)); err != nil {
+	if err := c.commitAfterSend(ctx, acc.newChangeOf(c.cfg.Now()).alertTo(delivery.AlertFailed)); err != nil {
 		res.RecordErrors = append(res.RecordErrors, err)
 	}
 }

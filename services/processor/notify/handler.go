@@ -166,7 +166,9 @@ func (h *Handler) process(ctx context.Context, ev events.APIGatewayProxyRequest,
 		return resp
 	}
 
-	r.acc, err = h.alerts.Accept(ctx, alerting.Intake{Key: r.key, Instance: lock.Instance, Alert: a, Actor: delivery.Client(r.client)})
+	r.acc, err = h.alerts.Accept(ctx, alerting.Intake{
+		Key: r.key, Instance: lock.Instance, Alert: a, Actor: delivery.Client(r.client), WithFirstWrite: true,
+	})
 	if err != nil {
 		h.release(ctx, r)
 		return h.fail(r, acceptFailed(err))
