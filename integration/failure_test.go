@@ -240,6 +240,7 @@ type faults[Req, Fault any] struct {
 	mu      sync.Mutex
 	once    sync.Once
 	byID    map[string]*Fault      // message_id -> fault
+	hooks   map[string]func(Req)   // message_id -> run while the request is held
 	matches func(Req, string) bool // whether a request carries the alert
 }
 
@@ -270,8 +271,42 @@ func (f *faults[Req, Fault]) inject(t *testing.T, install func(func(Req) *Fault)
 	return heal
 }
 
+// during makes the stand-in run hook on each request for the alert id,
+// while the request is held (before it is answered), until the test ends.
+func (f *faults[Req, Fault]) during(t *testing.T, install func(func(Req) *Fault), id string, hook func(Req)) {
+	t.Helper()
+
+	f.once.Do(func() { install(f.decide) })
+
+	f.mu.Lock()
+	if f.hooks == nil {
+		f.hooks = map[string]func(Req){}
+	}
+	f.hooks[id] = hook
+	f.mu.Unlock()
+
+	t.Cleanup(func() {
+		f.mu.Lock()
+		delete(f.hooks, id)
+		f.mu.Unlock()
+	})
+}
+
 // decide is the stand-in's decide function.
 func (f *faults[Req, Fault]) decide(r Req) *Fault {
+	f.mu.Lock()
+	var hook func(Req)
+	for id, h := range f.hooks {
+		if f.matches(r, id) {
+			hook = h
+		}
+	}
+	f.mu.Unlock()
+
+	if hook != nil {
+		hook(r) // outside the lock: a hook may take its time
+	}
+
 	f.mu.Lock()
 	defer f.mu.Unlock()
 

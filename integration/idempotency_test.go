@@ -203,6 +203,17 @@ func TestConcurrentDuplicates(t *testing.T) {
 				t.Errorf("%d deliveries by %s, want exactly 1", got, s.Channel)
 			}
 
+			// One alert record, with one attempt.
+			if env := tgt.env; env != nil {
+				if n := len(stateItems(t, env, a.MessageID)); n != 1 {
+					t.Errorf("%d alert records, want 1", n)
+				}
+			}
+
+			if rec := tgt.get(t, a.MessageID, tgt.token).record(t, a); len(rec.Attempts) != 1 || rec.Status != "sent" {
+				t.Errorf("record %s with %d attempts, want sent in 1", rec.Status, len(rec.Attempts))
+			}
+
 			// And the record is complete: a late duplicate replays.
 			if late := tgt.post(t, body); late.status != http.StatusOK || !late.replayed() || !bytes.Equal(late.body, fresh[0].body) {
 				t.Errorf("late duplicate: %d %s (replay %v), want the stored answer replayed", late.status, late.body, late.replayed())

@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"io"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,7 +18,11 @@ import (
 func TestStart(t *testing.T) {
 	t.Parallel()
 
-	sb, err := Start(t.Context(), Options{Config: map[string]string{names.ConfigLogLevel: "INFO"}})
+	// The authorizer's answers are cached, as on a deployed stack: a
+	// token's second request, on another route, is let through by the
+	// first request's cached policy (kumo applies it to the new route's
+	// method ARN, as API Gateway does).
+	sb, err := Start(t.Context(), Options{Config: map[string]string{names.ConfigLogLevel: "INFO", names.ConfigAuthorizerCacheTTL: "300"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,10 +87,33 @@ func TestStart(t *testing.T) {
 		}
 	})
 
+	t.Run("a cached authorizer answer covers both routes", func(t *testing.T) {
+		body := `{"message_id":"cache-1","type":"blood_test_alert","patient_id":"P-1","contact_id":"C-1",` +
+			`"description":"Potassium 6.9 mmol/L","priority":"L"}`
+		post := request(t, sb, http.MethodPost, sb.URL, body)
+		if post.StatusCode != http.StatusOK {
+			t.Fatalf("POST: %d", post.StatusCode)
+		}
+
+		get := request(t, sb, http.MethodGet, sb.URL+"/cache-1", "")
+		if get.StatusCode != http.StatusOK {
+			t.Fatalf("GET after POST with the same token: %d, want 200 (a cached policy naming only POST answers 403)", get.StatusCode)
+		}
+
+		authz, err := sb.Function(names.OutputAuthorizerFunction)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		if n := strings.Count(authz.Output(), `"msg":"authorizer decision"`); n != 1 {
+			t.Errorf("the authorizer ran %d times, want once: the second request must use the cached answer", n)
+		}
+	})
+
 	t.Run("close leaves no process", func(t *testing.T) {
 		pids := sb.Pids()
-		if len(pids) != 3 {
-			t.Fatalf("pids %v, want kumo and two functions", pids)
+		if len(pids) != 1+len(names.Functions) {
+			t.Fatalf("pids %v, want kumo and %d functions", pids, len(names.Functions))
 		}
 
 		if err := sb.Close(); err != nil {
@@ -101,6 +130,28 @@ func TestStart(t *testing.T) {
 			}
 		}
 	})
+}
+
+// request sends one request with the sandbox's token and drains the body.
+func request(t *testing.T, sb *Sandbox, method, url, body string) *http.Response {
+	t.Helper()
+
+	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	req.Header.Set(names.HeaderAuthorization, sb.Token)
+
+	resp, err := sb.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+
+	return resp
 }
 
 // TestStartFailureStopsEverything makes the deploy fail, after kumo has
