@@ -3,10 +3,11 @@
 // and processor binaries, an SNS tap and a Connect stub.
 //
 //	-mode dev   serve on 127.0.0.1:4566, print the invoke URL, a fresh token
-//	            and a curl command per priority, then every delivery until
-//	            Ctrl-C (make dev)
-//	-mode demo  send one alert per priority, show the three deliveries and
-//	            exit 0 only if all three arrived (make demo)
+//	            and, per priority, a curl command to send an alert and one
+//	            to read its record, then every delivery until Ctrl-C (make dev)
+//	-mode demo  send one alert per priority, then one whose call fails and
+//	            falls back to SMS; show the deliveries and that alert's
+//	            record, and exit 0 only if all four arrived (make demo)
 package main
 
 import (
@@ -28,6 +29,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/emulator"
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
+	"github.com/a2p-alerts/a2p-alerts/shared/api"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
@@ -86,25 +88,50 @@ func run(ctx context.Context, mode string, port int, verbose bool) error {
 	return nil
 }
 
-// sample is the alert sent for priority p.
-func sample(p alert.Priority, id string) alert.Alert {
+// The sandbox stack's contacts: C-1 has one channel per priority; C-2's
+// calls are refused by the Connect stub, so its high-priority alerts fall
+// back to SMS.
+const (
+	contactOne         = "C-1"
+	contactUnreachable = "C-2"
+)
+
+// sample is the alert sent to contactID for priority p.
+func sample(contactID string, p alert.Priority, id string) alert.Alert {
 	return alert.Alert{
 		MessageID:   id,
 		Type:        "blood_test_alert",
 		PatientID:   "P-4F2A91",
-		ContactID:   "C-1",
+		ContactID:   contactID,
 		Description: "Potassium 6.9 mmol/L, please review",
 		Priority:    p,
 	}
 }
 
 func printUsage(env *sandbox.Sandbox) {
-	fmt.Printf("\nPOST %s\nAuthorization: %s   (client %q; generated for this run only)\n\n", env.URL, env.Token, sandbox.ClientName)
+	fmt.Printf("\nPOST %s\nGET  %s/<message_id>\nAuthorization: %s   (client %q; generated for this run only)\n\n",
+		env.URL, env.URL, env.Token, sandbox.ClientName)
 	stamp := time.Now().Format("150405")
+	examples := []struct {
+		label string
+		a     alert.Alert
+	}{}
 	for _, p := range alert.Priorities {
-		body, _ := json.Marshal(sample(p, fmt.Sprintf("dev-%s-%s", stamp, p)))
-		fmt.Printf("# %s priority\ncurl -sS -X POST '%s' -H 'Authorization: %s' -H 'Content-Type: application/json' -d '%s'\n\n",
-			p.Label(), env.URL, env.Token, body)
+		examples = append(examples, struct {
+			label string
+			a     alert.Alert
+		}{p.Label() + " priority", sample(contactOne, p, fmt.Sprintf("dev-%s-%s", stamp, p))})
+	}
+	examples = append(examples, struct {
+		label string
+		a     alert.Alert
+	}{"high priority to C-2, whose call fails: the SMS follows at once", sample(contactUnreachable, alert.PriorityHigh, "dev-"+stamp+"-fallback")})
+	for _, ex := range examples {
+		body, _ := json.Marshal(ex.a)
+		fmt.Printf("# %s\ncurl -sS -X POST '%s' -H 'Authorization: %s' -H 'Content-Type: application/json' -d '%s'\n",
+			ex.label, env.URL, env.Token, body)
+		fmt.Printf("# ... and its record (status, attempts, audit trail)\ncurl -sS '%s/%s' -H 'Authorization: %s'\n\n",
+			env.URL, ex.a.MessageID, env.Token)
 	}
 	fmt.Println("Each delivery is printed below as it happens. Ctrl-C stops the sandbox.")
 }
@@ -113,14 +140,9 @@ func demo(ctx context.Context, env *sandbox.Sandbox) error {
 	stamp := time.Now().Format("20060102-150405.000")
 	client := env.HTTPClient()
 	for _, p := range alert.Priorities {
-		a := sample(p, "demo-"+stamp+"-"+string(p))
-		status, body, err := post(ctx, client, env, a)
-		if err != nil {
-			return fmt.Errorf("%s priority: %w", p.Label(), err)
-		}
-		fmt.Printf("POST priority %s -> %d %s\n", p, status, strings.TrimSpace(body))
-		if status != http.StatusOK {
-			return fmt.Errorf("%s priority answered %d", p.Label(), status)
+		a := sample(contactOne, p, "demo-"+stamp+"-"+string(p))
+		if err := demoPost(ctx, client, env, a, "POST priority "+string(p)); err != nil {
+			return err
 		}
 	}
 	wait, cancel := context.WithTimeout(ctx, demoWait)
@@ -132,6 +154,63 @@ func demo(ctx context.Context, env *sandbox.Sandbox) error {
 		return fmt.Errorf("waiting for the call: %w", err)
 	}
 	fmt.Println("\nAll three deliveries seen: call, SMS and email.")
+	return demoFallback(ctx, client, env, stamp)
+}
+
+// demoFallback sends a high-priority alert to C-2, whose call the Connect
+// stub refuses: the processor falls back to the SMS in the same request.
+// It waits for the SMS and prints the alert's record (GET).
+func demoFallback(ctx context.Context, client *http.Client, env *sandbox.Sandbox, stamp string) error {
+	fmt.Printf("\nNow a high-priority alert to %s, whose phone cannot be called:\n", contactUnreachable)
+	a := sample(contactUnreachable, alert.PriorityHigh, "demo-"+stamp+"-fallback")
+	if err := demoPost(ctx, client, env, a, "POST priority H to "+contactUnreachable); err != nil {
+		return err
+	}
+	wait, cancel := context.WithTimeout(ctx, demoWait)
+	defer cancel()
+	if _, err := env.Tap.WaitFor(wait, 1, func(d observe.Delivery) bool { return strings.HasSuffix(d.Message, "\nRef: "+a.MessageID) }); err != nil {
+		return fmt.Errorf("waiting for the fallback SMS: %w", err)
+	}
+	status, body, err := request(ctx, client, env, http.MethodGet, env.URL+"/"+a.MessageID, nil)
+	if err != nil {
+		return fmt.Errorf("GET the record: %w", err)
+	}
+	fmt.Printf("\nGET %s/%s -> %d\n", env.URL, a.MessageID, status)
+	var rec api.AlertRecord
+	if status != http.StatusOK || json.Unmarshal([]byte(body), &rec) != nil || !strings.Contains(body, `"type":"fallback"`) {
+		return fmt.Errorf("the record answered %d without a fallback event: %s", status, body)
+	}
+	printRecord(rec)
+	fmt.Println("\nThe call failed, the SMS followed in the same request, and the record shows both attempts.")
+	return nil
+}
+
+// printRecord shows an alert's record, one line per attempt and event.
+func printRecord(rec api.AlertRecord) {
+	fmt.Printf("  status %s, priority %s, channels %s, accepted %s, sent %s\n",
+		rec.Status, rec.Priority, strings.Join(rec.Channels, " then "), rec.AcceptedAt, rec.SentAt)
+	for _, at := range rec.Attempts {
+		fmt.Printf("  attempt %d  %-5s %-7s %s%s\n", at.Attempt, at.Channel, at.Status, at.FailureClass, at.ProviderRef)
+	}
+	for _, e := range rec.Events {
+		detail := e.Channel
+		if e.FromChannel != "" {
+			detail = e.FromChannel + " -> " + e.Channel
+		}
+		fmt.Printf("  event %d  %-16s %-14s %-15s %s\n", e.Seq, e.Type, detail+" "+e.FailureClass, e.Actor, e.At)
+	}
+}
+
+// demoPost sends a and requires 200.
+func demoPost(ctx context.Context, client *http.Client, env *sandbox.Sandbox, a alert.Alert, label string) error {
+	status, body, err := post(ctx, client, env, a)
+	if err != nil {
+		return fmt.Errorf("%s: %w", label, err)
+	}
+	fmt.Printf("%s -> %d %s\n", label, status, strings.TrimSpace(body))
+	if status != http.StatusOK {
+		return fmt.Errorf("%s answered %d", label, status)
+	}
 	return nil
 }
 
@@ -140,15 +219,22 @@ func post(ctx context.Context, client *http.Client, env *sandbox.Sandbox, a aler
 	if err != nil {
 		return 0, "", fmt.Errorf("encode alert: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, env.URL, bytes.NewReader(body))
+	return request(ctx, client, env, http.MethodPost, env.URL, body)
+}
+
+// request sends one request with the sandbox's token.
+func request(ctx context.Context, client *http.Client, env *sandbox.Sandbox, method, url string, body []byte) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, "", fmt.Errorf("request: %w", err)
 	}
 	req.Header.Set(names.HeaderAuthorization, env.Token)
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, "", fmt.Errorf("post: %w", err)
+		return 0, "", fmt.Errorf("%s: %w", method, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
@@ -181,6 +267,10 @@ func printCalls(ctx context.Context, env *sandbox.Sandbox) {
 			return
 		}
 		c := calls[n-1]
+		if c.Fault != nil {
+			fmt.Printf("\n--- call refused (Connect stub: %s for this destination)\n", c.Fault.Type)
+			continue
+		}
 		fmt.Printf("\n--- call placed (Connect stub; contact %s, from %s, flow %s)\nSpoken (SSML-escaped): %s\n",
 			c.ContactID, c.SourcePhoneNumber, c.ContactFlowID, c.Attributes[names.ConnectMessageAttribute])
 	}

@@ -46,8 +46,18 @@ var NotEmulated = map[string]Unhosted{
 		StandIn: "standin.SNSProxy in front of kumo's SNS (AWS_ENDPOINT_URL_SNS, sandbox.Options.SNSFaults) answers injected faults",
 	},
 	"behaviour: Amazon Connect failures (throttling, server errors, refusals, lost answers)": {
-		Reason:  "kumo has no Amazon Connect",
-		StandIn: "standin.ConnectStub answers the faults a test's decide function returns, DropAnswer included",
+		Reason: "kumo has no Amazon Connect",
+		StandIn: "standin.ConnectStub answers the faults a test's decide function returns, DropAnswer included, and refuses every call " +
+			"to a destination it is told to fail (FailDestination; standin.UnreachableNumber, C-2's number in Pulumi.local.yaml, always)",
+	},
+	"behaviour: CloudWatch's extraction of embedded-metric-format log lines into metrics": {
+		Reason: "nothing ships the functions' output to kumo's CloudWatch Logs, and kumo extracts no metrics from log lines",
+		StandIn: "none for the metrics: the integration tests read the processor's EMF lines from its output (TestMetricLines); " +
+			"the alerts-failed and alerts-unknown alarms on them are created in kumo and driven by TestAlarmsNotifyTheOperationsTopic",
+	},
+	"behaviour: DynamoDB encryption with a customer-managed KMS key, point-in-time recovery": {
+		Reason:  "kumo stores a table's SSE and PITR settings but encrypts nothing and keeps no backups",
+		StandIn: "none: the alerts table's key, its policy and the roles' kms:ViaService grants are asserted by the infra unit tests",
 	},
 	"aws:connect/instance:Instance": {
 		Reason: "kumo has no Amazon Connect (nor has LocalStack)", StandIn: "standin.ConnectStub (AWS_ENDPOINT_URL_CONNECT)",
