@@ -1,9 +1,11 @@
 // Command apidoc writes the README's API reference for the alert body,
 // generated from the same field definitions (shared/alert.Fields) that the
-// processor validates with and the JSON Schema is built from. It replaces
-// the text between the markers <!-- api-fields --> and
-// <!-- /api-fields --> in README.md; a test fails when the README is out
-// of date.
+// processor validates with and the JSON Schema is built from, and the JSON
+// Schema of GET /notification/{message_id}'s answer
+// (shared/api.AlertRecordSchema). It replaces the text between the markers
+// <!-- api-fields --> and <!-- /api-fields -->, and <!-- api-record -->
+// and <!-- /api-record -->, in README.md; a test fails when the README is
+// out of date.
 //
 // Usage: go run ./scripts/apidoc
 package main
@@ -16,11 +18,14 @@ import (
 	"strings"
 
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
+	"github.com/a2p-alerts/a2p-alerts/shared/api"
 )
 
 const (
-	startMarker = "<!-- api-fields -->"
-	endMarker   = "<!-- /api-fields -->"
+	startMarker       = "<!-- api-fields -->"
+	endMarker         = "<!-- /api-fields -->"
+	recordStartMarker = "<!-- api-record -->"
+	recordEndMarker   = "<!-- /api-record -->"
 )
 
 func main() {
@@ -30,7 +35,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "apidoc:", err)
 		os.Exit(1)
 	}
-	out, err := splice(string(b), Table())
+	out, err := Update(string(b))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "apidoc:", err)
 		os.Exit(1)
@@ -64,14 +69,33 @@ func Table() string {
 	return b.String()
 }
 
-// splice replaces the text between the markers in doc with table.
-func splice(doc, table string) (string, error) {
-	i := strings.Index(doc, startMarker)
-	j := strings.Index(doc, endMarker)
-	if i < 0 || j < i {
-		return "", errors.New("README.md lacks the " + startMarker + " ... " + endMarker + " markers")
+// Update returns doc with both generated parts replaced.
+func Update(doc string) (string, error) {
+	doc, err := splice(doc, Table())
+	if err != nil {
+		return "", err
 	}
-	return doc[:i+len(startMarker)] + "\n" + table + doc[j:], nil
+	return spliceBetween(doc, recordStartMarker, recordEndMarker, RecordSchema())
+}
+
+// RecordSchema renders the answer's JSON Schema as a fenced block.
+func RecordSchema() string {
+	return "```json\n" + string(api.AlertRecordSchema()) + "\n```\n"
+}
+
+// splice replaces the text between the field markers in doc with table.
+func splice(doc, table string) (string, error) {
+	return spliceBetween(doc, startMarker, endMarker, table)
+}
+
+// spliceBetween replaces the text between start and end in doc with text.
+func spliceBetween(doc, start, end, text string) (string, error) {
+	i := strings.Index(doc, start)
+	j := strings.Index(doc, end)
+	if i < 0 || j < i {
+		return "", errors.New("README.md lacks the " + start + " ... " + end + " markers")
+	}
+	return doc[:i+len(start)] + "\n" + text + doc[j:], nil
 }
 
 func findRoot() string {

@@ -18,7 +18,7 @@ func TestReadmeIsCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := string(b)
-	want, err := splice(got, Table())
+	want, err := Update(got)
 	if err != nil {
 		t.Fatal(err)
 	}

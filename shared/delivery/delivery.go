@@ -25,19 +25,22 @@ type Class string
 const (
 	// Transient: the provider provably did nothing (the request was never
 	// sent, or the provider answered that it was throttled or
-	// unavailable). Another attempt is safe; the caller gets 503
+	// unavailable). Another attempt is safe: the next channel is tried at
+	// once, and when every channel failed transiently the caller gets 503
 	// unavailable with Retry-After and the idempotency lock is released.
 	Transient Class = "transient"
 	// Permanent: the provider refused the request and will refuse it again
 	// (invalid or not-allowed destination, opted-out number, missing
-	// permission, unknown contact flow). The answer, 422 undeliverable, is
-	// recorded: a retry with the same body gets it again and sends nothing.
+	// permission, unknown contact flow). The next channel is tried at
+	// once; when every channel failed, at least one of them for good, the
+	// answer, 502 undeliverable_all_channels, is recorded: a retry with
+	// the same body gets it again and sends nothing.
 	Permanent Class = "permanent"
 	// Ambiguous: the request may have reached the provider and taken
 	// effect, but no answer says so (a timeout or a dropped connection
-	// after it was sent, or a server error). The outcome is unknown; the
-	// answer, 502 delivery_unknown, is recorded, and nothing is sent on
-	// that channel again for this alert.
+	// after it was sent, or a server error). The attempt is unknown; by
+	// default no next channel is tried, the answer, 502 delivery_unknown,
+	// is recorded, and nothing is sent again for this alert.
 	Ambiguous Class = "ambiguous"
 )
 
