@@ -458,7 +458,13 @@ func bumpVersion(ctx context.Context, env *sandbox.Sandbox, table, id string) er
 	}
 
 	state := out.Items[0]
-	n := state[names.AttrVersion].(*types.AttributeValueMemberN).Value
+
+	version, ok := state[names.AttrVersion].(*types.AttributeValueMemberN)
+	if !ok {
+		return fmt.Errorf("the state of %s has no numeric %s", id, names.AttrVersion)
+	}
+
+	n := version.Value
 
 	v, err := strconv.Atoi(n)
 	if err != nil {

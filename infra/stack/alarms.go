@@ -406,7 +406,3 @@ func logFilterSpecs(args *AlarmsArgs) []logFilterSpec {
 func errorLinePattern(msg string) string {
 	return fmt.Sprintf(`{ ($.level = "ERROR") && ($.msg = "%s") }`, msg)
 }
-
-// sentNotRecordedPattern matches the processor's JSON log line
-// names.LogSentNotRecorded.
-func sentNotRecordedPattern() string { return errorLinePattern(names.LogSentNotRecorded) }

@@ -162,36 +162,44 @@ func TestAlarmsFollowTheConfiguration(t *testing.T) {
 	}
 }
 
-// TestSentNotRecordedFilterMatchesTheProcessorsLine checks the log metric
+// TestSentNotRecordedFilterMatchesTheProcessorsLine checks each log metric
 // filter against the line the processor writes: slog's JSON handler with
-// names.LogSentNotRecorded at ERROR.
+// the filter's message (names.LogSentNotRecorded, names.LogAlertNotRecorded)
+// at ERROR.
 func TestSentNotRecordedFilterMatchesTheProcessorsLine(t *testing.T) {
 	_, m := mustRun(t, "dev", baseConfig(t))
-	f := m.byName(t, tMetricFilter, "alarms-filter-processor-sent-not-recorded")
-	if got, want := f.str("logGroupName"), m.byName(t, tLogGroup, "functions-processor-logs").str("name"); got != want {
-		t.Errorf("filter log group = %q, want the processor's %q", got, want)
-	}
-	mt := f.obj("metricTransformation")
-	alarm := m.byName(t, tAlarm, "alarms-processor-sent-not-recorded")
-	if propString(mt, "namespace") != alarm.str("namespace") || propString(mt, "name") != alarm.str("metricName") || propString(mt, "value") != "1" {
-		t.Errorf("filter metric %v is not the alarm's %s/%s", mt, alarm.str("namespace"), alarm.str("metricName"))
-	}
+	for id, msg := range map[string]string{
+		"processor-sent-not-recorded":  names.LogSentNotRecorded,
+		"processor-alert-not-recorded": names.LogAlertNotRecorded,
+	} {
+		t.Run(id, func(t *testing.T) {
+			f := m.byName(t, tMetricFilter, "alarms-filter-"+id)
+			if got, want := f.str("logGroupName"), m.byName(t, tLogGroup, "functions-processor-logs").str("name"); got != want {
+				t.Errorf("filter log group = %q, want the processor's %q", got, want)
+			}
+			mt := f.obj("metricTransformation")
+			alarm := m.byName(t, tAlarm, "alarms-"+id)
+			if propString(mt, "namespace") != alarm.str("namespace") || propString(mt, "name") != alarm.str("metricName") || propString(mt, "value") != "1" {
+				t.Errorf("filter metric %v is not the alarm's %s/%s", mt, alarm.str("namespace"), alarm.str("metricName"))
+			}
 
-	var line bytes.Buffer
-	slog.New(slog.NewJSONHandler(&line, nil)).LogAttrs(context.Background(), slog.LevelError, names.LogSentNotRecorded,
-		slog.String("request_id", "r-1"), slog.String("message_id", "m-1"))
-	var event map[string]any
-	if err := json.Unmarshal(line.Bytes(), &event); err != nil {
-		t.Fatal(err)
-	}
-	terms := regexp.MustCompile(`\(\$\.(\w+) = "([^"]*)"\)`).FindAllStringSubmatch(f.str("pattern"), -1)
-	if len(terms) != 2 || !strings.HasPrefix(f.str("pattern"), "{") || strings.Count(f.str("pattern"), "&&") != 1 {
-		t.Fatalf("pattern %q: want { ($.level = ...) && ($.msg = ...) }", f.str("pattern"))
-	}
-	for _, term := range terms {
-		if got := fmt.Sprint(event[term[1]]); got != term[2] {
-			t.Errorf("pattern term $.%s = %q does not match the processor's line (%q)", term[1], term[2], got)
-		}
+			var line bytes.Buffer
+			slog.New(slog.NewJSONHandler(&line, nil)).LogAttrs(context.Background(), slog.LevelError, msg,
+				slog.String("request_id", "r-1"), slog.String("message_id", "m-1"))
+			var event map[string]any
+			if err := json.Unmarshal(line.Bytes(), &event); err != nil {
+				t.Fatal(err)
+			}
+			terms := regexp.MustCompile(`\(\$\.(\w+) = "([^"]*)"\)`).FindAllStringSubmatch(f.str("pattern"), -1)
+			if len(terms) != 2 || !strings.HasPrefix(f.str("pattern"), "{") || strings.Count(f.str("pattern"), "&&") != 1 {
+				t.Fatalf("pattern %q: want { ($.level = ...) && ($.msg = ...) }", f.str("pattern"))
+			}
+			for _, term := range terms {
+				if got := fmt.Sprint(event[term[1]]); got != term[2] {
+					t.Errorf("pattern term $.%s = %q does not match the processor's line (%q)", term[1], term[2], got)
+				}
+			}
+		})
 	}
 }
 

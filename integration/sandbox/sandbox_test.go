@@ -90,14 +90,12 @@ func TestStart(t *testing.T) {
 	t.Run("a cached authorizer answer covers both routes", func(t *testing.T) {
 		body := `{"message_id":"cache-1","type":"blood_test_alert","patient_id":"P-1","contact_id":"C-1",` +
 			`"description":"Potassium 6.9 mmol/L","priority":"L"}`
-		post := request(t, sb, http.MethodPost, sb.URL, body)
-		if post.StatusCode != http.StatusOK {
-			t.Fatalf("POST: %d", post.StatusCode)
+		if status := request(t, sb, http.MethodPost, sb.URL, body); status != http.StatusOK {
+			t.Fatalf("POST: %d", status)
 		}
 
-		get := request(t, sb, http.MethodGet, sb.URL+"/cache-1", "")
-		if get.StatusCode != http.StatusOK {
-			t.Fatalf("GET after POST with the same token: %d, want 200 (a cached policy naming only POST answers 403)", get.StatusCode)
+		if status := request(t, sb, http.MethodGet, sb.URL+"/cache-1", ""); status != http.StatusOK {
+			t.Fatalf("GET after POST with the same token: %d, want 200 (a cached policy naming only POST answers 403)", status)
 		}
 
 		authz, err := sb.Function(names.OutputAuthorizerFunction)
@@ -132,8 +130,9 @@ func TestStart(t *testing.T) {
 	})
 }
 
-// request sends one request with the sandbox's token and drains the body.
-func request(t *testing.T, sb *Sandbox, method, url, body string) *http.Response {
+// request sends one request with the sandbox's token and returns its
+// status.
+func request(t *testing.T, sb *Sandbox, method, url, body string) int {
 	t.Helper()
 
 	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
@@ -151,7 +150,7 @@ func request(t *testing.T, sb *Sandbox, method, url, body string) *http.Response
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
 
-	return resp
+	return resp.StatusCode
 }
 
 // TestStartFailureStopsEverything makes the deploy fail, after kumo has

@@ -20,21 +20,33 @@ func TestAlertRecordSchemaMatchesTheStructs(t *testing.T) {
 	if err := json.Unmarshal(api.AlertRecordSchema(), &schema); err != nil {
 		t.Fatal(err)
 	}
-	props := schema["properties"].(map[string]any)
+	props := object(t, schema["properties"])
 	checkObject(t, "AlertRecord", schema, reflect.TypeFor[api.AlertRecord]())
-	checkObject(t, "Attempt", props["attempts"].(map[string]any)["items"].(map[string]any), reflect.TypeFor[api.AttemptRecord]())
-	checkObject(t, "Event", props["events"].(map[string]any)["items"].(map[string]any), reflect.TypeFor[api.EventRecord]())
+	checkObject(t, "Attempt", object(t, object(t, props["attempts"])["items"]), reflect.TypeFor[api.AttemptRecord]())
+	checkObject(t, "Event", object(t, object(t, props["events"])["items"]), reflect.TypeFor[api.EventRecord]())
 	if schema["$schema"] != "http://json-schema.org/draft-04/schema#" {
 		t.Errorf("$schema = %v", schema["$schema"])
 	}
+}
+
+// object is v as a JSON object, or fails.
+func object(t *testing.T, v any) map[string]any {
+	t.Helper()
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.Fatalf("%v is not an object", v)
+	}
+	return m
 }
 
 func checkObject(t *testing.T, name string, obj map[string]any, typ reflect.Type) {
 	t.Helper()
 	props, _ := obj["properties"].(map[string]any)
 	var required []string
-	for _, r := range obj["required"].([]any) {
-		required = append(required, r.(string))
+	list, _ := obj["required"].([]any)
+	for _, r := range list {
+		field, _ := r.(string)
+		required = append(required, field)
 	}
 	if obj["additionalProperties"] != false {
 		t.Errorf("%s allows additional properties", name)

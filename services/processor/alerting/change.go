@@ -44,6 +44,7 @@ func (c *change) alertTo(status delivery.AlertStatus) *change {
 		c.next.AcceptedAt = c.at
 	case delivery.AlertSent:
 		c.next.SentAt = c.at
+	case delivery.AlertNone, delivery.AlertFailed: // no time of their own
 	}
 	c.event(Event{Type: delivery.AlertEvent(status)})
 	return c

@@ -211,9 +211,9 @@ func (c *Core) Accept(ctx context.Context, in Intake) (*Accepted, error) {
 
 // newChangeOf starts a change of acc's alert made by the system, recording
 // first, by acc's actor, the acceptance still to be written.
-func (acc *Accepted) newChangeOf(at time.Time) *change {
-	ch := newChange(acc.alert, acc.actor, at)
-	if acc.alert.Status == delivery.AlertNone {
+func (a *Accepted) newChangeOf(at time.Time) *change {
+	ch := newChange(a.alert, a.actor, at)
+	if a.alert.Status == delivery.AlertNone {
 		ch.alertTo(delivery.AlertAccepted)
 	}
 	return ch.as(delivery.System)

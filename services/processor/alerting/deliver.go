@@ -238,6 +238,7 @@ func outcomeOf(attempts []Attempt, planned int) Outcome {
 			unknown = true
 		case delivery.AttemptFailed:
 			transientOnly = transientOnly && at.Failure == delivery.Transient
+		case delivery.AttemptNone, delivery.AttemptSending: // not an attempt this delivery made
 		}
 	}
 	switch {

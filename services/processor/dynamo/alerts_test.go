@@ -34,7 +34,15 @@ type fakeTable struct {
 var _ dynamo.AlertsAPI = (*fakeTable)(nil)
 
 func key(item map[string]types.AttributeValue) string {
-	return item[names.AttrPK].(*types.AttributeValueMemberS).Value + "|" + item[names.AttrSK].(*types.AttributeValueMemberS).Value
+	return sv(item[names.AttrPK]) + "|" + sv(item[names.AttrSK])
+}
+
+// sv is a string attribute's value ("" for any other).
+func sv(v types.AttributeValue) string {
+	if s, ok := v.(*types.AttributeValueMemberS); ok {
+		return s.Value
+	}
+	return ""
 }
 
 func (f *fakeTable) TransactWriteItems(_ context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
@@ -50,11 +58,8 @@ func (f *fakeTable) TransactWriteItems(_ context.Context, in *dynamodb.TransactW
 
 func (f *fakeTable) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	f.queries = append(f.queries, in)
-	pk := in.ExpressionAttributeValues[":pk"].(*types.AttributeValueMemberS).Value
-	prefix := ""
-	if p, ok := in.ExpressionAttributeValues[":prefix"]; ok {
-		prefix = p.(*types.AttributeValueMemberS).Value
-	}
+	pk := sv(in.ExpressionAttributeValues[":pk"])
+	prefix := sv(in.ExpressionAttributeValues[":prefix"])
 	var sks []string
 	for k := range f.items {
 		if p, sk, _ := strings.Cut(k, "|"); p == pk && strings.HasPrefix(sk, prefix) {
@@ -155,22 +160,22 @@ func TestAlertStoreWriteConditions(t *testing.T) {
 	for i, w := range wantConds {
 		p := in.TransactItems[i].Put
 		if aws.ToString(p.TableName) != "alerts-table" || aws.ToString(p.ConditionExpression) != w.cond ||
-			p.Item[names.AttrSK].(*types.AttributeValueMemberS).Value != w.sk {
+			sv(p.Item[names.AttrSK]) != w.sk {
 			t.Errorf("item %d: %s on %v, want %s on %s", i, aws.ToString(p.ConditionExpression), p.Item[names.AttrSK], w.cond, w.sk)
 		}
 		checkPlaceholders(t, p.ExpressionAttributeNames, p.ExpressionAttributeValues, p.ConditionExpression)
-		if p.Item[names.AttrExpiresAt].(*types.AttributeValueMemberN).Value != "1803891600" {
+		if attrString(p.Item[names.AttrExpiresAt]) != "N:1803891600" {
 			t.Errorf("item %d expires_at %v, want the alert's", i, p.Item[names.AttrExpiresAt])
 		}
 	}
-	if v := in.TransactItems[0].Put.ExpressionAttributeValues[":from"].(*types.AttributeValueMemberN).Value; v != "5" {
+	if v := attrString(in.TransactItems[0].Put.ExpressionAttributeValues[":from"]); v != "N:5" {
 		t.Errorf(":from = %s, want 5", v)
 	}
 	state := in.TransactItems[0].Put.Item
-	if c := state[names.AttrContent].(*types.AttributeValueMemberS).Value; !strings.Contains(c, `"description":"K 6.9"`) {
+	if c := sv(state[names.AttrContent]); !strings.Contains(c, `"description":"K 6.9"`) {
 		t.Errorf("content %q: want the alert kept for re-sending", c)
 	}
-	if v := state[names.AttrPK].(*types.AttributeValueMemberS).Value; v != "6:ward-7:lab-1" {
+	if v := sv(state[names.AttrPK]); v != "6:ward-7:lab-1" {
 		t.Errorf("pk %q, want the key's stored form", v)
 	}
 }

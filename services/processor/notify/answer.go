@@ -41,12 +41,12 @@ func (h *Handler) answer(ctx context.Context, r *request, res alerting.Result) e
 		e := &Error{Code: api.CodeUndeliverableAllChannels, Message: msgUndeliverableAll, Attempts: failedAttempts(res.Attempts), Err: res.Cause}
 		return h.finish(ctx, r, StoredResponse{Status: e.Status(), Body: h.fail(r, e).Body},
 			Outcome{Channel: r.channel, Failure: delivery.Permanent})
-	default: // alerting.OutcomeRetry
-		h.release(ctx, r)
-		e := unavailable(res.Cause)
-		e.Attempts = failedAttempts(res.Attempts)
-		return h.fail(r, e)
+	case alerting.OutcomeRetry: // below, with any outcome the core might add: nothing was recorded as final
 	}
+	h.release(ctx, r)
+	e := unavailable(res.Cause)
+	e.Attempts = failedAttempts(res.Attempts)
+	return h.fail(r, e)
 }
 
 // failedAttempts lists the attempts that failed or whose outcome is

@@ -25,14 +25,14 @@ func fallbackAlert() alert.Alert {
 }
 
 var (
-	refused   = &delivery.Error{Class: delivery.Permanent, Code: "DestinationNotAllowedException", Err: errors.New("refused")}
-	noAnswer  = &delivery.Error{Class: delivery.Ambiguous, Code: "timeout", Err: errors.New("no answer")}
-	throttled = &delivery.Error{Class: delivery.Transient, Code: "Throttled", Err: errors.New("slow down")}
+	errRefused   = &delivery.Error{Class: delivery.Permanent, Code: "DestinationNotAllowedException", Err: errors.New("errRefused")}
+	errNoAnswer  = &delivery.Error{Class: delivery.Ambiguous, Code: "timeout", Err: errors.New("no answer")}
+	errThrottled = &delivery.Error{Class: delivery.Transient, Code: "Throttled", Err: errors.New("slow down")}
 )
 
 func TestFallbackToTheNextChannel(t *testing.T) {
 	t.Parallel()
-	for name, fault := range map[string]error{"permanent": refused, "transient": throttled} {
+	for name, fault := range map[string]error{"permanent": errRefused, "transient": errThrottled} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
@@ -66,8 +66,8 @@ func TestFallbackToTheNextChannel(t *testing.T) {
 func TestEveryChannelFailsIsRecorded(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.caller.call = func(context.Context, alerting.CallRequest) (string, error) { return "", refused }
-	f.pub.publish = func(context.Context, publishCall) (string, error) { return "", throttled }
+	f.caller.call = func(context.Context, alerting.CallRequest) (string, error) { return "", errRefused }
+	f.pub.publish = func(context.Context, publishCall) (string, error) { return "", errThrottled }
 	a := fallbackAlert()
 	resp := f.invoke(t, eventFor(t, a))
 	mustStatus(t, resp, http.StatusBadGateway)
@@ -99,7 +99,7 @@ func TestEveryChannelFailsIsRecorded(t *testing.T) {
 func TestUnknownDoesNotFallBackByDefault(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.caller.call = func(context.Context, alerting.CallRequest) (string, error) { return "", noAnswer }
+	f.caller.call = func(context.Context, alerting.CallRequest) (string, error) { return "", errNoAnswer }
 	resp := f.invoke(t, eventFor(t, fallbackAlert()))
 	mustStatus(t, resp, http.StatusBadGateway)
 	if e := decodeError(t, resp); e.Code != api.CodeDeliveryUnknown || e.Channel != "call" || f.pub.count() != 0 {
@@ -156,7 +156,7 @@ func TestLocation(t *testing.T) {
 func TestRecordWriteFailureIsLogged(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.pub.publish = func(_ context.Context, c publishCall) (string, error) {
+	f.pub.publish = func(context.Context, publishCall) (string, error) {
 		f.alerts.Bump(keyOf(testAlert())) // another writer moves the record during the send
 		return "sns-1", nil
 	}
