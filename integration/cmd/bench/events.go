@@ -56,13 +56,20 @@ func authorizerEvent(sb *sandbox.Sandbox) ([]byte, error) {
 	return b, nil
 }
 
-// processorEvent is the proxy event of POST /notification carrying body.
+// processorEvent is the proxy event of POST /notification carrying body,
+// from the sandbox's API client: API Gateway passes the authorizer's
+// principalId and context in requestContext.authorizer, and the processor
+// refuses an event without them.
 func processorEvent(body []byte) ([]byte, error) {
 	b, err := json.Marshal(events.APIGatewayProxyRequest{
 		Path:       "/" + names.NotificationPath,
 		HTTPMethod: http.MethodPost,
 		Headers:    map[string]string{"Content-Type": "application/json"},
 		Body:       string(body),
+		RequestContext: events.APIGatewayProxyRequestContext{Authorizer: map[string]any{
+			names.AuthContextPrincipalID: sandbox.ClientName,
+			names.AuthContextClient:      sandbox.ClientName,
+		}},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode proxy event: %w", err)
