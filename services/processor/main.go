@@ -11,6 +11,7 @@
 // Connect clients with their adapters' ClientOptions), builds the core
 // (package alerting) on the adapters (dynamo, sns, connect, emf), injects
 // it into notify.Handler and starts the Lambda runtime.
+// Package profiling is the CPU profile switch, off by default.
 package main
 
 import (
@@ -29,6 +30,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/services/processor/dynamo"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/emf"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/profiling"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/sns"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/xray"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
@@ -40,6 +42,11 @@ func main() {
 		startupFailed(slog.New(slog.NewJSONHandler(os.Stdout, nil)), err)
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.logLevel}))
+	if cfg.cpuProfile != "" {
+		if err := profiling.WriteOnSignal(cfg.cpuProfile, logger); err != nil {
+			startupFailed(logger, err)
+		}
+	}
 	if err := xray.Configure(logger); err != nil {
 		startupFailed(logger, err)
 	}

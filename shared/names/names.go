@@ -437,3 +437,13 @@ const (
 	// written (a conflicting write, or DynamoDB failed); the audit lacks it.
 	LogAlertNotRecorded = "an alert record change could not be written; the record and its audit trail lack it"
 )
+
+// Names of the processor's profiling switch (issue 14). The infra program
+// never sets them: they are for measuring the processor in the sandbox.
+const (
+	// EnvCPUProfile, when set, names a file the processor writes a CPU
+	// profile of its whole run into (package profiling): written when the
+	// process gets SIGTERM or SIGINT, after which it exits. Unset, nothing
+	// is profiled.
+	EnvCPUProfile = "A2P_CPU_PROFILE"
+)
