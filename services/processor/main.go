@@ -20,6 +20,7 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	awsconnect "github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -55,16 +56,26 @@ func main() {
 	if err != nil {
 		startupFailed(logger, err)
 	}
+	h, err := newHandler(cfg, awsCfg, logger)
+	if err != nil {
+		startupFailed(logger, err)
+	}
+	lambda.Start(h.Handle)
+}
+
+// newHandler builds the AWS clients from awsCfg, each call traced by
+// X-Ray, the SNS and Connect clients with their adapters' ClientOptions,
+// the alerting core on the adapters, and the handler that uses them.
+func newHandler(cfg config, awsCfg aws.Config, logger *slog.Logger) (*notify.Handler, error) {
 	xray.Instrument(&awsCfg)
 	db := dynamodb.NewFromConfig(awsCfg)
-
 	budget := delivery.DefaultBudget
 
 	var caller alerting.Caller // stays nil when the stack places no calls
 	if cfg.connect != nil {
 		c, err := connect.NewCaller(awsconnect.NewFromConfig(awsCfg, connect.ClientOptions(budget.Attempt)), *cfg.connect)
 		if err != nil {
-			startupFailed(logger, err)
+			return nil, err
 		}
 		caller = c
 	}
@@ -85,9 +96,9 @@ func main() {
 		Budget:            budget,
 	})
 	if err != nil {
-		startupFailed(logger, err)
+		return nil, err
 	}
-	h, err := notify.New(notify.Config{
+	return notify.New(notify.Config{
 		Alerts:      core,
 		Idempotency: dynamo.NewIdempotencyStore(db, cfg.idempotencyTable),
 		Guard:       cfg.guard,
@@ -96,10 +107,6 @@ func main() {
 		Logger:      logger,
 		Tracer:      xray.NewTracer(xray.SegmentName),
 	})
-	if err != nil {
-		startupFailed(logger, err)
-	}
-	lambda.Start(h.Handle)
 }
 
 // startupFailed logs why the function cannot start and exits, which Lambda
