@@ -21,6 +21,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	awsconnect "github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -32,6 +33,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/services/processor/emf"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/profiling"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/sdkhttp"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/sns"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/xray"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
@@ -64,10 +66,15 @@ func main() {
 }
 
 // newHandler builds the AWS clients from awsCfg, each call traced by
-// X-Ray, the SNS and Connect clients with their adapters' ClientOptions,
-// the alerting core on the adapters, and the handler that uses them.
+// X-Ray and each request body sent from memory (sdkhttp), the SNS and
+// Connect clients with their adapters' ClientOptions, the alerting core on
+// the adapters, and the handler that uses them.
 func newHandler(cfg config, awsCfg aws.Config, logger *slog.Logger) (*notify.Handler, error) {
 	xray.Instrument(&awsCfg)
+	if awsCfg.HTTPClient == nil { // LoadDefaultConfig always sets one
+		awsCfg.HTTPClient = awshttp.NewBuildableClient()
+	}
+	awsCfg.HTTPClient = sdkhttp.Wrap(awsCfg.HTTPClient)
 	db := dynamodb.NewFromConfig(awsCfg)
 	budget := delivery.DefaultBudget
 
