@@ -11,13 +11,16 @@
 // Connect clients with their adapters' ClientOptions), builds the core
 // (package alerting) on the adapters (dynamo, sns, connect, emf), injects
 // it into notify.Handler and starts the Lambda runtime.
-// Package profiling is the CPU profile switch, off by default.
+// Package profiling is the CPU profile switch, off by default; tuneRuntime
+// (config.go) sets the Go runtime for one invocation at a time.
 package main
 
 import (
 	"context"
 	"log/slog"
 	"os"
+	"runtime"
+	"runtime/debug"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,6 +43,7 @@ import (
 )
 
 func main() {
+	applyTuning(tuneRuntime(os.LookupEnv))
 	cfg, err := loadConfig(os.LookupEnv)
 	if err != nil {
 		startupFailed(slog.New(slog.NewJSONHandler(os.Stdout, nil)), err)
@@ -114,6 +118,19 @@ func newHandler(cfg config, awsCfg aws.Config, logger *slog.Logger) (*notify.Han
 		Logger:      logger,
 		Tracer:      xray.NewTracer(xray.SegmentName),
 	})
+}
+
+// applyTuning sets the Go runtime as t says.
+func applyTuning(t runtimeTuning) {
+	if t.procs > 0 {
+		runtime.GOMAXPROCS(t.procs)
+	}
+	if t.gcPercent > 0 {
+		debug.SetGCPercent(t.gcPercent)
+	}
+	if t.memoryLimit > 0 {
+		debug.SetMemoryLimit(t.memoryLimit)
+	}
 }
 
 // startupFailed logs why the function cannot start and exits, which Lambda
