@@ -121,57 +121,6 @@ func flag(name, value string) (bool, error) {
 	return b, nil
 }
 
-// Go runtime settings for a Lambda execution environment (runtimeTuning).
-const (
-	// lambdaProcs: an execution environment handles one invocation at a
-	// time, and a 256 MB function has about a seventh of a vCPU. Go would
-	// run two Ps (its floor under a CPU quota); the second only adds
-	// thread wake-ups and hand-offs between the HTTP client's goroutines.
-	lambdaProcs = 1
-	// lambdaGCPercent: the heap the processor keeps alive is a few MiB and
-	// each request allocates about 180 KiB (most of it in the AWS SDK), so
-	// Go's default (100) collects every few dozen requests.
-	lambdaGCPercent = 400
-	// memoryLimitShare is the share of the function's memory the Go heap
-	// may grow to before the collector works harder, whatever GOGC says.
-	memoryLimitShare = 0.75
-)
-
-// runtimeTuning is how main sets the Go runtime; a zero field leaves it
-// as Go set it.
-type runtimeTuning struct {
-	procs       int
-	gcPercent   int
-	memoryLimit int64 // bytes
-}
-
-// tuneRuntime returns the settings for this process: lambdaProcs, lambdaGCPercent
-// and a soft memory limit of memoryLimitShare of the function's memory
-// (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, in MB), each unless the environment
-// sets Go's own variable (GOMAXPROCS, GOGC, GOMEMLIMIT), which then wins.
-func tuneRuntime(lookup func(string) (string, bool)) runtimeTuning {
-	set := func(name string) bool {
-		v, ok := lookup(name)
-		return ok && strings.TrimSpace(v) != ""
-	}
-	var t runtimeTuning
-	if !set("GOMAXPROCS") {
-		t.procs = lambdaProcs
-	}
-	if !set("GOGC") {
-		t.gcPercent = lambdaGCPercent
-	}
-	if mb, ok := lookup(envFunctionMemory); ok && !set("GOMEMLIMIT") {
-		if n, err := strconv.ParseInt(strings.TrimSpace(mb), 10, 64); err == nil && n > 0 {
-			t.memoryLimit = int64(float64(n<<20) * memoryLimitShare)
-		}
-	}
-	return t
-}
-
-// envFunctionMemory is the function's memory in MB, set by Lambda.
-const envFunctionMemory = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
-
 // positiveDuration parses a Go duration, def when value is empty.
 func positiveDuration(name, value, def string) (time.Duration, error) {
 	if value == "" {

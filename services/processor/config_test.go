@@ -185,28 +185,3 @@ func TestLoadConfigEmptyConnectMeansNoCalls(t *testing.T) {
 		t.Errorf("loadConfig = %+v, %v; want no Connect settings and no error", cfg.connect, err)
 	}
 }
-
-func TestTuneRuntime(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		env  map[string]string
-		want runtimeTuning
-	}{
-		{"lambda defaults", map[string]string{envFunctionMemory: "256"},
-			runtimeTuning{procs: 1, gcPercent: 400, memoryLimit: 192 << 20}},
-		{"no function memory: no limit", nil, runtimeTuning{procs: 1, gcPercent: 400}},
-		{"bad function memory: no limit", map[string]string{envFunctionMemory: "lots"}, runtimeTuning{procs: 1, gcPercent: 400}},
-		{"Go's own variables win", map[string]string{envFunctionMemory: "256", "GOMAXPROCS": "2", "GOGC": "100", "GOMEMLIMIT": "100MiB"},
-			runtimeTuning{}},
-		{"empty values do not count", map[string]string{"GOMAXPROCS": " ", "GOGC": ""}, runtimeTuning{procs: 1, gcPercent: 400}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := tuneRuntime(env(tt.env)); got != tt.want {
-				t.Errorf("tuneRuntime = %+v, want %+v", got, tt.want)
-			}
-		})
-	}
-}

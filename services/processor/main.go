@@ -11,16 +11,14 @@
 // Connect clients with their adapters' ClientOptions), builds the core
 // (package alerting) on the adapters (dynamo, sns, connect, emf), injects
 // it into notify.Handler and starts the Lambda runtime.
-// Package profiling is the CPU profile switch, off by default; tuneRuntime
-// (config.go) sets the Go runtime for one invocation at a time.
+// Package profiling is the CPU profile switch, off by default; package
+// tune sets the Go runtime for one invocation at a time.
 package main
 
 import (
 	"context"
 	"log/slog"
 	"os"
-	"runtime"
-	"runtime/debug"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,12 +36,13 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/services/processor/profiling"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/sdkhttp"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/sns"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/tune"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/xray"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 )
 
 func main() {
-	applyTuning(tuneRuntime(os.LookupEnv))
+	tune.Apply(tune.For(os.LookupEnv))
 	cfg, err := loadConfig(os.LookupEnv)
 	if err != nil {
 		startupFailed(slog.New(slog.NewJSONHandler(os.Stdout, nil)), err)
@@ -118,19 +117,6 @@ func newHandler(cfg config, awsCfg aws.Config, logger *slog.Logger) (*notify.Han
 		Logger:      logger,
 		Tracer:      xray.NewTracer(xray.SegmentName),
 	})
-}
-
-// applyTuning sets the Go runtime as t says.
-func applyTuning(t runtimeTuning) {
-	if t.procs > 0 {
-		runtime.GOMAXPROCS(t.procs)
-	}
-	if t.gcPercent > 0 {
-		debug.SetGCPercent(t.gcPercent)
-	}
-	if t.memoryLimit > 0 {
-		debug.SetMemoryLimit(t.memoryLimit)
-	}
 }
 
 // startupFailed logs why the function cannot start and exits, which Lambda
