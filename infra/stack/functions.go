@@ -233,6 +233,9 @@ func (f *Functions) newProcessor(ctx *pulumi.Context, name string, args *Functio
 		names.EnvIdempotencyTTL:     pulumi.String(FormatDuration(args.IdempotencyTTL)),
 		names.EnvLockTimeout:        pulumi.String(FormatDuration(ProcessorTimeout)),
 		names.EnvLogLevel:           pulumi.String(args.LogLevel),
+		// Read by the Go runtime before any package initialises; see
+		// names.EnvGoGC.
+		names.EnvGoGC: pulumi.String(strconv.Itoa(names.ProcessorGCPercent)),
 	}
 	if args.FallbackOnUnknown {
 		env[names.EnvFallbackOnUnknown] = pulumi.String("true")

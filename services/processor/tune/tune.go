@@ -5,8 +5,9 @@
 // package's initialisation once its imports are done, picking the first
 // ready package by import path, and runtime/debug sorts after every
 // github.com/... package, so the SDKs' packages (about 4 MB of allocation,
-// one collection at Go's default GOGC) always run first. Setting GOGC in
-// the function's environment is the only way to reach them; when it is set,
+// one collection at Go's default GOGC) always run first. So the infra
+// program also sets GOGC (names.EnvGoGC) in the function's environment,
+// which the runtime reads before any package initialises; when it is set,
 // For leaves the collector as the environment says.
 package tune
 
@@ -15,6 +16,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
 // Go runtime settings for a Lambda execution environment.
@@ -27,7 +30,7 @@ const (
 	// GCPercent: the heap the processor keeps alive is a few MiB and each
 	// request allocates about 180 KiB (most of it in the AWS SDK), so Go's
 	// default (100) collects every few dozen requests.
-	GCPercent = 400
+	GCPercent = names.ProcessorGCPercent
 	// MemoryLimitShare is the share of the function's memory the Go heap
 	// may grow to before the collector works harder, whatever GCPercent
 	// says.
@@ -62,7 +65,7 @@ func For(lookup func(string) (string, bool)) Settings {
 	if !set("GOMAXPROCS") {
 		s.Procs = Procs
 	}
-	if !set("GOGC") {
+	if !set(names.EnvGoGC) {
 		s.GCPercent = GCPercent
 	}
 	if mb, ok := lookup(EnvFunctionMemory); ok && !set("GOMEMLIMIT") {
