@@ -145,7 +145,7 @@ func measure(ctx context.Context, s settings) (*report, error) {
 	}
 
 	b := &bench{root: root, start: time.Now(), log: newDeliveryLog(), ids: idMaker{run: runID()},
-		report: &report{Date: time.Now(), Settings: s, LogLevel: stack.DefaultLogLevel}}
+		report: &report{Date: time.Now(), Settings: s, LogLevel: stack.DefaultLogLevel, LoadAverage: loadAverage()}}
 
 	for _, st := range []func(context.Context, *bench) error{goBenchmarks, packages, startSandbox, coldStarts, startup, load} {
 		if err := st(ctx, b); err != nil {
@@ -183,6 +183,20 @@ func startSandbox(ctx context.Context, b *bench) error {
 	b.report.Sandbox = sb.Timings.String()
 
 	return hostZips(b)
+}
+
+// loadAverage is the machine's load average over 1, 5 and 15 minutes, as
+// /proc/loadavg gives it: what else the cores were running before the
+// run. "" when unreadable.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+
+	f := strings.Fields(string(b))
+
+	return strings.Join(f[:min(3, len(f))], " ")
 }
 
 // runID is a short random hex string that makes this run's message_ids
