@@ -90,7 +90,7 @@ func wiredHandler(tb testing.TB, logTo io.Writer) (*notify.Handler, *fakeAWS) {
 	srv := httptest.NewServer(fake)
 	tb.Cleanup(srv.Close)
 
-	daemon, err := net.ListenPacket("udp", "127.0.0.1:0")
+	daemon, err := (&net.ListenConfig{}).ListenPacket(context.Background(), "udp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -131,7 +131,11 @@ func TestUnreadableBodyIsNotSent(t *testing.T) {
 	broken := errors.New("stream broke")
 	req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "http://sns.local/", &opaqueBody{Reader: strings.NewReader("x"), err: broken})
 	req.ContentLength = 1
-	if _, err := sdkhttp.Wrap(next).Do(req); !errors.Is(err, broken) {
+	resp, err := sdkhttp.Wrap(next).Do(req)
+	if err == nil {
+		_ = resp.Body.Close()
+	}
+	if !errors.Is(err, broken) {
 		t.Errorf("err = %v, want the body's error", err)
 	}
 	if next.req != nil {
