@@ -215,17 +215,6 @@ func groupOf(stack []string) string {
 	return runtimeGroup.name
 }
 
-// ownShare is the share of the a2p-alerts group, as a percentage.
-func (s *profileSummary) ownShare() string {
-	for _, g := range s.Groups {
-		if g.Name == ownGroup {
-			return fmt.Sprintf("%.0f%%", g.Share*100)
-		}
-	}
-
-	return "0%"
-}
-
 func (r *report) renderProfile(b *strings.Builder) {
 	s := r.Profile
 	if s == nil {
