@@ -68,10 +68,10 @@ const minimalSMSPointer = "For details, open the app or your email."
 // 1600-character limit for one Publish. Segments reports the count so the
 // processor can log it.
 func SMS(a alert.Alert, content SMSContent) SMSText {
-	text := fmt.Sprintf("%s priority: %s\nPatient: %s\n%s\nRef: %s",
-		title(a.Priority), a.Type, a.PatientID, a.Description, a.MessageID)
+	// Concatenated rather than formatted: one allocation per text.
+	text := title(a.Priority) + " priority: " + a.Type + "\nPatient: " + a.PatientID + "\n" + a.Description + "\nRef: " + a.MessageID
 	if content == SMSMinimal {
-		text = fmt.Sprintf("%s priority: %s\nRef: %s\n%s", title(a.Priority), a.Type, a.MessageID, minimalSMSPointer)
+		text = title(a.Priority) + " priority: " + a.Type + "\nRef: " + a.MessageID + "\n" + minimalSMSPointer
 	}
 	enc, segs := smsSegments(text)
 	return SMSText{Text: text, Encoding: enc, Segments: segs}
@@ -90,12 +90,12 @@ const maxSubject = 100
 
 // Email builds the email for a.
 func Email(a alert.Alert) EmailText {
-	subject := fmt.Sprintf("[%s priority] %s (ref %s)", title(a.Priority), a.Type, a.MessageID)
+	subject := "[" + title(a.Priority) + " priority] " + a.Type + " (ref " + a.MessageID + ")"
 	if len(subject) > maxSubject { // all fields in the subject are ASCII
 		subject = subject[:maxSubject-3] + "..."
 	}
-	body := fmt.Sprintf("A %s priority alert needs your attention.\n\nType: %s\nPatient: %s\n\n%s\n\nReference: %s\n",
-		a.Priority.Label(), a.Type, a.PatientID, a.Description, a.MessageID)
+	body := "A " + a.Priority.Label() + " priority alert needs your attention.\n\nType: " + a.Type + "\nPatient: " + a.PatientID +
+		"\n\n" + a.Description + "\n\nReference: " + a.MessageID + "\n"
 	return EmailText{Subject: subject, Body: body}
 }
 
@@ -128,9 +128,18 @@ func EscapeSSML(s string) string {
 	return ssmlEscaper.Replace(s)
 }
 
+// title is the priority's Label with a capital first letter.
 func title(p alert.Priority) string {
-	l := p.Label()
-	return strings.ToUpper(l[:1]) + l[1:]
+	switch l := p.Label(); l {
+	case "low":
+		return "Low"
+	case "medium":
+		return "Medium"
+	case "high":
+		return "High"
+	default:
+		return strings.ToUpper(l[:1]) + l[1:]
+	}
 }
 
 // gsmBasic is the GSM 03.38 basic character set; gsmExtension characters
