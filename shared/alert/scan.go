@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf16"
 )
 
 // fieldValue is what a body holds for one of Fields.
@@ -22,7 +24,18 @@ type fieldValues [6]fieldValue
 
 // get returns the value of the field called name.
 func (v *fieldValues) get(name string) string {
-	return v[slices.IndexFunc(Fields, func(f *Field) bool { return f.Name == name })].s
+	return v[fieldIndex(name)].s
+}
+
+// fieldIndex returns the index in Fields of the field called name, -1 for
+// none.
+func fieldIndex(name string) int {
+	for i, f := range Fields {
+		if f.Name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 func init() {
@@ -48,9 +61,9 @@ func readFields(body []byte) (values fieldValues, problems []FieldError, ok bool
 	forMembers(body, start, func(k0, k1, v0, v1 int) {
 		name := text[k0+1 : k1-1]
 		if bytes.IndexByte(body[k0:k1], '\\') >= 0 {
-			_ = json.Unmarshal(body[k0:k1], &name) // a valid JSON string
+			name = unescape(body[k0:k1])
 		}
-		i := slices.IndexFunc(Fields, func(f *Field) bool { return f.Name == name })
+		i := fieldIndex(name)
 		switch {
 		case i < 0 && slices.Contains(unknown, name), i >= 0 && values[i].present:
 			problems = append(problems, FieldError{safeName(name), "appears more than once"})
@@ -78,12 +91,57 @@ func stringValue(text string, raw []byte, at int, v *fieldValue) string {
 	case bytes.IndexByte(raw, '\\') < 0:
 		v.s = text[at+1 : at+len(raw)-1]
 	default:
-		if err := json.Unmarshal(raw, &v.s); err != nil {
-			return "must be a string, not " + jsonKind(raw) // cannot happen: raw is a valid string
-		}
+		v.s = unescape(raw)
 	}
 	v.ok = true
 	return ""
+}
+
+// unescape decodes raw, a valid JSON string literal (quotes included), as
+// encoding/json does. An unpaired surrogate escape, which validEscapes
+// refuses before this runs, becomes U+FFFD as there.
+func unescape(raw []byte) string {
+	var b strings.Builder
+	b.Grow(len(raw))
+	for i := 1; i < len(raw)-1; i++ {
+		c := raw[i]
+		if c != '\\' {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch raw[i] {
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'u':
+			r := hex4(raw[i+1 : i+5])
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2 := unicode.ReplacementChar
+				if i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
+					r2 = hex4(raw[i+3 : i+7])
+				}
+				if dec := utf16.DecodeRune(r, r2); dec != unicode.ReplacementChar {
+					r = dec
+					i += 6
+				} else {
+					r = unicode.ReplacementChar
+				}
+			}
+			b.WriteRune(r)
+		default: // '"', '\\' and '/' stand for themselves
+			b.WriteByte(raw[i])
+		}
+	}
+	return b.String()
 }
 
 // fromObject converts readObject's answer.

@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 	"unicode/utf8"
@@ -29,6 +30,28 @@ func FuzzReadFieldsAgreesWithReadObject(f *testing.F) {
 		if gotOK != wantOK || gotValues != wantValues || !reflect.DeepEqual(gotProblems, wantProblems) {
 			t.Errorf("body %q:\nreadFields  %v %+v %+v\nreadObject  %v %+v %+v",
 				body, gotOK, gotValues, gotProblems, wantOK, wantValues, wantProblems)
+		}
+	})
+}
+
+// FuzzUnescapeAgreesWithEncodingJSON: unescape reads any JSON string
+// literal as encoding/json does, escapes of every kind and unpaired
+// surrogates included.
+func FuzzUnescapeAgreesWithEncodingJSON(f *testing.F) {
+	for _, seed := range []string{`""`, `"a"`, `"\"\\\/\b\f\n\r\t"`, `"caf\u00e9"`, `"\ud83e\udd7a"`, `"\uD83E\uDD7A x"`,
+		`"\ud83e"`, `"\udd7a"`, `"\ud83e\ud83e\udd7a"`, `"\ud83e x"`, `"a\\ud800"`, `"\u0000\u001f"`, `"é\u2028"`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if !json.Valid(raw) || len(raw) < 2 || raw[0] != '"' || endOfString(raw, 0) != len(raw) || !utf8.Valid(raw) {
+			return // unescape reads one string literal, as readFields finds it
+		}
+		var want string
+		if err := json.Unmarshal(raw, &want); err != nil {
+			t.Fatalf("%q: %v", raw, err)
+		}
+		if got := unescape(raw); got != want {
+			t.Errorf("unescape(%q) = %q, want %q", raw, got, want)
 		}
 	})
 }
