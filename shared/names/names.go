@@ -448,7 +448,7 @@ const (
 	// 5 ms of the processor's cold start).
 	EnvGoGC = "GOGC"
 	// ProcessorGCPercent is the processor's GOGC. It keeps a few MiB alive
-	// and allocates about 180 KiB per request; package tune applies the
+	// and allocates about 300 KiB per request; package tune applies the
 	// same value when the environment sets none.
 	ProcessorGCPercent = 400
 )

@@ -28,7 +28,7 @@ const (
 	// wake-ups and hand-offs between the HTTP client's goroutines.
 	Procs = 1
 	// GCPercent: the heap the processor keeps alive is a few MiB and each
-	// request allocates about 180 KiB (most of it in the AWS SDK), so Go's
+	// request allocates about 300 KiB (most of it in the AWS SDK), so Go's
 	// default (100) collects every few dozen requests.
 	GCPercent = names.ProcessorGCPercent
 	// MemoryLimitShare is the share of the function's memory the Go heap
