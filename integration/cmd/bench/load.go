@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/proc"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
@@ -88,8 +90,37 @@ func load(ctx context.Context, b *bench) error {
 
 	delivered, _ := b.log.counts(b.sb.Connect.Calls())
 	b.report.Global = reckon(b.report.Outcomes, delivered)
+	b.report.AWSCalls = awsCallsPerAlert(b.sb.XRay.Segments())
 
 	return nil
+}
+
+// awsCallsPerAlert is the median number of AWS subsegments in the
+// processor's (sub)segments of alerts that were sent.
+func awsCallsPerAlert(segments []observe.Segment) int {
+	var counts []int
+
+	for _, seg := range segments {
+		if seg.Annotations[names.AnnotationOutcome] != names.OutcomeSent {
+			continue
+		}
+
+		n := 0
+		seg.Walk(func(s observe.Segment) {
+			if s.Namespace == "aws" {
+				n++
+			}
+		})
+		counts = append(counts, n)
+	}
+
+	if len(counts) == 0 {
+		return 0
+	}
+
+	slices.Sort(counts)
+
+	return counts[len(counts)/2]
 }
 
 // phase attacks at rate for the run's duration with new alerts whose

@@ -34,6 +34,9 @@ type report struct {
 	Global   account
 	// Profile is the processor's CPU profile under load.
 	Profile *profileSummary
+	// AWSCalls is the median number of AWS calls per delivered alert, as
+	// the processor's X-Ray segments record them; 0 when none was read.
+	AWSCalls int
 }
 
 // problems says what went wrong with the deliveries, "" if nothing did.
@@ -131,6 +134,10 @@ func (r *report) renderLoad(b *strings.Builder) {
 	verdict := "every accepted alert was delivered exactly once"
 	if s := r.Global.problems(); s != "" {
 		verdict = "**" + s + "**"
+	}
+
+	if r.AWSCalls > 0 {
+		fmt.Fprintf(b, "\nEach delivered alert made %d AWS calls (the median over the processor's X-Ray segments of the run).\n", r.AWSCalls)
 	}
 
 	fmt.Fprintf(b, "\nPath: client → API Gateway → REQUEST authorizer → processor → DynamoDB → SNS (SMS, email) or the Connect stub (call); alerts rotate M (SMS), L (email), H (call), each with a new message_id, sent by vegeta at a constant rate and timed at the client. Deliveries are counted per message_id at the SQS queue subscribed to every topic (by distinct SNS MessageId) and at the Connect stub, after waiting for every accepted alert's delivery and then for one sentinel alert per channel. Across the whole run (cold starts, phases, sentinels): %d alerts accepted, %d deliveries: %s.\n\n",

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
@@ -103,8 +104,10 @@ func TestTargets(t *testing.T) {
 	}
 
 	r.Phases[0].CPU[names.FunctionProcessor] = 20 * time.Millisecond // 2 ms: 6% of it is ours, 1.88 ms is 21% over 1.551 ms
-	if cpu := r.cpuTarget(); cpu.Met || !strings.Contains(cpu.ReasonIfNotMet, "still be 21% over the limit") {
-		t.Errorf("CPU at 2 ms: met %v, reason %q; want not met, 21%% over without our code", cpu.Met, cpu.ReasonIfNotMet)
+	r.AWSCalls = 6
+	if cpu := r.cpuTarget(); cpu.Met || !strings.Contains(cpu.ReasonIfNotMet, "still be 21% over the limit") ||
+		!strings.Contains(cpu.ReasonIfNotMet, "makes 6 AWS calls") {
+		t.Errorf("CPU at 2 ms, 6 calls: met %v, reason %q; want not met, the calls, and 21%% over without our code", cpu.Met, cpu.ReasonIfNotMet)
 	}
 
 	var b strings.Builder
@@ -113,5 +116,28 @@ func TestTargets(t *testing.T) {
 
 	if strings.Count(b.String(), "not measured") != 4 {
 		t.Errorf("a report that measured nothing does not say so for each target:\n%s", b.String())
+	}
+}
+
+func TestAWSCallsPerAlert(t *testing.T) {
+	t.Parallel()
+
+	sent := func(calls int) observe.Segment {
+		seg := observe.Segment{Name: "a2p-processor", Annotations: map[string]any{names.AnnotationOutcome: names.OutcomeSent}}
+		for range calls {
+			seg.Subsegments = append(seg.Subsegments, observe.Segment{Name: "DynamoDB", Namespace: "aws"})
+		}
+
+		return seg
+	}
+	replay := sent(1)
+	replay.Annotations[names.AnnotationOutcome] = names.OutcomeReplay
+
+	if got := awsCallsPerAlert([]observe.Segment{sent(6), sent(6), sent(7), replay, {Name: "other"}}); got != 6 {
+		t.Errorf("awsCallsPerAlert = %d, want 6 (the median of sent alerts only)", got)
+	}
+
+	if got := awsCallsPerAlert(nil); got != 0 {
+		t.Errorf("awsCallsPerAlert(nil) = %d, want 0", got)
 	}
 }
