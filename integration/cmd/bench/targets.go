@@ -140,10 +140,27 @@ func (r *report) coldTarget() target {
 
 		p50 := percentile(total, 50)
 		t.Measured, t.Now, t.Met = true, ms(p50), p50 <= limit
-		t.ReasonIfNotMet = r.Init.reason()
+		t.ReasonIfNotMet = r.coldReason(cs)
 	}
 
 	return t
+}
+
+// coldReason splits the processor's cold start: until it polls the
+// Runtime API, of which package initialisation and the part only the X-Ray
+// SDK links, then the first invocation and its AWS calls.
+func (r *report) coldReason(cs []coldStart) string {
+	var inits, firsts []time.Duration
+	for _, c := range cs {
+		inits, firsts = append(inits, c.Init), append(firsts, c.Total-c.Init)
+	}
+
+	why := fmt.Sprintf("p50 %s until the process polls the Runtime API, then p50 %s for the first invocation", ms(percentile(inits, 50)), ms(percentile(firsts, 50)))
+	if r.AWSCalls > baselineAWSCalls {
+		why += fmt.Sprintf(" (%d AWS calls, where the processor measured before made %d: issue 11's alert record)", r.AWSCalls, baselineAWSCalls)
+	}
+
+	return why + "; " + r.Init.reason()
 }
 
 func (r *report) zipTarget() target {
