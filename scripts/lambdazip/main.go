@@ -35,6 +35,8 @@ var functions = []struct{ name, pkg string }{
 	{names.FunctionAuthorizer, "./services/authorizer"},
 	{names.FunctionProcessor, "./services/processor"},
 	{names.FunctionStatus, "./services/processor/cmd/status"},
+	{names.FunctionWorker, "./services/processor/cmd/worker"},
+	{names.FunctionDeadLetter, "./services/processor/cmd/deadletter"},
 }
 
 // zipTime is the modification time of every zip entry: the zip format's

@@ -44,27 +44,30 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.contactsTable != "a2p-contacts" || cfg.idempotencyTable != "a2p-idempotency" {
-		t.Errorf("tables = %q, %q", cfg.contactsTable, cfg.idempotencyTable)
+	if cfg.core.ContactsTable != "a2p-contacts" || cfg.idempotencyTable != "a2p-idempotency" {
+		t.Errorf("tables = %q, %q", cfg.core.ContactsTable, cfg.idempotencyTable)
 	}
 	if cfg.idempotencyTTL != 24*time.Hour || cfg.lockTimeout != 25*time.Second {
 		t.Errorf("ttl %s lock timeout %s, want 24h and 25s", cfg.idempotencyTTL, cfg.lockTimeout)
 	}
-	if cfg.alertsTable != "a2p-alerts" || cfg.retention != 90*24*time.Hour || cfg.fallbackOnUnknown || cfg.metricsNamespace != "" {
+	if cfg.core.AlertsTable != "a2p-alerts" || cfg.core.Retention != 90*24*time.Hour || cfg.core.FallbackOnUnknown || cfg.core.MetricsNamespace != "" {
 		t.Errorf("alerts %q retention %s fallback %v metrics %q, want 90 days, no fallback, no metrics",
-			cfg.alertsTable, cfg.retention, cfg.fallbackOnUnknown, cfg.metricsNamespace)
+			cfg.core.AlertsTable, cfg.core.Retention, cfg.core.FallbackOnUnknown, cfg.core.MetricsNamespace)
 	}
-	if cfg.connect != nil {
-		t.Errorf("connect = %+v, want none", cfg.connect)
+	if cfg.core.Connect != nil {
+		t.Errorf("connect = %+v, want none", cfg.core.Connect)
 	}
 	if len(cfg.guard) == 0 {
 		t.Error("no PHI detector by default, want all")
 	}
-	if cfg.logLevel != slog.LevelInfo {
-		t.Errorf("log level = %v, want INFO", cfg.logLevel)
+	if cfg.core.LogLevel != slog.LevelInfo {
+		t.Errorf("log level = %v, want INFO", cfg.core.LogLevel)
 	}
-	if cfg.smsContent != render.SMSFull {
-		t.Errorf("SMS content = %q, want full", cfg.smsContent)
+	if cfg.core.SMSContent != render.SMSFull {
+		t.Errorf("SMS content = %q, want full", cfg.core.SMSContent)
+	}
+	if cfg.eventBus != "" || cfg.core.DeliveryTimeout != 25*time.Second {
+		t.Errorf("event bus %q, delivery timeout %s: want none, 25s", cfg.eventBus, cfg.core.DeliveryTimeout)
 	}
 	if cfg.cpuProfile != "" {
 		t.Errorf("cpu profile = %q, want none: profiling is off by default", cfg.cpuProfile)
@@ -83,25 +86,30 @@ func TestLoadConfigOptionalValues(t *testing.T) {
 	vars[names.EnvFallbackOnUnknown] = "true"
 	vars[names.EnvMetricsNamespace] = "a2p-alerts-prod"
 	vars[names.EnvCPUProfile] = " /tmp/processor.pprof "
+	vars[names.EnvEventBus] = "a2p-alerts-prod-alerts"
+	vars[names.EnvDeliveryTimeout] = "40s"
 	cfg, err := loadConfig(env(vars))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.retention != 365*24*time.Hour || !cfg.fallbackOnUnknown || cfg.metricsNamespace != "a2p-alerts-prod" {
-		t.Errorf("retention %s fallback %v metrics %q", cfg.retention, cfg.fallbackOnUnknown, cfg.metricsNamespace)
+	if cfg.eventBus != "a2p-alerts-prod-alerts" || cfg.core.DeliveryTimeout != 40*time.Second {
+		t.Errorf("event bus %q, delivery timeout %s", cfg.eventBus, cfg.core.DeliveryTimeout)
+	}
+	if cfg.core.Retention != 365*24*time.Hour || !cfg.core.FallbackOnUnknown || cfg.core.MetricsNamespace != "a2p-alerts-prod" {
+		t.Errorf("retention %s fallback %v metrics %q", cfg.core.Retention, cfg.core.FallbackOnUnknown, cfg.core.MetricsNamespace)
 	}
 	want := connect.Settings{InstanceID: "inst-1", ContactFlowID: "flow-1", SourcePhone: "+442079460000"}
-	if cfg.connect == nil || *cfg.connect != want {
-		t.Errorf("connect = %+v, want %+v", cfg.connect, want)
+	if cfg.core.Connect == nil || *cfg.core.Connect != want {
+		t.Errorf("connect = %+v, want %+v", cfg.core.Connect, want)
 	}
 	if cfg.idempotencyTTL != 36*time.Hour || cfg.lockTimeout != 29*time.Second {
 		t.Errorf("ttl %s lock timeout %s", cfg.idempotencyTTL, cfg.lockTimeout)
 	}
-	if len(cfg.guard) != 0 || cfg.logLevel != slog.LevelDebug {
-		t.Errorf("guard %v level %v, want none and DEBUG", cfg.guard, cfg.logLevel)
+	if len(cfg.guard) != 0 || cfg.core.LogLevel != slog.LevelDebug {
+		t.Errorf("guard %v level %v, want none and DEBUG", cfg.guard, cfg.core.LogLevel)
 	}
-	if cfg.smsContent != render.SMSMinimal {
-		t.Errorf("SMS content = %q, want minimal", cfg.smsContent)
+	if cfg.core.SMSContent != render.SMSMinimal {
+		t.Errorf("SMS content = %q, want minimal", cfg.core.SMSContent)
 	}
 	if cfg.cpuProfile != "/tmp/processor.pprof" {
 		t.Errorf("cpu profile = %q, want /tmp/processor.pprof", cfg.cpuProfile)
@@ -115,8 +123,8 @@ func TestLoadConfigLogLevels(t *testing.T) {
 		"ERROR": slog.LevelError, "INFO+2": slog.LevelInfo + 2,
 	} {
 		cfg, err := loadConfig(env(required(map[string]string{names.EnvLogLevel: in})))
-		if err != nil || cfg.logLevel != want {
-			t.Errorf("%s=%q: level %v, %v; want %v", names.EnvLogLevel, in, cfg.logLevel, err, want)
+		if err != nil || cfg.core.LogLevel != want {
+			t.Errorf("%s=%q: level %v, %v; want %v", names.EnvLogLevel, in, cfg.core.LogLevel, err, want)
 		}
 	}
 }
@@ -129,7 +137,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		want []string // every one must appear in the error
 	}{
 		{"no contacts table", map[string]string{names.EnvIdempotencyTable: "t"}, []string{names.EnvContactsTable}},
-		{"no idempotency table", map[string]string{names.EnvContactsTable: "t"}, []string{names.EnvIdempotencyTable}},
+		{"no idempotency table", required(map[string]string{names.EnvIdempotencyTable: ""}), []string{names.EnvIdempotencyTable}},
 		{"blank contacts table", required(map[string]string{names.EnvContactsTable: "  "}), []string{names.EnvContactsTable}},
 		{"no alerts table", required(map[string]string{names.EnvAlertsTable: ""}), []string{names.EnvAlertsTable}},
 		{"zero retention", required(map[string]string{names.EnvAlertRetentionDays: "0"}), []string{names.EnvAlertRetentionDays, "at least 1"}},
@@ -139,6 +147,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"zero ttl", required(map[string]string{names.EnvIdempotencyTTL: "0s"}), []string{names.EnvIdempotencyTTL, "positive"}},
 		{"bad lock timeout", required(map[string]string{names.EnvLockTimeout: "ten"}), []string{names.EnvLockTimeout}},
 		{"negative lock timeout", required(map[string]string{names.EnvLockTimeout: "-5s"}), []string{names.EnvLockTimeout}},
+		{"zero delivery timeout", required(map[string]string{names.EnvDeliveryTimeout: "0s"}), []string{names.EnvDeliveryTimeout, "positive"}},
 		{"unknown PHI detector", required(map[string]string{names.EnvPHIDetectors: "nhs_number,ssn"}), []string{names.EnvPHIDetectors, "ssn"}},
 		{"bad log level", required(map[string]string{names.EnvLogLevel: "LOUD"}), []string{names.EnvLogLevel, "LOUD"}},
 		{"bad SMS content", required(map[string]string{names.EnvSMSContent: "secret"}), []string{names.EnvSMSContent, "full or minimal"}},
@@ -181,7 +190,7 @@ func TestLoadConfigEmptyConnectMeansNoCalls(t *testing.T) {
 	cfg, err := loadConfig(env(required(map[string]string{
 		names.EnvConnectInstanceID: "", names.EnvConnectContactFlowID: "", names.EnvConnectSourcePhone: "",
 	})))
-	if err != nil || cfg.connect != nil {
-		t.Errorf("loadConfig = %+v, %v; want no Connect settings and no error", cfg.connect, err)
+	if err != nil || cfg.core.Connect != nil {
+		t.Errorf("loadConfig = %+v, %v; want no Connect settings and no error", cfg.core.Connect, err)
 	}
 }

@@ -10,7 +10,10 @@
 // AWS_ENDPOINT_URL_<SERVICE> can point them at an emulator; the SNS and
 // Connect clients with their adapters' ClientOptions), builds the core
 // (package alerting) on the adapters (dynamo, sns, connect, emf), injects
-// it into notify.Handler and starts the Lambda runtime.
+// it into notify.Handler and starts the Lambda runtime. The core's wiring
+// is package setup's, which the worker shares; with names.EnvEventBus set,
+// alerts whose request prefers respond-async are put on that bus (package
+// queue) and delivered by the worker.
 // Package profiling is the CPU profile switch, off by default; package
 // tune sets the Go runtime for one invocation at a time.
 package main
@@ -22,23 +25,17 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	awsconnect "github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
-	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting"
-	"github.com/a2p-alerts/a2p-alerts/services/processor/connect"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/dynamo"
-	"github.com/a2p-alerts/a2p-alerts/services/processor/emf"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/profiling"
-	"github.com/a2p-alerts/a2p-alerts/services/processor/sdkhttp"
-	"github.com/a2p-alerts/a2p-alerts/services/processor/sns"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/queue"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/setup"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/tune"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/xray"
-	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 )
 
 func main() {
@@ -47,7 +44,7 @@ func main() {
 	if err != nil {
 		startupFailed(slog.New(slog.NewJSONHandler(os.Stdout, nil)), err)
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.logLevel}))
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.core.LogLevel}))
 	if cfg.cpuProfile != "" {
 		if err := profiling.WriteOnSignal(cfg.cpuProfile, logger); err != nil {
 			startupFailed(logger, err)
@@ -69,53 +66,29 @@ func main() {
 }
 
 // newHandler builds the AWS clients from awsCfg, each call traced by
-// X-Ray and each request body sent from memory (sdkhttp), the SNS and
-// Connect clients with their adapters' ClientOptions, the alerting core on
-// the adapters, and the handler that uses them.
+// X-Ray and each request body sent from memory (sdkhttp), the alerting core
+// on its adapters (package setup), the event bus's publisher when the
+// stack has one, and the handler that uses them.
 func newHandler(cfg config, awsCfg aws.Config, logger *slog.Logger) (*notify.Handler, error) {
 	xray.Instrument(&awsCfg)
-	if awsCfg.HTTPClient == nil { // LoadDefaultConfig always sets one
-		awsCfg.HTTPClient = awshttp.NewBuildableClient()
-	}
-	awsCfg.HTTPClient = sdkhttp.Wrap(awsCfg.HTTPClient)
-	db := dynamodb.NewFromConfig(awsCfg)
-	budget := delivery.DefaultBudget
-
-	var caller alerting.Caller // stays nil when the stack places no calls
-	if cfg.connect != nil {
-		c, err := connect.NewCaller(awsconnect.NewFromConfig(awsCfg, connect.ClientOptions(budget.Attempt)), *cfg.connect)
-		if err != nil {
-			return nil, err
-		}
-		caller = c
-	}
-	var metrics alerting.Metrics
-	if cfg.metricsNamespace != "" {
-		metrics = emf.New(os.Stdout, cfg.metricsNamespace)
-	}
-
-	core, err := alerting.New(alerting.Config{
-		Store:             dynamo.NewAlertStore(db, cfg.alertsTable),
-		Contacts:          dynamo.NewContactStore(db, cfg.contactsTable),
-		Publisher:         sns.NewPublisher(awssns.NewFromConfig(awsCfg, sns.ClientOptions(budget.Attempt))),
-		Caller:            caller,
-		Metrics:           metrics,
-		SMSContent:        cfg.smsContent,
-		Retention:         cfg.retention,
-		FallbackOnUnknown: cfg.fallbackOnUnknown,
-		Budget:            budget,
-	})
+	setup.SendFromMemory(&awsCfg)
+	core, err := setup.NewCore(cfg.core, awsCfg, os.Stdout)
 	if err != nil {
 		return nil, err
 	}
+	var q notify.Enqueuer // stays nil without a bus: Prefer: respond-async is ignored
+	if cfg.eventBus != "" {
+		q = queue.NewPublisher(eventbridge.NewFromConfig(awsCfg), cfg.eventBus)
+	}
 	return notify.New(notify.Config{
 		Alerts:      core,
-		Idempotency: dynamo.NewIdempotencyStore(db, cfg.idempotencyTable),
+		Idempotency: dynamo.NewIdempotencyStore(dynamodb.NewFromConfig(awsCfg), cfg.idempotencyTable),
 		Guard:       cfg.guard,
 		TTL:         cfg.idempotencyTTL,
 		LockTimeout: cfg.lockTimeout,
 		Logger:      logger,
 		Tracer:      xray.NewTracer(xray.SegmentName),
+		Queue:       q,
 	})
 }
 

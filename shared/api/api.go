@@ -159,3 +159,17 @@ type Sent struct {
 	// channels failed and the alert fell back to the next.
 	Attempts int `json:"attempts"`
 }
+
+// StatusAccepted is the status of an asynchronous answer (issue 13).
+const StatusAccepted = "accepted"
+
+// Accepted is the body of 202 Accepted, the answer to a POST with
+// Prefer: respond-async: the alert is validated, recorded as accepted and
+// queued; it is delivered afterwards. Its Location header names the record
+// (GET /notification/{message_id}), which shows the delivery.
+type Accepted struct {
+	// MessageID echoes the alert's message_id.
+	MessageID string `json:"message_id"`
+	// Status is always StatusAccepted.
+	Status string `json:"status"`
+}

@@ -78,6 +78,10 @@ type EventRecord struct {
 	FromChannel string `json:"from_channel,omitempty"`
 	// FailureClass is, for a failed or unknown attempt, its class.
 	FailureClass string `json:"failure_class,omitempty"`
+	// Reason is, on a failed event of an alert given up other than by
+	// every channel failing, why (delivery.Reason: dead_lettered,
+	// not_queued).
+	Reason string `json:"reason,omitempty"`
 }
 
 // schemaString, schemaInt and schemaTime are the property shapes of the
@@ -112,6 +116,7 @@ var (
 	schemaClasses         = stringsOf(delivery.Classes)
 	schemaEventTypes      = stringsOf(delivery.EventTypes)
 	schemaPriorities      = stringsOf(alert.Priorities)
+	schemaReasons         = stringsOf(delivery.Reasons)
 )
 
 func stringsOf[S ~string](xs []S) []string {
@@ -148,6 +153,9 @@ func AlertRecordSchema() []byte {
 		"channel":       channel,
 		"from_channel":  schemaString("For a fallback, the channel that failed.", schemaChannels...),
 		"failure_class": schemaString("For a failed or unknown attempt, its class.", schemaClasses...),
+		"reason": schemaString("On a failed event, why the alert was given up other than by every channel failing: "+
+			"dead_lettered (its queue message was received asyncMaxReceiveCount times without an outcome) or "+
+			"not_queued (it could not be put on the event bus; the POST answered 503).", schemaReasons...),
 	}, "seq", "type", "at", "actor", "status")
 	record := schemaObject("AlertRecord", map[string]any{
 		"message_id":  schemaString("The alert's message_id."),

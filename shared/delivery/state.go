@@ -131,7 +131,36 @@ const (
 var EventTypes = []EventType{
 	EventAccepted, EventAttemptStarted, EventFallback, EventAttemptSent, EventAttemptFailed, EventAttemptUnknown,
 	EventSent, EventFailed,
+	EventRequeued,
 }
+
+// Event types of the asynchronous path (issue 13). Like EventFallback,
+// each records a decision, not a move.
+const (
+	// EventRequeued: a queued alert's round of attempts ended with nothing
+	// sent and a retry possible (every failure transient, or too little
+	// time left); the alert stays accepted, its message goes back to the
+	// queue, and the next receive starts a new round at the first channel.
+	EventRequeued EventType = "requeued"
+)
+
+// Reason says why an alert failed other than by every channel failing:
+// the Reason of its failed event. It is a fixed word, never free text.
+type Reason string
+
+// The reasons of the asynchronous path (issue 13).
+const (
+	// ReasonDeadLettered: its queue message was received the stack's
+	// asyncMaxReceiveCount times without a final outcome and moved to the
+	// dead-letter queue, whose handler gave the alert up.
+	ReasonDeadLettered Reason = "dead_lettered"
+	// ReasonNotQueued: the POST recorded it but could not put it on the
+	// event bus; the caller was answered 503 and may retry.
+	ReasonNotQueued Reason = "not_queued"
+)
+
+// Reasons lists every reason.
+var Reasons = []Reason{ReasonDeadLettered, ReasonNotQueued}
 
 // alertEvents and attemptEvents give the event that records a move into
 // each status.

@@ -339,7 +339,7 @@ const (
 // Functions lists every Lambda function the stack deploys, in the order
 // their packages are built, checked and created. A new function is added
 // here (and to scripts/lambdazip's packages).
-var Functions = []string{FunctionAuthorizer, FunctionProcessor, FunctionStatus}
+var Functions = []string{FunctionAuthorizer, FunctionProcessor, FunctionStatus, FunctionWorker, FunctionDeadLetter}
 
 // AuthorizedRoutes lists every method and resource path behind the
 // authorizer, as the end of an execute-api ARN ("<METHOD>/<path>", with
@@ -461,4 +461,78 @@ const (
 	// process gets SIGTERM or SIGINT, after which it exits. Unset, nothing
 	// is profiled.
 	EnvCPUProfile = "A2P_CPU_PROFILE"
+)
+
+// Names added by the asynchronous path (issue 13): Prefer: respond-async,
+// the event bus and its event, the alert queue and its dead-letter queue,
+// the worker and the dead-letter handler, and their settings.
+const (
+	// HeaderPrefer carries the caller's preferences (RFC 7240);
+	// PreferRespondAsync asks POST /notification to answer 202 once the
+	// alert is accepted and queued, and deliver it afterwards.
+	HeaderPrefer       = "Prefer"
+	PreferRespondAsync = "respond-async"
+	// HeaderPreferenceApplied says which preference the answer honoured:
+	// PreferRespondAsync on a 202 (and on its replays).
+	HeaderPreferenceApplied = "Preference-Applied"
+
+	// EnvEventBus names the event bus the processor puts accepted alerts
+	// on. Unset, the processor ignores Prefer: respond-async and delivers
+	// every alert at once.
+	EnvEventBus = "A2P_EVENT_BUS"
+	// EnvAlertQueueURL is the alert queue's URL, whose requeued messages
+	// the worker defers (EnvRetryDelay).
+	EnvAlertQueueURL = "A2P_ALERT_QUEUE_URL"
+	// EnvRetryDelay is how long the worker keeps a requeued message
+	// invisible before its next receive, as a Go duration (whole seconds).
+	// Optional; DefaultAsyncRetryDelay.
+	EnvRetryDelay = "A2P_RETRY_DELAY"
+	// EnvDeliveryTimeout is the longest one delivering invocation (the
+	// worker's function timeout) runs, as a Go duration: an attempt still
+	// sending that started longer ago than this (plus a margin) belongs to
+	// an invocation that is over. Set on the worker and the dead-letter
+	// handler.
+	EnvDeliveryTimeout = "A2P_DELIVERY_TIMEOUT"
+
+	// EventSource and EventDetailTypeAccepted are the source and
+	// detail-type of the event the processor puts on the bus for each
+	// alert it accepts for later delivery; the bus's rule matches them.
+	EventSource             = "a2p-alerts"
+	EventDetailTypeAccepted = "Alert Accepted"
+
+	// FunctionWorker delivers queued alerts (the alert queue's event
+	// source mapping); FunctionDeadLetter gives up the alerts whose
+	// message reached the dead-letter queue (its own mapping).
+	FunctionWorker     = "worker"
+	FunctionDeadLetter = "deadletter"
+
+	// ConfigAsyncMaxReceiveCount is how often the alert queue hands a
+	// message out before moving it to the dead-letter queue (its redrive
+	// policy's maxReceiveCount).
+	ConfigAsyncMaxReceiveCount = "asyncMaxReceiveCount"
+	// ConfigAsyncRetryDelay is the stack setting behind EnvRetryDelay.
+	ConfigAsyncRetryDelay = "asyncRetryDelay"
+	// DefaultAsyncMaxReceiveCount is the alert queue's maxReceiveCount.
+	DefaultAsyncMaxReceiveCount = 5
+	// DefaultAsyncRetryDelay is how long a requeued alert waits.
+	DefaultAsyncRetryDelay = "30s"
+
+	// OutputEventBusName is the event bus's name (other consumers, such as
+	// an audit archive, add their own rules to it).
+	OutputEventBusName = "eventBusName"
+	// OutputAlertQueueURL and OutputDeadLetterQueueURL are the queues'
+	// URLs.
+	OutputAlertQueueURL      = "alertQueueUrl"
+	OutputDeadLetterQueueURL = "deadLetterQueueUrl"
+	// OutputWorkerFunction and OutputDeadLetterFunction are the functions'
+	// names.
+	OutputWorkerFunction     = "workerFunction"
+	OutputDeadLetterFunction = "deadLetterFunction"
+
+	// AttrReason is a failed event's delivery.Reason (alerts table).
+	AttrReason = "reason"
+
+	// OutcomeQueued: a request's outcome (log line, X-Ray annotation) when
+	// the alert was accepted and queued: the 202 answer.
+	OutcomeQueued = "queued"
 )

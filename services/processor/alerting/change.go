@@ -99,6 +99,15 @@ func (c *change) attemptTo(n int, status delivery.AttemptStatus, set func(*Attem
 	return c
 }
 
+// because gives the last event recorded so far a reason (the failed
+// event of an alert given up).
+func (c *change) because(reason delivery.Reason) *change {
+	if c.err == nil && len(c.out.Events) > 0 {
+		c.out.Events[len(c.out.Events)-1].Reason = reason
+	}
+	return c
+}
+
 // as makes actor the actor of the moves and notes that follow in this
 // change (the client accepts; the system starts the attempt).
 func (c *change) as(actor delivery.Actor) *change {

@@ -46,11 +46,17 @@ type Config struct {
 	// Random returns random hex digits for instances. Optional;
 	// crypto/rand.
 	Random func() string
+	// DeliveryTimeout is the longest a delivering invocation runs (the
+	// function's timeout): Resume and GiveUp take an attempt still sending
+	// after it (and a margin) for one whose invocation is over. Optional;
+	// DefaultDeliveryTimeout.
+	DeliveryTimeout time.Duration
 }
 
 // Core accepts, delivers and reads alerts. It is safe for concurrent use.
 type Core struct {
 	cfg Config
+	*Records
 }
 
 // New builds a Core, checking that every required part is present.
@@ -83,7 +89,11 @@ func New(cfg Config) (*Core, error) {
 	if cfg.Random == nil {
 		cfg.Random = randomHex
 	}
-	return &Core{cfg: cfg}, nil
+	records, err := NewRecords(RecordsConfig{Store: cfg.Store, Metrics: cfg.Metrics, Now: cfg.Now, DeliveryTimeout: cfg.DeliveryTimeout})
+	if err != nil {
+		return nil, err
+	}
+	return &Core{cfg: cfg, Records: records}, nil
 }
 
 func randomHex() string {
@@ -139,6 +149,19 @@ type Accepted struct {
 	// actor accepted the alert; its acceptance is still to be written
 	// while the alert's status is delivery.AlertNone.
 	actor delivery.Actor
+	// planned is how many channels a round of attempts tries: the
+	// alert's channels.
+	planned int
+	// from is how many attempts the alert had before the current round
+	// (a round restarts at the first channel after a requeue); prior are
+	// the round's attempts made before this delivery (a queued alert
+	// taken up again after its invocation ended). The routes continue
+	// after them.
+	from  int
+	prior []Attempt
+	// queued marks an alert delivered from the queue (Resume): a delivery
+	// that ends with OutcomeRetry requeues it instead of failing it.
+	queued bool
 }
 
 // Record is the alert as recorded so far.
@@ -195,7 +218,7 @@ func (c *Core) Accept(ctx context.Context, in Intake) (*Accepted, error) {
 	for _, r := range routes {
 		a.Channels = append(a.Channels, r.Channel)
 	}
-	acc := &Accepted{alert: a, routes: routes, actor: in.Actor}
+	acc := &Accepted{alert: a, routes: routes, actor: in.Actor, planned: len(routes)}
 	acc.addSecrets(in.Alert.Description, render.EscapeSSML(in.Alert.Description), in.Alert.PatientID)
 	for _, r := range routes {
 		acc.addSecrets(r.Destination)
@@ -217,14 +240,4 @@ func (a *Accepted) newChangeOf(at time.Time) *change {
 		ch.alertTo(delivery.AlertAccepted)
 	}
 	return ch.as(delivery.System)
-}
-
-// Latest returns the newest instance of key with its attempts and events,
-// or an error wrapping ErrNotFound.
-func (c *Core) Latest(ctx context.Context, key alert.Key) (*Alert, error) {
-	a, err := c.cfg.Store.Latest(ctx, key)
-	if err != nil {
-		return nil, fmt.Errorf("read alert %s: %w", key, err)
-	}
-	return a, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
@@ -43,6 +44,12 @@ type Result struct {
 	RecordErrors []error
 	// SMSSegments is how many parts the SMS had, when one was sent.
 	SMSSegments int
+	// Taken reports that another writer changed the record before an
+	// attempt could start (its start was refused with ErrConflict): the
+	// alert is someone else's now, so this delivery stopped at once,
+	// without a provider call, a conclusion or metrics (Outcome is
+	// OutcomeRetry). A second taker of a queued message gets this.
+	Taken bool
 }
 
 // Summary is what Metrics receives about one alert.
@@ -68,7 +75,10 @@ var errOutOfTime = errors.New("too little time left to try a channel and record 
 // (an unknown one only with Config.FallbackOnUnknown). An attempt starts
 // only while the budget leaves it time before deadline, and never when
 // its start could not be recorded. The alert ends sent, failed, or (when
-// an outcome is unknown) accepted.
+// an outcome is unknown) accepted; a queued alert (Resume) that may
+// succeed on a retry ends accepted and requeued instead of failed. When
+// another writer changed the record first, it stops at once
+// (Result.Taken).
 func (c *Core) Deliver(ctx context.Context, acc *Accepted, deadline time.Time) Result {
 	var res Result
 	fallbacks := 0
@@ -80,10 +90,14 @@ func (c *Core) Deliver(ctx context.Context, acc *Accepted, deadline time.Time) R
 			res.Cause = fmt.Errorf("%w: %s before the reserve, %s needed", errOutOfTime, window, c.cfg.Budget.Attempt)
 			break
 		}
-		if i > 0 {
+		if i > 0 || len(acc.prior) > 0 {
 			fallbacks++
 		}
 		at, ok := c.attempt(ctx, acc, route, deadline, &res)
+		if !ok && errors.Is(res.Cause, ErrConflict) {
+			res.Outcome, res.Taken = OutcomeRetry, true
+			return res
+		}
 		if !ok {
 			break
 		}
@@ -110,7 +124,7 @@ func (c *Core) attempt(ctx context.Context, acc *Accepted, route contact.Route, 
 	a := acc.alert
 	n := len(a.Attempts) + 1
 	start := acc.newChangeOf(c.cfg.Now())
-	if n > 1 {
+	if n-1 > acc.from { // the previous attempt is this round's: fall back from it
 		prev := a.Attempts[n-2]
 		start.note(Event{Type: delivery.EventFallback, Attempt: n, Channel: route.Channel, FromChannel: prev.Channel})
 	}
@@ -173,6 +187,10 @@ func classify(err error) (delivery.Class, string) {
 // provider. Errors are the provider's, classified by the adapter.
 func (c *Core) send(ctx context.Context, acc *Accepted, route contact.Route, n int, res *Result) (string, error) {
 	a := acc.alert
+	if route.Destination == "" { // a queued alert's contact lost the channel's destination since
+		return "", &delivery.Error{Class: delivery.Permanent, Code: "no_destination",
+			Err: fmt.Errorf("contact %s has no %s destination", a.ContactID, route.Channel)}
+	}
 	switch route.Channel {
 	case contact.ChannelEmail:
 		e := render.Email(a.Content)
@@ -202,12 +220,15 @@ func (c *Core) send(ctx context.Context, acc *Accepted, route contact.Route, n i
 	}
 }
 
-// conclude decides the outcome and, unless an attempt was sent or is
-// unknown, records the alert as failed.
+// conclude decides the outcome of the round (its attempts before this
+// delivery and this delivery's) and, unless an attempt was sent or is
+// unknown, records the alert as failed, or, for a queued alert that may
+// succeed on a retry, as requeued.
 func (c *Core) conclude(ctx context.Context, acc *Accepted, res *Result) {
-	res.Outcome = outcomeOf(res.Attempts, len(acc.routes))
-	for i := range res.Attempts {
-		at := &res.Attempts[i]
+	round := append(slices.Clone(acc.prior), res.Attempts...)
+	res.Outcome = outcomeOf(round, acc.planned)
+	for i := range round {
+		at := &round[i]
 		switch {
 		case at.Status == delivery.AttemptSent && res.Sent == nil:
 			res.Sent = at
@@ -222,7 +243,13 @@ func (c *Core) conclude(ctx context.Context, acc *Accepted, res *Result) {
 	if a.Status != delivery.AlertNone && !delivery.AlertTransitions.Allows(a.Status, delivery.AlertFailed) {
 		return
 	}
-	if err := c.commitAfterSend(ctx, acc.newChangeOf(c.cfg.Now()).alertTo(delivery.AlertFailed)); err != nil {
+	ch := acc.newChangeOf(c.cfg.Now())
+	if res.Outcome == OutcomeRetry && acc.queued {
+		ch.note(Event{Type: delivery.EventRequeued, Attempt: len(a.Attempts)})
+	} else {
+		ch.alertTo(delivery.AlertFailed)
+	}
+	if err := c.commitAfterSend(ctx, ch); err != nil {
 		res.RecordErrors = append(res.RecordErrors, err)
 	}
 }

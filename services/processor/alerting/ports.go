@@ -63,6 +63,11 @@ type Store interface {
 	// attempts and events in order. It returns an error wrapping
 	// ErrNotFound when the key has none.
 	Latest(ctx context.Context, key alert.Key) (*Alert, error)
+	// Load returns one instance of the alert key, with its attempts and
+	// events in order (the asynchronous path names the instance it
+	// queued). It returns an error wrapping ErrNotFound when there is
+	// none.
+	Load(ctx context.Context, key alert.Key, instance string) (*Alert, error)
 }
 
 // ErrConflict reports a write refused because the record changed since it

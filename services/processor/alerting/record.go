@@ -10,7 +10,7 @@ import (
 )
 
 // Alert is one alert instance as recorded: its state, its attempts and,
-// when read back (Store.Latest), its audit events.
+// when read back (Store.Latest, Store.Load), its audit events.
 type Alert struct {
 	// Key is the API client and message_id.
 	Key alert.Key
@@ -42,7 +42,8 @@ type Alert struct {
 	ExpiresAt time.Time
 	// Attempts are its attempts, in order.
 	Attempts []Attempt
-	// Events is its audit trail, in order; filled by Store.Latest only.
+	// Events is its audit trail, in order; filled by Store.Latest and
+	// Store.Load only.
 	Events []Event
 }
 
@@ -87,6 +88,8 @@ type Event struct {
 	FromChannel contact.Channel
 	// Failure is, for a failed or unknown attempt, its class.
 	Failure delivery.Class
+	// Reason is, for an alert given up (GiveUp), why.
+	Reason delivery.Reason
 }
 
 // Change is one atomic write of an alert record (Store.Write).

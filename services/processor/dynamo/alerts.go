@@ -231,6 +231,7 @@ func eventItem(a *alerting.Alert, e alerting.Event) map[string]types.AttributeVa
 	setStr(item, names.AttrChannel, string(e.Channel))
 	setStr(item, names.AttrFromChannel, string(e.FromChannel))
 	setStr(item, names.AttrFailureClass, string(e.Failure))
+	setStr(item, names.AttrReason, string(e.Reason))
 	return item
 }
 
@@ -269,9 +270,19 @@ func (s *AlertStore) Latest(ctx context.Context, key alert.Key) (*alerting.Alert
 	if r.err != nil || !ok {
 		return nil, fmt.Errorf("alert %s: the partition's last item is not a state item", key)
 	}
+	return s.Load(ctx, key, instance)
+}
+
+// Load reads every item of one instance of key (one query on the sort key
+// prefix "<instance>#", consistent reads). No item is
+// alerting.ErrNotFound.
+func (s *AlertStore) Load(ctx context.Context, key alert.Key, instance string) (*alerting.Alert, error) {
 	items, err := s.instanceItems(ctx, key, instance)
 	if err != nil {
 		return nil, err
+	}
+	if len(items) == 0 {
+		return nil, fmt.Errorf("alert %s/%s: %w", key, instance, alerting.ErrNotFound)
 	}
 	a, err := decodeAlert(items)
 	if err != nil {

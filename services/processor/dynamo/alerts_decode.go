@@ -112,6 +112,7 @@ func decodeEvent(r *itemReader) alerting.Event {
 		Channel:     contact.Channel(r.str(names.AttrChannel, false)),
 		FromChannel: contact.Channel(r.str(names.AttrFromChannel, false)),
 		Failure:     delivery.Class(r.str(names.AttrFailureClass, false)),
+		Reason:      delivery.Reason(r.str(names.AttrReason, false)),
 	}
 	if actor := r.str(names.AttrActor, true); r.err == nil {
 		var err error

@@ -137,6 +137,19 @@ func TestAlertStoreRoundTrip(t *testing.T) {
 	if _, err := store.Latest(t.Context(), alert.Key{Client: "other", MessageID: "lab-1"}); !errors.Is(err, alerting.ErrNotFound) {
 		t.Errorf("another client's key: %v, want ErrNotFound", err)
 	}
+	// Load reads the instance it names, the older one included (issue 13).
+	failed := alerting.Event{Seq: 7, Type: delivery.EventFailed, At: at0, Actor: delivery.System, Status: delivery.AlertFailed,
+		Reason: delivery.ReasonDeadLettered}
+	if err := store.Write(t.Context(), alerting.Change{Alert: old, From: 6, Events: []alerting.Event{failed}}); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := store.Load(t.Context(), akey, old.Instance)
+	if err != nil || loaded.Instance != old.Instance || len(loaded.Events) != 1 || loaded.Events[0] != failed {
+		t.Errorf("Load = %+v, %v; want the older instance with its failed (dead_lettered) event", loaded, err)
+	}
+	if _, err := store.Load(t.Context(), akey, "1796115500000-ffffffff"); !errors.Is(err, alerting.ErrNotFound) {
+		t.Errorf("an unknown instance: %v, want ErrNotFound", err)
+	}
 }
 
 func TestAlertStoreWriteConditions(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"runtime/debug"
 	"strconv"
@@ -41,6 +42,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Tracer traces each request. Optional; no tracing when nil.
 	Tracer Tracer
+	// Queue queues alerts whose request prefers respond-async. Optional;
+	// nil delivers every alert at once (the preference is ignored, as RFC
+	// 7240 allows).
+	Queue Enqueuer
 	// Now is the clock. Optional; time.Now when nil.
 	Now func() time.Time
 	// NewID returns a fresh random id: each lock's owner, and the request
@@ -60,6 +65,7 @@ type Handler struct {
 	lockMargin  time.Duration
 	logger      *slog.Logger
 	tracer      Tracer
+	queue       Enqueuer
 	now         func() time.Time
 	newID       func() string
 }
@@ -75,7 +81,7 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{
 		alerts: cfg.Alerts, idem: cfg.Idempotency, guard: cfg.Guard, ttl: cfg.TTL, lockTimeout: cfg.LockTimeout,
-		lockMargin: cfg.LockMargin, logger: cfg.Logger, tracer: cfg.Tracer, now: cfg.Now, newID: cfg.NewID,
+		lockMargin: cfg.LockMargin, logger: cfg.Logger, tracer: cfg.Tracer, queue: cfg.Queue, now: cfg.Now, newID: cfg.NewID,
 	}
 	if h.lockMargin == 0 {
 		h.lockMargin = DefaultLockMargin
@@ -166,14 +172,18 @@ func (h *Handler) process(ctx context.Context, ev events.APIGatewayProxyRequest,
 		return resp
 	}
 
+	async := h.queue != nil && prefersAsync(ev)
 	r.acc, err = h.alerts.Accept(ctx, alerting.Intake{
-		Key: r.key, Instance: lock.Instance, Alert: a, Actor: delivery.Client(r.client), WithFirstWrite: true,
+		Key: r.key, Instance: lock.Instance, Alert: a, Actor: delivery.Client(r.client), WithFirstWrite: !async,
 	})
 	if err != nil {
 		h.release(ctx, r)
 		return h.fail(r, acceptFailed(err))
 	}
 	r.located = true
+	if async {
+		return h.enqueue(ctx, r)
+	}
 	res := h.alerts.Deliver(ctx, r.acc, deadline)
 	r.result = &res
 	for _, err := range res.RecordErrors {
@@ -226,7 +236,9 @@ func (h *Handler) answerExisting(r *request, rec Record, hash string, now time.T
 		r.outcome = names.OutcomeReplay
 		r.located = true
 		r.setChannel(rec.Channel)
-		return response(rec.Response.Status, rec.Response.Body, r.id, r.headers(oneHeader(headerReplay, "true")))
+		extra := oneHeader(headerReplay, "true")
+		maps.Copy(extra, preferenceApplied(rec.Response.Status))
+		return response(rec.Response.Status, rec.Response.Body, r.id, r.headers(extra))
 	case rec.Status == StatusInProgress:
 		r.located = true
 		return h.fail(r, &Error{Code: api.CodeInProgress, Message: msgInProgress, RetryAfter: retryAfter(rec.LockExpiry.Sub(now))})
@@ -263,7 +275,7 @@ func (h *Handler) finish(ctx context.Context, r *request, resp StoredResponse, o
 			slog.String(logError, r.scrub(err.Error())))
 	}
 	r.lock = nil
-	return response(resp.Status, resp.Body, r.id, r.headers(nil))
+	return response(resp.Status, resp.Body, r.id, r.headers(preferenceApplied(resp.Status)))
 }
 
 // complete writes the completed record, retrying a failed write; a lost

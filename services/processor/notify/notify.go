@@ -5,6 +5,9 @@
 // again, hands the alert to the alerting core (package alerting: accept,
 // deliver with fallback, record every step), and turns the core's result
 // into the answer, with a Location header naming the alert's record.
+// With Prefer: respond-async (RFC 7240) and a queue configured, it
+// records the alert accepted, queues it and answers 202 instead
+// (async.go); the worker delivers it with the same core.
 //
 // The package talks to no AWS service itself. What it needs is declared
 // here as small interfaces (Alerts, IdempotencyStore, Tracer); the core
@@ -33,6 +36,17 @@ type Alerts interface {
 	Accept(ctx context.Context, in alerting.Intake) (*alerting.Accepted, error)
 	// Deliver tries the alert's channels in order and records each step.
 	Deliver(ctx context.Context, acc *alerting.Accepted, deadline time.Time) alerting.Result
+	// GiveUp records an accepted alert as failed for reason (an alert the
+	// asynchronous path could not queue).
+	GiveUp(ctx context.Context, a *alerting.Alert, reason delivery.Reason) error
+}
+
+// Enqueuer puts an accepted alert on the event bus, from which the
+// queue's worker delivers it (queue.Publisher). An error means it may not
+// be queued.
+type Enqueuer interface {
+	// Enqueue queues the alert a, as recorded.
+	Enqueue(ctx context.Context, a *alerting.Alert) error
 }
 
 var _ Alerts = (*alerting.Core)(nil)

@@ -45,6 +45,7 @@ func View(a *alerting.Alert) api.AlertRecord {
 		v.Events = append(v.Events, api.EventRecord{
 			Seq: e.Seq, Type: string(e.Type), At: stamp(e.At), Actor: e.Actor.String(), Status: string(e.Status),
 			Attempt: e.Attempt, Channel: string(e.Channel), FromChannel: string(e.FromChannel), FailureClass: string(e.Failure),
+			Reason: string(e.Reason),
 		})
 	}
 	return v

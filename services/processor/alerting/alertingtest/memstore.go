@@ -14,6 +14,7 @@ import (
 
 	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
+	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 )
 
@@ -103,6 +104,21 @@ func (s *MemStore) Latest(_ context.Context, key alert.Key) (*alerting.Alert, er
 	return &a, nil
 }
 
+// Load returns instance of key.
+func (s *MemStore) Load(_ context.Context, key alert.Key, instance string) (*alerting.Alert, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	stored, ok := s.alerts[key][instance]
+	if !ok {
+		return nil, fmt.Errorf("alert %s/%s: %w", key, instance, alerting.ErrNotFound)
+	}
+	a := *stored
+	a.Channels = append([]contact.Channel(nil), a.Channels...)
+	a.Attempts = append([]alerting.Attempt(nil), a.Attempts...)
+	a.Events = append([]alerting.Event(nil), a.Events...)
+	return &a, nil
+}
+
 // Instances returns how many instances key has.
 func (s *MemStore) Instances(key alert.Key) int {
 	s.mu.Lock()
@@ -138,4 +154,9 @@ func (Discard) Write(context.Context, alerting.Change) error { return nil }
 // Latest finds nothing.
 func (Discard) Latest(_ context.Context, key alert.Key) (*alerting.Alert, error) {
 	return nil, fmt.Errorf("alert %s: %w", key, alerting.ErrNotFound)
+}
+
+// Load finds nothing.
+func (Discard) Load(_ context.Context, key alert.Key, instance string) (*alerting.Alert, error) {
+	return nil, fmt.Errorf("alert %s/%s: %w", key, instance, alerting.ErrNotFound)
 }
