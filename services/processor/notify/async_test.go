@@ -213,4 +213,3 @@ func TestAsyncQueueFailure(t *testing.T) {
 		t.Errorf("retry recorded %s %s: want a new, accepted instance", retry.Instance, retry.Status)
 	}
 }
-

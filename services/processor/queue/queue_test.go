@@ -95,7 +95,9 @@ func TestDecodeRefuses(t *testing.T) {
 	}
 }
 
-type visibility struct{ in *sqs.ChangeMessageVisibilityInput }
+type visibility struct {
+	in *sqs.ChangeMessageVisibilityInput
+}
 
 func (v *visibility) ChangeMessageVisibility(_ context.Context, in *sqs.ChangeMessageVisibilityInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
 	v.in = in
