@@ -2,6 +2,8 @@ package stack
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,6 +67,13 @@ type AlarmsArgs struct {
 	Functions []WatchedFunction
 	// ProcessorLogGroup is the processor's log group name.
 	ProcessorLogGroup pulumi.StringInput
+	// RecordingLogGroups are the log groups of the other functions that
+	// write alert records (the worker, the dead-letter handler), by
+	// function name: their names.LogAlertNotRecorded lines count too.
+	RecordingLogGroups map[string]pulumi.StringInput
+	// AlertQueue and DeadLetterQueue are the asynchronous path's queues'
+	// names.
+	AlertQueue, DeadLetterQueue string
 	// TopicNames are the contacts' SNS topics.
 	TopicNames []string
 	// SMSMonthlySpendLimit is the account's SMS spend limit in USD; 0 when
@@ -233,6 +242,7 @@ func alarmSpecs(args *AlarmsArgs) []alarmSpec {
 	var specs []alarmSpec
 	for _, group := range [][]alarmSpec{
 		apiAlarms(args), alertAlarms(args), functionAlarms(args), topicAlarms(args), smsAlarms(args), wafAlarms(args), logAlarms(args),
+		queueAlarms(args),
 	} {
 		specs = append(specs, group...)
 	}
@@ -376,7 +386,7 @@ func logAlarms(args *AlarmsArgs) []alarmSpec {
 		},
 		{
 			id:        "processor-alert-not-recorded",
-			reason:    "A change of an alert record could not be written: its audit trail lacks a step; see the processor's log.",
+			reason:    "A change of an alert record could not be written: its audit trail lacks a step; see the processor's, the worker's or the dead-letter handler's log.",
 			namespace: args.MetricNamespace, metric: alertNotRecordedMetric, statistic: "Sum", dimensions: map[string]string{},
 			periodSeconds: minute, threshold: 1,
 		},
@@ -385,7 +395,7 @@ func logAlarms(args *AlarmsArgs) []alarmSpec {
 
 // logFilterSpecs are the log metric filters the log alarms watch.
 func logFilterSpecs(args *AlarmsArgs) []logFilterSpec {
-	return []logFilterSpec{
+	specs := []logFilterSpec{
 		{
 			id:       "processor-sent-not-recorded",
 			logGroup: args.ProcessorLogGroup,
@@ -397,6 +407,42 @@ func logFilterSpecs(args *AlarmsArgs) []logFilterSpec {
 			logGroup: args.ProcessorLogGroup,
 			pattern:  errorLinePattern(names.LogAlertNotRecorded),
 			metric:   alertNotRecordedMetric,
+		},
+	}
+	for _, fn := range slices.Sorted(maps.Keys(args.RecordingLogGroups)) {
+		specs = append(specs, logFilterSpec{
+			id: fn + "-alert-not-recorded", logGroup: args.RecordingLogGroups[fn],
+			pattern: errorLinePattern(names.LogAlertNotRecorded), metric: alertNotRecordedMetric,
+		})
+	}
+	return specs
+}
+
+// queueAlarmAge is how long an alert may wait in the alert queue before
+// the queue-age alarm fires: five minutes undelivered is clinically late,
+// whether the worker is failing, throttled or retrying.
+const queueAlarmAge = 5 * minute
+
+// queueAlarms watch the asynchronous path (issue 13): messages left in
+// the dead-letter queue, and alerts waiting too long in the alert queue.
+// The alerts the dead-letter handler gives up count as failed alerts
+// (alerts-failed).
+func queueAlarms(args *AlarmsArgs) []alarmSpec {
+	return []alarmSpec{
+		{
+			id: "dead-letter-queue-depth",
+			reason: "Messages wait in the dead-letter queue: the dead-letter handler has not given their alerts up (it is failing, " +
+				"throttled or its mapping is disabled), or they are not alert events. Each may be an alert neither delivered nor " +
+				"marked failed: read its message, GET /notification/{message_id}, and send it again with a new message_id.",
+			namespace: "AWS/SQS", metric: "ApproximateNumberOfMessagesVisible", statistic: "Maximum",
+			dimensions: map[string]string{"QueueName": args.DeadLetterQueue}, periodSeconds: minute, threshold: 1,
+		},
+		{
+			id: "alert-queue-age",
+			reason: fmt.Sprintf("An alert accepted with Prefer: respond-async has waited over %d minutes in the alert queue: "+
+				"the worker is failing, throttled, or retrying it; see the worker's log.", queueAlarmAge/minute),
+			namespace: "AWS/SQS", metric: "ApproximateAgeOfOldestMessage", statistic: "Maximum",
+			dimensions: map[string]string{"QueueName": args.AlertQueue}, periodSeconds: minute, threshold: queueAlarmAge,
 		},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -33,12 +34,14 @@ func TestAlarms(t *testing.T) {
 	_, m := mustRun(t, "dev", baseConfig(t))
 	want := []string{
 		"C-1-email-failed", "C-1-sms-failed", "C-2-sms-failed",
-		"alerts-failed", "alerts-unknown",
+		"alert-queue-age", "alerts-failed", "alerts-unknown",
 		"api-4xx-rate", "api-5xx",
 		"authorizer-duration", "authorizer-errors", "authorizer-throttles",
+		"dead-letter-queue-depth", "deadletter-duration", "deadletter-errors", "deadletter-throttles",
 		"processor-alert-not-recorded", "processor-duration", "processor-errors", "processor-sent-not-recorded", "processor-throttles",
 		"sms-spend",
 		"status-duration", "status-errors", "status-throttles",
+		"worker-duration", "worker-errors", "worker-throttles",
 	}
 	if got := alarmIDs(m); !slices.Equal(got, want) {
 		t.Errorf("alarms = %v\nwant     %v", got, want)
@@ -67,7 +70,7 @@ func TestAlarms(t *testing.T) {
 	if got := dims("api-5xx"); got["ApiName"] != restAPI || got["Stage"] != StageName {
 		t.Errorf("api-5xx dimensions = %v, want ApiName %s, Stage %s", got, restAPI, StageName)
 	}
-	for _, fn := range []string{names.FunctionAuthorizer, names.FunctionProcessor} {
+	for _, fn := range names.Functions {
 		for _, kind := range []string{"errors", "throttles", "duration"} {
 			if got, want := dims(fn + "-" + kind)["FunctionName"], m.byName(t, tFunction, "functions-"+fn).str("name"); got != want {
 				t.Errorf("%s-%s FunctionName = %q, want %q", fn, kind, got, want)
@@ -79,12 +82,20 @@ func TestAlarms(t *testing.T) {
 			t.Errorf("%s-failed TopicName = %q, want %q", tp, got, want)
 		}
 	}
+	for id, queue := range map[string]string{"dead-letter-queue-depth": "async-dlq", "alert-queue-age": "async-queue"} {
+		if got, want := dims(id), (map[string]string{"QueueName": m.byName(t, "aws:sqs/queue:Queue", queue).str("name")}); !maps.Equal(got, want) {
+			t.Errorf("%s dimensions = %v, want %v", id, got, want)
+		}
+	}
 	thresholds := map[string]float64{
-		"processor-duration":  0.8 * float64(ProcessorTimeout.Milliseconds()),
-		"authorizer-duration": 0.8 * float64(AuthorizerTimeout.Milliseconds()),
-		"sms-spend":           DefaultSMSMonthlySpendLimit * DefaultSMSSpendAlarmPercent / 100,
-		"api-4xx-rate":        0.2,
-		"api-5xx":             1,
+		"dead-letter-queue-depth": 1,
+		"alert-queue-age":         300,
+		"worker-duration":         0.8 * float64(WorkerTimeout.Milliseconds()),
+		"processor-duration":      0.8 * float64(ProcessorTimeout.Milliseconds()),
+		"authorizer-duration":     0.8 * float64(AuthorizerTimeout.Milliseconds()),
+		"sms-spend":               DefaultSMSMonthlySpendLimit * DefaultSMSSpendAlarmPercent / 100,
+		"api-4xx-rate":            0.2,
+		"api-5xx":                 1,
 	}
 	for id, want := range thresholds {
 		if got := m.byName(t, tAlarm, "alarms-"+id).inputs["threshold"].NumberValue(); got != want {
@@ -168,17 +179,22 @@ func TestAlarmsFollowTheConfiguration(t *testing.T) {
 // at ERROR.
 func TestSentNotRecordedFilterMatchesTheProcessorsLine(t *testing.T) {
 	_, m := mustRun(t, "dev", baseConfig(t))
-	for id, msg := range map[string]string{
-		"processor-sent-not-recorded":  names.LogSentNotRecorded,
-		"processor-alert-not-recorded": names.LogAlertNotRecorded,
+	for id, tt := range map[string]struct{ msg, fn, alarm string }{
+		"processor-sent-not-recorded":  {names.LogSentNotRecorded, names.FunctionProcessor, "processor-sent-not-recorded"},
+		"processor-alert-not-recorded": {names.LogAlertNotRecorded, names.FunctionProcessor, "processor-alert-not-recorded"},
+		// The other functions that write alert records feed the same
+		// alarm (issue 13).
+		"worker-alert-not-recorded":     {names.LogAlertNotRecorded, names.FunctionWorker, "processor-alert-not-recorded"},
+		"deadletter-alert-not-recorded": {names.LogAlertNotRecorded, names.FunctionDeadLetter, "processor-alert-not-recorded"},
 	} {
+		msg := tt.msg
 		t.Run(id, func(t *testing.T) {
 			f := m.byName(t, tMetricFilter, "alarms-filter-"+id)
-			if got, want := f.str("logGroupName"), m.byName(t, tLogGroup, "functions-processor-logs").str("name"); got != want {
-				t.Errorf("filter log group = %q, want the processor's %q", got, want)
+			if got, want := f.str("logGroupName"), m.byName(t, tLogGroup, "functions-"+tt.fn+"-logs").str("name"); got != want {
+				t.Errorf("filter log group = %q, want the %s's %q", got, tt.fn, want)
 			}
 			mt := f.obj("metricTransformation")
-			alarm := m.byName(t, tAlarm, "alarms-"+id)
+			alarm := m.byName(t, tAlarm, "alarms-"+tt.alarm)
 			if propString(mt, "namespace") != alarm.str("namespace") || propString(mt, "name") != alarm.str("metricName") || propString(mt, "value") != "1" {
 				t.Errorf("filter metric %v is not the alarm's %s/%s", mt, alarm.str("namespace"), alarm.str("metricName"))
 			}

@@ -237,6 +237,12 @@ type Config struct {
 	// FallbackOnUnknown lets an attempt whose outcome is unknown fall back
 	// to the next channel (names.ConfigFallbackOnUnknown).
 	FallbackOnUnknown bool
+	// AsyncMaxReceiveCount is how often the alert queue hands a message
+	// out before dead-lettering it (names.ConfigAsyncMaxReceiveCount).
+	AsyncMaxReceiveCount int
+	// AsyncRetryDelay is how long the worker defers a requeued message
+	// (names.ConfigAsyncRetryDelay).
+	AsyncRetryDelay time.Duration
 }
 
 // UsesChannel reports whether some contact prefers ch for some priority.
@@ -299,7 +305,18 @@ func DefaultConfig() *Config {
 		SMSSpendAlarmPercent:          DefaultSMSSpendAlarmPercent,
 		SMSContent:                    render.SMSFull,
 		AlertRetentionDays:            names.DefaultAlertRetentionDays,
+		AsyncMaxReceiveCount:          names.DefaultAsyncMaxReceiveCount,
+		AsyncRetryDelay:               mustDuration(names.DefaultAsyncRetryDelay),
 	}
+}
+
+// mustDuration parses a duration constant; a bad one fails every test run.
+func mustDuration(s string) time.Duration {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		panic(fmt.Sprintf("duration constant %q: %v", s, err))
+	}
+	return d
 }
 
 // Problem is one thing wrong with the configuration.
@@ -405,6 +422,12 @@ var configKeys = []configKey{
 	}},
 	{names.ConfigFallbackOnUnknown, func(p *configParser, key, raw string, c *Config) {
 		c.FallbackOnUnknown = p.boolean(key, raw, c.FallbackOnUnknown)
+	}},
+	{names.ConfigAsyncMaxReceiveCount, func(p *configParser, key, raw string, c *Config) {
+		c.AsyncMaxReceiveCount = p.integer(key, raw, c.AsyncMaxReceiveCount)
+	}},
+	{names.ConfigAsyncRetryDelay, func(p *configParser, key, raw string, c *Config) {
+		c.AsyncRetryDelay = p.duration(key, raw, c.AsyncRetryDelay)
 	}},
 }
 

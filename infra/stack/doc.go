@@ -15,11 +15,18 @@
 //     contact is called.
 //   - Data (a2p:data:Tables): the contacts, idempotency and alerts tables,
 //     the alerts table's own KMS key, and one item per configured contact.
+//   - Async (a2p:async:Queue): the asynchronous path (Prefer:
+//     respond-async): the event bus the processor puts accepted alerts
+//     on, the rule and target to the alert queue, the alert queue and its
+//     dead-letter queue (redrive after asyncMaxReceiveCount receives),
+//     their policies (only the rule sends) and their KMS key.
 //   - APIKeys (a2p:api:Keys): one API Gateway key per API client, which
 //     the authorizer returns to select the client's usage plan.
 //   - Functions (a2p:functions:Lambdas): log groups, least-privilege inline
 //     role policies and the Lambda functions (names.Functions: the
-//     authorizer, the processor, the read-only status function).
+//     authorizer, the processor, the read-only status function, the
+//     worker and the dead-letter handler, the last two with the event
+//     source mappings of their queues).
 //   - API (a2p:api:RestApi): the REST API, POST /notification and
 //     GET /notification/{message_id} behind one authorizer, model (for
 //     documentation), gateway responses, deployment, stage, throttling,

@@ -15,6 +15,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/wafv2"
 
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
@@ -58,6 +59,12 @@ var argTypes = map[string]any{
 	tWebACLAssoc:          wafv2.WebAclAssociationArgs{},
 	tAlarm:                cloudwatch.MetricAlarmArgs{},
 	tMetricFilter:         cloudwatch.LogMetricFilterArgs{},
+	tEventBus:             cloudwatch.EventBusArgs{},
+	tEventRule:            cloudwatch.EventRuleArgs{},
+	tEventTarget:          cloudwatch.EventTargetArgs{},
+	tQueue:                sqs.QueueArgs{},
+	tQueuePolicy:          sqs.QueuePolicyArgs{},
+	tMapping:              lambda.EventSourceMappingArgs{},
 }
 
 // scopedNames are the types whose name lives inside another resource that

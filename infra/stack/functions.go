@@ -48,6 +48,27 @@ const (
 	// StatusTimeout: two queries take milliseconds; 5 s covers a cold
 	// start.
 	StatusTimeout = 5 * time.Second
+	// WorkerMemoryMB: the processor's size, for the same work on up to a
+	// batch of alerts at once.
+	WorkerMemoryMB = 256
+	// WorkerTimeout is the processor's, for the same reason: every
+	// channel of every alert of a batch (delivered side by side) runs to
+	// its bound. It sets names.EnvDeliveryTimeout of the worker and the
+	// dead-letter handler (an attempt still sending after it belongs to an
+	// invocation that is over), and the alert queue's visibility timeout
+	// is six times it.
+	WorkerTimeout = ProcessorTimeout
+	// DeadLetterMemoryMB: a read and a write per message.
+	DeadLetterMemoryMB = 128
+	// DeadLetterTimeout: a batch takes milliseconds; 10 s covers a cold
+	// start and DynamoDB retries.
+	DeadLetterTimeout = 10 * time.Second
+	// mappingBatchSize is both event source mappings' batch: SQS's
+	// largest without a batching window, which would delay alerts.
+	mappingBatchSize = 10
+	// reportBatchItemFailures lets a function name the messages of a
+	// batch to receive again, so the others are deleted.
+	reportBatchItemFailures = "ReportBatchItemFailures"
 )
 
 // Lambda settings shared by both functions.
@@ -112,6 +133,12 @@ type FunctionsArgs struct {
 	// SMSContent is passed through to names.EnvSMSContent unless it is
 	// render.SMSFull, the processor's default.
 	SMSContent render.SMSContent
+	// Async is the asynchronous path's bus and queues: the processor puts
+	// accepted alerts on the bus, the worker and the dead-letter handler
+	// consume the queues.
+	Async *Async
+	// RetryDelay is the worker's names.EnvRetryDelay.
+	RetryDelay time.Duration
 }
 
 // Functions holds the two Lambda functions with their log groups and
@@ -137,6 +164,19 @@ type Functions struct {
 	// StatusLogs and StatusPolicy are the status function's.
 	StatusLogs   *cloudwatch.LogGroup
 	StatusPolicy *iam.RolePolicy
+	// Worker delivers queued alerts; WorkerLogs, WorkerPolicy and
+	// WorkerMapping (the alert queue's event source mapping) are its.
+	Worker        *lambda.Function
+	WorkerLogs    *cloudwatch.LogGroup
+	WorkerPolicy  *iam.RolePolicy
+	WorkerMapping *lambda.EventSourceMapping
+	// DeadLetter gives up dead-lettered alerts; DeadLetterLogs,
+	// DeadLetterPolicy and DeadLetterMapping (the dead-letter queue's) are
+	// its.
+	DeadLetter        *lambda.Function
+	DeadLetterLogs    *cloudwatch.LogGroup
+	DeadLetterPolicy  *iam.RolePolicy
+	DeadLetterMapping *lambda.EventSourceMapping
 
 	// watched lists each function's name and timeout, for the alarms.
 	watched []WatchedFunction
@@ -173,10 +213,18 @@ func NewFunctions(ctx *pulumi.Context, name string, args *FunctionsArgs, opts ..
 	if err := f.newStatus(ctx, name, args); err != nil {
 		return nil, err
 	}
+	if err := f.newWorker(ctx, name, args); err != nil {
+		return nil, err
+	}
+	if err := f.newDeadLetter(ctx, name, args); err != nil {
+		return nil, err
+	}
 	if err := ctx.RegisterResourceOutputs(f, pulumi.Map{
 		"authorizerName": f.Authorizer.Name,
 		"processorName":  f.Processor.Name,
 		"statusName":     f.Status.Name,
+		"workerName":     f.Worker.Name,
+		"deadLetterName": f.DeadLetter.Name,
 	}); err != nil {
 		return nil, fmt.Errorf("register %s outputs: %w", name, err)
 	}
@@ -220,36 +268,20 @@ func (f *Functions) newProcessor(ctx *pulumi.Context, name string, args *Functio
 		return err
 	}
 	f.ProcessorPolicy, err = f.rolePolicy(ctx, name, names.FunctionProcessor, args, args.Roles.Processor,
-		processorPolicyOutput(args, f.ProcessorLogs.Arn))
+		processorPolicyOutput(args, f.ProcessorLogs.Arn, false))
 	if err != nil {
 		return err
 	}
-	env := pulumi.StringMap{
-		names.EnvContactsTable:      args.ContactsTable.Name,
-		names.EnvIdempotencyTable:   args.IdempotencyTable.Name,
-		names.EnvAlertsTable:        args.AlertsTable.Name,
-		names.EnvAlertRetentionDays: pulumi.String(strconv.Itoa(args.AlertRetentionDays)),
-		names.EnvMetricsNamespace:   pulumi.String(args.MetricsNamespace),
-		names.EnvIdempotencyTTL:     pulumi.String(FormatDuration(args.IdempotencyTTL)),
-		names.EnvLockTimeout:        pulumi.String(FormatDuration(ProcessorTimeout)),
-		names.EnvLogLevel:           pulumi.String(args.LogLevel),
-		// Read by the Go runtime before any package initialises; see
-		// names.EnvGoGC.
-		names.EnvGoGC: pulumi.String(strconv.Itoa(names.ProcessorGCPercent)),
-	}
-	if args.FallbackOnUnknown {
-		env[names.EnvFallbackOnUnknown] = pulumi.String("true")
-	}
-	if args.Voice != nil {
-		env[names.EnvConnectInstanceID] = args.Voice.InstanceID
-		env[names.EnvConnectContactFlowID] = args.Voice.ContactFlowID
-		env[names.EnvConnectSourcePhone] = args.Voice.SourcePhoneNumber
-	}
+	env := coreEnv(args)
+	env[names.EnvIdempotencyTable] = args.IdempotencyTable.Name
+	env[names.EnvIdempotencyTTL] = pulumi.String(FormatDuration(args.IdempotencyTTL))
+	env[names.EnvLockTimeout] = pulumi.String(FormatDuration(ProcessorTimeout))
+	env[names.EnvEventBus] = args.Async.Bus.Name
+	// Read by the Go runtime before any package initialises; see
+	// names.EnvGoGC.
+	env[names.EnvGoGC] = pulumi.String(strconv.Itoa(names.ProcessorGCPercent))
 	if args.PHIDetectors != nil {
 		env[names.EnvPHIDetectors] = pulumi.String(strings.Join(args.PHIDetectors, ","))
-	}
-	if args.SMSContent != "" && args.SMSContent != render.SMSFull {
-		env[names.EnvSMSContent] = pulumi.String(string(args.SMSContent))
 	}
 	f.Processor, err = f.function(ctx, name, names.FunctionProcessor, args, functionSpec{
 		role:        args.Roles.Processor,
@@ -261,6 +293,30 @@ func (f *Functions) newProcessor(ctx *pulumi.Context, name string, args *Functio
 		env:         env,
 	})
 	return err
+}
+
+// coreEnv is the environment of the alerting core, which the processor
+// and the worker share (services/processor/setup.LoadCore).
+func coreEnv(args *FunctionsArgs) pulumi.StringMap {
+	env := pulumi.StringMap{
+		names.EnvContactsTable:      args.ContactsTable.Name,
+		names.EnvAlertsTable:        args.AlertsTable.Name,
+		names.EnvAlertRetentionDays: pulumi.String(strconv.Itoa(args.AlertRetentionDays)),
+		names.EnvMetricsNamespace:   pulumi.String(args.MetricsNamespace),
+		names.EnvLogLevel:           pulumi.String(args.LogLevel),
+	}
+	if args.FallbackOnUnknown {
+		env[names.EnvFallbackOnUnknown] = pulumi.String("true")
+	}
+	if args.Voice != nil {
+		env[names.EnvConnectInstanceID] = args.Voice.InstanceID
+		env[names.EnvConnectContactFlowID] = args.Voice.ContactFlowID
+		env[names.EnvConnectSourcePhone] = args.Voice.SourcePhoneNumber
+	}
+	if args.SMSContent != "" && args.SMSContent != render.SMSFull {
+		env[names.EnvSMSContent] = pulumi.String(string(args.SMSContent))
+	}
+	return env
 }
 
 // newStatus creates the status function, which may only read the alerts
@@ -375,49 +431,62 @@ func (f *Functions) function(ctx *pulumi.Context, name, fn string, args *Functio
 	return fun, nil
 }
 
-// processorResources are the ARNs the processor's policy names.
+// processorResources are the ARNs the policy of a function that delivers
+// alerts names: the processor's, and the worker's.
 type processorResources struct {
-	contactsTable    string
+	contactsTable string
+	// idempotencyTable is the processor's only ("" for the worker).
 	idempotencyTable string
 	alertsTable      string
 	alertsKey        string
-	topics           []string
-	key              string
+	// readAlerts lets the function read alert records (the worker resumes
+	// queued alerts).
+	readAlerts bool
+	topics     []string
+	key        string
 	// connectInstance is the instance ARN, or "" when no contact is called.
 	connectInstance string
+	// bus is the event bus the processor queues alerts on ("" for the
+	// worker).
+	bus string
+	// queue and queueKey are the alert queue the worker consumes and its
+	// key ("" for the processor).
+	queue, queueKey string
 	logGroup        string
 	// region is where SNS uses the key.
 	region string
 }
 
-// processorPolicy is the processor's least-privilege policy: read the
-// contacts table; record idempotency; write alert records (PutItem only:
-// every write is a conditional Put in a TransactWriteItems, which IAM
-// authorises per item action) with the alerts key; publish to its topics
-// with their key; start calls on its Connect instance; write its logs and
-// traces.
+// processorPolicy is the least-privilege policy of a function that
+// delivers alerts. The processor's: read the contacts table; record
+// idempotency; write alert records (PutItem only: every write is a
+// conditional Put in a TransactWriteItems, which IAM authorises per item
+// action) with the alerts key; put accepted alerts on the bus; publish to
+// its topics with their key; start calls on its Connect instance; write
+// its logs and traces. The worker's has no idempotency and no bus, and
+// also reads alert records (Query) and consumes the alert queue.
 func processorPolicy(r processorResources) PolicyDocument {
-	doc := policy(
-		Statement{
-			Sid:      "ReadContacts",
-			Effect:   effectAllow,
-			Action:   []string{"dynamodb:GetItem"},
-			Resource: []string{r.contactsTable},
-		},
-		Statement{
+	doc := policy(Statement{Sid: "ReadContacts", Effect: effectAllow, Action: []string{"dynamodb:GetItem"}, Resource: []string{r.contactsTable}})
+	if r.idempotencyTable != "" {
+		doc.Statement = append(doc.Statement, Statement{
 			Sid:      "IdempotencyRecords",
 			Effect:   effectAllow,
 			Action:   []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
 			Resource: []string{r.idempotencyTable},
-		},
-		Statement{
-			Sid:      "WriteAlertRecords",
-			Effect:   effectAllow,
-			Action:   []string{"dynamodb:PutItem"},
-			Resource: []string{r.alertsTable},
-		},
-		alertsKeyStatement(r.alertsKey, r.region, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"),
-	)
+		})
+	}
+	alerts := Statement{Sid: "WriteAlertRecords", Effect: effectAllow, Action: []string{"dynamodb:PutItem"}, Resource: []string{r.alertsTable}}
+	if r.readAlerts {
+		alerts.Sid, alerts.Action = "AlertRecords", []string{"dynamodb:PutItem", "dynamodb:Query"}
+	}
+	doc.Statement = append(doc.Statement, alerts,
+		alertsKeyStatement(r.alertsKey, r.region, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"))
+	if r.bus != "" {
+		doc.Statement = append(doc.Statement, Statement{Sid: "QueueAcceptedAlerts", Effect: effectAllow, Action: []string{"events:PutEvents"}, Resource: []string{r.bus}})
+	}
+	if r.queue != "" {
+		doc.Statement = append(doc.Statement, consumeStatements(r.queue, r.queueKey, r.region, "sqs:ChangeMessageVisibility")...)
+	}
 	if len(r.topics) > 0 {
 		doc.Statement = append(doc.Statement,
 			Statement{
@@ -452,16 +521,20 @@ func processorPolicy(r processorResources) PolicyDocument {
 	return doc
 }
 
-// processorPolicyOutput resolves the processor's resources and renders its
-// policy.
-func processorPolicyOutput(args *FunctionsArgs, logGroupARN pulumi.StringInput) pulumi.StringOutput {
+// processorPolicyOutput resolves the resources of the processor's policy
+// (worker false) or the worker's (worker true) and renders it.
+func processorPolicyOutput(args *FunctionsArgs, logGroupARN pulumi.StringInput, worker bool) pulumi.StringOutput {
 	single := pulumi.StringMap{
-		"contacts":    args.ContactsTable.Arn,
-		"idempotency": args.IdempotencyTable.Arn,
-		"alerts":      args.AlertsTable.Arn,
-		"alertsKey":   args.AlertsKeyARN,
-		"key":         args.KeyARN,
-		"logs":        logGroupARN,
+		"contacts":  args.ContactsTable.Arn,
+		"alerts":    args.AlertsTable.Arn,
+		"alertsKey": args.AlertsKeyARN,
+		"key":       args.KeyARN,
+		"logs":      logGroupARN,
+	}
+	if worker {
+		single["queue"], single["queueKey"] = args.Async.Queue.Arn, args.Async.Key.Arn
+	} else {
+		single["idempotency"], single["bus"] = args.IdempotencyTable.Arn, args.Async.Bus.Arn
 	}
 	if args.Voice != nil {
 		single["connect"] = args.Voice.InstanceARN
@@ -484,9 +557,13 @@ func processorPolicyOutput(args *FunctionsArgs, logGroupARN pulumi.StringInput) 
 			idempotencyTable: v["idempotency"],
 			alertsTable:      v["alerts"],
 			alertsKey:        v["alertsKey"],
+			readAlerts:       worker,
 			topics:           t,
 			key:              v["key"],
 			connectInstance:  v["connect"],
+			bus:              v["bus"],
+			queue:            v["queue"],
+			queueKey:         v["queueKey"],
 			logGroup:         v["logs"],
 			region:           args.Region,
 		}).JSON()

@@ -45,9 +45,10 @@ type MessagingArgs struct {
 	// Partition, Region, AccountID locate the account, for the key
 	// policy's and the topic policies' principals and conditions.
 	Partition, Region, AccountID string
-	// PublisherRoleARN is the processor's role, the only principal the
-	// topic policies let publish.
-	PublisherRoleARN pulumi.StringInput
+	// PublisherRoleARNs are the roles of the functions that deliver (the
+	// processor's and the worker's), the only principals the topic
+	// policies let publish.
+	PublisherRoleARNs pulumi.StringArrayInput
 	// SubscriberARNs are the aws:PrincipalArn patterns of the deploying
 	// principal, the only one the topic policies let subscribe.
 	SubscriberARNs []string
@@ -227,17 +228,22 @@ func (m *Messaging) addTopic(ctx *pulumi.Context, name string, args *MessagingAr
 	if err != nil {
 		return fmt.Errorf("create topic %s: %w", key, err)
 	}
-	doc := policyOutput(pulumi.StringMap{"topic": topic.Arn, "publisher": args.PublisherRoleARN}, func(v map[string]string) PolicyDocument {
-		return topicPolicy(v["topic"], root, args.SubscriberARNs, Statement{
-			Sid:       "PublishOnlyByProcessor",
+	doc := applyString(pulumi.All(topic.Arn, args.PublisherRoleARNs), func(in []any) (string, error) {
+		arn, _ := in[0].(string)
+		publishers, ok := in[1].([]string)
+		if !ok {
+			return "", fmt.Errorf("topic policy: publishers are %T", in[1])
+		}
+		return topicPolicy(arn, root, args.SubscriberARNs, Statement{
+			Sid:       "PublishOnlyByDeliverers",
 			Effect:    effectDeny,
 			Principal: "*",
 			Action:    []string{"sns:Publish"},
-			Resource:  []string{v["topic"]},
+			Resource:  []string{arn},
 			Condition: map[string]map[string]any{
-				"ArnNotEquals": {"aws:PrincipalArn": v["publisher"]},
+				"ArnNotEquals": {"aws:PrincipalArn": publishers},
 			},
-		})
+		}).JSON()
 	})
 	pol, err := sns.NewTopicPolicy(ctx, base+"-policy", &sns.TopicPolicyArgs{
 		Arn:    topic.Arn,
@@ -265,8 +271,9 @@ func (m *Messaging) addTopic(ctx *pulumi.Context, name string, args *MessagingAr
 // topicPolicy lets the account manage the topic and lets no principal but
 // the deploying one subscribe (a subscription would receive every alert or
 // page), then adds the topic's own statements: for a contact's topic, a
-// Deny of sns:Publish to every principal but the processor's role, so that
-// no other principal, however privileged, can page a clinician.
+// Deny of sns:Publish to every principal but the roles of the functions
+// that deliver (the processor's and the worker's), so that no other
+// principal, however privileged, can page a clinician.
 func topicPolicy(topicARN, root string, subscribers []string, extra ...Statement) PolicyDocument {
 	doc := policy(
 		Statement{

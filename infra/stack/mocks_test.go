@@ -167,6 +167,13 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("value", "key-value-of-"+args.Name)
 	case "aws:sns/topicSubscription:TopicSubscription":
 		set("arn", arn("sns", name+":"+id))
+	case "aws:sqs/queue:Queue":
+		set("arn", arn("sqs", name))
+		set("url", fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", mockRegion, mockAccount, name))
+	case "aws:cloudwatch/eventBus:EventBus":
+		set("arn", arn("events", "event-bus/"+name))
+	case "aws:cloudwatch/eventRule:EventRule":
+		set("arn", arn("events", "rule/"+propString(args.Inputs, "eventBusName")+"/"+name))
 	default:
 		if args.Custom {
 			setDefault("arn", arn("mock", args.TypeToken+"/"+name))

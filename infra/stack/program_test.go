@@ -44,6 +44,13 @@ const (
 	tWebACLAssoc  = "aws:wafv2/webAclAssociation:WebAclAssociation"
 	tAlarm        = "aws:cloudwatch/metricAlarm:MetricAlarm"
 	tMetricFilter = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+	// Types of the asynchronous path (issue 13).
+	tEventBus    = "aws:cloudwatch/eventBus:EventBus"
+	tEventRule   = "aws:cloudwatch/eventRule:EventRule"
+	tEventTarget = "aws:cloudwatch/eventTarget:EventTarget"
+	tQueue       = "aws:sqs/queue:Queue"
+	tQueuePolicy = "aws:sqs/queuePolicy:QueuePolicy"
+	tMapping     = "aws:lambda/eventSourceMapping:EventSourceMapping"
 )
 
 const testInstanceID = "11111111-2222-3333-4444-555555555555"
@@ -276,7 +283,7 @@ func TestContactFlowContent(t *testing.T) {
 func TestTracingEverywhere(t *testing.T) {
 	_, m := mustRun(t, "dev", baseConfig(t))
 	fns := m.all(tFunction)
-	if got, want := len(fns), 3; got != want {
+	if got, want := len(fns), len(names.Functions); got != want {
 		t.Fatalf("got %d functions, want %d", got, want)
 	}
 	for _, f := range fns {
@@ -303,9 +310,17 @@ func TestFunctions(t *testing.T) {
 			names.EnvContactsTable, names.EnvIdempotencyTable, names.EnvIdempotencyTTL, names.EnvLockTimeout,
 			names.EnvConnectInstanceID, names.EnvConnectContactFlowID, names.EnvConnectSourcePhone,
 			names.EnvPHIDetectors, names.EnvLogLevel, names.EnvGoGC,
-			names.EnvAlertsTable, names.EnvAlertRetentionDays, names.EnvMetricsNamespace,
+			names.EnvAlertsTable, names.EnvAlertRetentionDays, names.EnvMetricsNamespace, names.EnvEventBus,
 		}},
 		{names.FunctionStatus, StatusMemoryMB, StatusTimeout.Seconds(), []string{names.EnvAlertsTable, names.EnvLogLevel}},
+		{names.FunctionWorker, WorkerMemoryMB, WorkerTimeout.Seconds(), []string{
+			names.EnvContactsTable, names.EnvConnectInstanceID, names.EnvConnectContactFlowID, names.EnvConnectSourcePhone,
+			names.EnvLogLevel, names.EnvAlertsTable, names.EnvAlertRetentionDays, names.EnvMetricsNamespace,
+			names.EnvDeliveryTimeout, names.EnvAlertQueueURL, names.EnvRetryDelay,
+		}},
+		{names.FunctionDeadLetter, DeadLetterMemoryMB, DeadLetterTimeout.Seconds(), []string{
+			names.EnvAlertsTable, names.EnvMetricsNamespace, names.EnvDeliveryTimeout, names.EnvLogLevel,
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fn, func(t *testing.T) {
@@ -489,6 +504,8 @@ func TestProcessorPolicyIsLeastPrivilege(t *testing.T) {
 		"dynamodb:DeleteItem " + idem:                        true,
 		"kms:GenerateDataKey* " + arn(tKey, "messaging-key"): true,
 		"kms:Decrypt " + arn(tKey, "messaging-key"):          true,
+		// Queue accepted alerts (issue 13): its own bus only.
+		"events:PutEvents " + arn(tEventBus, "async-bus"): true,
 		"connect:StartOutboundVoiceContact arn:aws:connect:us-east-1:123456789012:instance/" + testInstanceID + "/contact/*": true,
 		"logs:CreateLogStream " + logs: true,
 		"logs:PutLogEvents " + logs:    true,
@@ -525,7 +542,8 @@ func TestProcessorPolicyIsLeastPrivilege(t *testing.T) {
 
 func TestTopicPoliciesOnlyLetProcessorPublish(t *testing.T) {
 	_, m := mustRun(t, "dev", baseConfig(t))
-	roleARN := m.byName(t, tRole, "roles-processor").out("arn")
+	// The worker delivers queued alerts (issue 13): its role publishes too.
+	roleARNs := fmt.Sprint([]any{m.byName(t, tRole, "roles-processor").out("arn"), m.byName(t, tRole, "roles-worker").out("arn")})
 	for _, p := range m.all(tTopicPolicy) {
 		if !strings.HasPrefix(p.name, messagingName+"-") {
 			continue // the operations topic's: TestOperationsTopicPolicy
@@ -553,8 +571,8 @@ func TestTopicPoliciesOnlyLetProcessorPublish(t *testing.T) {
 		if !slices.Equal(deny.Action, []string{"sns:Publish"}) || deny.Principal != "*" || !slices.Equal(deny.Resource, []string{topicARN}) {
 			t.Errorf("%s deny = %+v", p.name, deny)
 		}
-		if got := deny.Condition["ArnNotEquals"]["aws:PrincipalArn"]; got != roleARN {
-			t.Errorf("%s deny exempts %v, want the processor role %q", p.name, got, roleARN)
+		if got := fmt.Sprint(deny.Condition["ArnNotEquals"]["aws:PrincipalArn"]); got != roleARNs {
+			t.Errorf("%s deny exempts %v, want the processor's and the worker's roles %v", p.name, got, roleARNs)
 		}
 	}
 }
@@ -647,6 +665,7 @@ func TestEveryChildHasAComponentParent(t *testing.T) {
 	_, m := mustRun(t, "dev", baseConfig(t))
 	components := map[string]bool{
 		RolesType: true, MessagingType: true, VoiceType: true, DataType: true, APIKeysType: true, FunctionsType: true, APIType: true, AlarmsType: true,
+		AsyncType: true,
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -736,7 +755,7 @@ func grants(tb testing.TB, doc PolicyDocument) map[string]bool {
 	for _, st := range doc.Statement {
 		kmsOnly := !slices.ContainsFunc(st.Action, func(a string) bool { return !strings.HasPrefix(a, "kms:") })
 		cond := fmt.Sprint(st.Condition)
-		conditionOK := st.Condition == nil || (kmsOnly && (cond == via("sns") || cond == via("dynamodb")))
+		conditionOK := st.Condition == nil || (kmsOnly && (cond == via("sns") || cond == via("dynamodb") || cond == via("sqs")))
 		if st.Effect != effectAllow || st.Principal != nil || !conditionOK {
 			tb.Errorf("statement %s is not a plain Allow: %+v", st.Sid, st)
 		}

@@ -33,6 +33,9 @@ type Roles struct {
 	Processor *iam.Role
 	// Status is the status function's role: it may only read alerts.
 	Status *iam.Role
+	// Worker is the worker's role, which the topic policies let publish
+	// too; DeadLetter is the dead-letter handler's.
+	Worker, DeadLetter *iam.Role
 }
 
 // NewRoles creates the execution roles.
@@ -65,10 +68,18 @@ func NewRoles(ctx *pulumi.Context, name string, args *RolesArgs, opts ...pulumi.
 	if r.Status, err = newRole(names.FunctionStatus); err != nil {
 		return nil, err
 	}
+	if r.Worker, err = newRole(names.FunctionWorker); err != nil {
+		return nil, err
+	}
+	if r.DeadLetter, err = newRole(names.FunctionDeadLetter); err != nil {
+		return nil, err
+	}
 	if err := ctx.RegisterResourceOutputs(r, pulumi.Map{
 		"authorizerRoleArn": r.Authorizer.Arn,
 		"processorRoleArn":  r.Processor.Arn,
 		"statusRoleArn":     r.Status.Arn,
+		"workerRoleArn":     r.Worker.Arn,
+		"deadLetterRoleArn": r.DeadLetter.Arn,
 	}); err != nil {
 		return nil, fmt.Errorf("register %s outputs: %w", name, err)
 	}

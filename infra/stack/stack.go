@@ -46,6 +46,8 @@ type Stack struct {
 	API *API
 	// Alarms holds the operations topic and the CloudWatch alarms.
 	Alarms *Alarms
+	// Async holds the asynchronous path's bus, rule, queues and key.
+	Async *Async
 }
 
 // Component names, from which every child resource's name is derived.
@@ -58,6 +60,7 @@ const (
 	functionsName = "functions"
 	apiName       = "api"
 	alarmsName    = "alarms"
+	asyncName     = "async"
 )
 
 // Limits of derived physical names.
@@ -124,16 +127,16 @@ func (s *Stack) buildDelivery(ctx *pulumi.Context) error {
 		return err
 	}
 	s.Messaging, err = NewMessaging(ctx, messagingName, &MessagingArgs{
-		Contacts:         cfg.Contacts,
-		NamePrefix:       s.NamePrefix,
-		Partition:        s.Partition,
-		Region:           s.Region,
-		AccountID:        s.AccountID,
-		PublisherRoleARN: s.Roles.Processor.Arn,
-		SubscriberARNs:   principalARNPatterns(s.DeployerARN),
-		AlarmNamePattern: alarmNamePattern(s.NamePrefix),
-		KeyAlias:         "alias/" + s.NamePrefix + "-sns",
-		Protection:       cfg.Protection,
+		Contacts:          cfg.Contacts,
+		NamePrefix:        s.NamePrefix,
+		Partition:         s.Partition,
+		Region:            s.Region,
+		AccountID:         s.AccountID,
+		PublisherRoleARNs: pulumi.StringArray{s.Roles.Processor.Arn, s.Roles.Worker.Arn},
+		SubscriberARNs:    principalARNPatterns(s.DeployerARN),
+		AlarmNamePattern:  alarmNamePattern(s.NamePrefix),
+		KeyAlias:          "alias/" + s.NamePrefix + "-sns",
+		Protection:        cfg.Protection,
 	})
 	if err != nil {
 		return err
@@ -162,6 +165,19 @@ func (s *Stack) buildDelivery(ctx *pulumi.Context) error {
 		Partition:      s.Partition,
 		AccountID:      s.AccountID,
 		AlertsKeyAlias: "alias/" + s.NamePrefix + "-alerts",
+	})
+	if err != nil {
+		return err
+	}
+	s.Async, err = NewAsync(ctx, asyncName, &AsyncArgs{
+		NamePrefix:        s.NamePrefix,
+		Partition:         s.Partition,
+		AccountID:         s.AccountID,
+		KeyAlias:          "alias/" + s.NamePrefix + "-queue",
+		Protection:        cfg.Protection,
+		MaxReceiveCount:   cfg.AsyncMaxReceiveCount,
+		WorkerTimeout:     WorkerTimeout,
+		DeadLetterTimeout: DeadLetterTimeout,
 	})
 	return err
 }
@@ -199,6 +215,8 @@ func (s *Stack) buildEntry(ctx *pulumi.Context) error {
 		AuthorizerReservedConcurrency: cfg.AuthorizerReservedConcurrency,
 		ProcessorReservedConcurrency:  cfg.ProcessorReservedConcurrency,
 		SMSContent:                    cfg.SMSContent,
+		Async:                         s.Async,
+		RetryDelay:                    cfg.AsyncRetryDelay,
 	})
 	if err != nil {
 		return err
@@ -240,18 +258,23 @@ func (s *Stack) apiArgs() *APIArgs {
 func (s *Stack) alarmsArgs() *AlarmsArgs {
 	cfg := s.Config
 	args := &AlarmsArgs{
-		NamePrefix:           s.NamePrefix,
-		MetricNamespace:      s.NamePrefix,
-		Partition:            s.Partition,
-		Region:               s.Region,
-		AccountID:            s.AccountID,
-		SubscriberARNs:       principalARNPatterns(s.DeployerARN),
-		KeyARN:               s.Messaging.Key.Arn,
-		AlarmEmail:           cfg.AlarmEmail,
-		APIName:              s.API.Name,
-		StageName:            StageName,
-		Functions:            s.Functions.Watched(),
-		ProcessorLogGroup:    s.Functions.ProcessorLogs.Name,
+		NamePrefix:        s.NamePrefix,
+		MetricNamespace:   s.NamePrefix,
+		Partition:         s.Partition,
+		Region:            s.Region,
+		AccountID:         s.AccountID,
+		SubscriberARNs:    principalARNPatterns(s.DeployerARN),
+		KeyARN:            s.Messaging.Key.Arn,
+		AlarmEmail:        cfg.AlarmEmail,
+		APIName:           s.API.Name,
+		StageName:         StageName,
+		Functions:         s.Functions.Watched(),
+		ProcessorLogGroup: s.Functions.ProcessorLogs.Name,
+		RecordingLogGroups: map[string]pulumi.StringInput{
+			names.FunctionWorker: s.Functions.WorkerLogs.Name, names.FunctionDeadLetter: s.Functions.DeadLetterLogs.Name,
+		},
+		AlertQueue:           AlertQueueName(s.NamePrefix),
+		DeadLetterQueue:      DeadLetterQueueName(s.NamePrefix),
 		TopicNames:           s.Messaging.TopicNames(),
 		SMSMonthlySpendLimit: cfg.SMSMonthlySpendLimit,
 		SMSSpendAlarmPercent: cfg.SMSSpendAlarmPercent,
@@ -284,6 +307,11 @@ func (s *Stack) export(ctx *pulumi.Context) {
 	ctx.Export(names.OutputProcessorFunction, s.Functions.Processor.Name)
 	ctx.Export(names.OutputContactFlowID, flowID)
 	ctx.Export(names.OutputOperationsTopicARN, s.Alarms.Topic.Arn)
+	ctx.Export(names.OutputEventBusName, s.Async.Bus.Name)
+	ctx.Export(names.OutputAlertQueueURL, s.Async.Queue.Url)
+	ctx.Export(names.OutputDeadLetterQueueURL, s.Async.DeadLetters.Url)
+	ctx.Export(names.OutputWorkerFunction, s.Functions.Worker.Name)
+	ctx.Export(names.OutputDeadLetterFunction, s.Functions.DeadLetter.Name)
 }
 
 // connectInstanceAlias is the configured alias of a created Connect

@@ -67,6 +67,7 @@ func (c *Config) Validate(project string) error {
 	v.functions(c)
 	v.api(c)
 	v.operations(c)
+	v.async(c)
 	if len(v.problems) > 0 {
 		return &ConfigError{Problems: v.problems}
 	}
@@ -397,6 +398,23 @@ func (v *validator) operations(c *Config) {
 	}
 	if c.SMSSpendAlarmPercent < 1 || c.SMSSpendAlarmPercent > 100 {
 		v.add(names.ConfigSMSSpendAlarmPercent, fmt.Sprintf("%d must be 1 to 100 (percent of %s)", c.SMSSpendAlarmPercent, names.ConfigSMSMonthlySpendLimit))
+	}
+}
+
+// Limits of the asynchronous path's keys: SQS's for a redrive policy's
+// maxReceiveCount and a message's visibility timeout.
+const (
+	maxAsyncReceiveCount = 1000
+	maxAsyncRetryDelay   = 12 * time.Hour
+)
+
+// async checks the asynchronous path's keys.
+func (v *validator) async(c *Config) {
+	if n := c.AsyncMaxReceiveCount; n < 1 || n > maxAsyncReceiveCount {
+		v.add(names.ConfigAsyncMaxReceiveCount, fmt.Sprintf("%d must be 1 to %d receives (SQS's limit)", n, maxAsyncReceiveCount))
+	}
+	if d := c.AsyncRetryDelay; d < 0 || d > maxAsyncRetryDelay || d%time.Second != 0 {
+		v.add(names.ConfigAsyncRetryDelay, fmt.Sprintf("%s must be whole seconds from 0s to %s (SQS's limit)", d, FormatDuration(maxAsyncRetryDelay)))
 	}
 }
 
