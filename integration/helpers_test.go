@@ -198,6 +198,8 @@ type auth struct {
 	header string
 	// omit sends no Authorization header at all.
 	omit bool
+	// extra are more headers (Prefer).
+	extra map[string]string
 }
 
 // post sends body with the target's token.
@@ -237,6 +239,10 @@ func (tg *target) do(ctx context.Context, body []byte, au auth) (reply, error) {
 
 	if !au.omit {
 		req.Header.Set(names.HeaderAuthorization, au.header)
+	}
+
+	for k, v := range au.extra {
+		req.Header.Set(k, v)
 	}
 
 	resp, err := tg.client.Do(req)

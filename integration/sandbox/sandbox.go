@@ -62,6 +62,9 @@ type Options struct {
 	// emulator's SNS (AWS_ENDPOINT_URL_SNS), for tests that inject SNS
 	// faults. Off, SNS is the emulator's own.
 	SNSFaults bool
+	// PollQueues runs every queue poller (Sandbox.Pollers) until Close, as
+	// the event source mappings would. Off, tests drive them (Poll).
+	PollQueues bool
 }
 
 // Timings are the durations of Start's steps.
@@ -103,9 +106,14 @@ type Sandbox struct {
 	Tap  *observe.Tap
 	// Functions are the running functions, by deployed name.
 	Functions map[string]*lambdahost.Function
-	Timings   Timings
+	// Pollers stand in for the event source mappings, by the deployed
+	// name of the function each feeds.
+	Pollers map[string]*standin.QueuePoller
+	Timings Timings
 
 	proxy     *lambdahost.RuntimeProxy
+	stopPolls context.CancelFunc
+	polling   sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -118,7 +126,7 @@ type Sandbox struct {
 // output so far.
 func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	start := time.Now()
-	s := &Sandbox{Functions: map[string]*lambdahost.Function{}}
+	s := &Sandbox{Functions: map[string]*lambdahost.Function{}, Pollers: map[string]*standin.QueuePoller{}}
 
 	defer func() {
 		if err != nil {
@@ -161,6 +169,8 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	}
 
 	s.Timings.Functions = time.Since(t)
+
+	s.startPollers(ctx, opts)
 
 	s.Timings.Total = time.Since(start)
 
@@ -306,6 +316,29 @@ func (s *Sandbox) startFunctions(ctx context.Context, output io.Writer) error {
 	return errors.Join(all...)
 }
 
+// startPollers makes the queue pollers and, with opts.PollQueues, runs
+// them until Close.
+func (s *Sandbox) startPollers(ctx context.Context, opts Options) {
+	for _, m := range s.Deployment.Mappings() {
+		s.Pollers[m.Function] = standin.NewQueuePoller(m, s.Clients)
+	}
+
+	if !opts.PollQueues {
+		return
+	}
+
+	ctx, s.stopPolls = context.WithCancel(context.WithoutCancel(ctx))
+	for _, p := range s.Pollers {
+		s.polling.Go(func() {
+			p.Run(ctx, func(err error) {
+				if opts.Output != nil {
+					fmt.Fprintf(opts.Output, "queue poller %s: %v\n", p.Function, err)
+				}
+			})
+		})
+	}
+}
+
 // Function returns the running function named by the stack output
 // output, such as names.OutputProcessorFunction.
 func (s *Sandbox) Function(output string) (*lambdahost.Function, error) {
@@ -392,6 +425,11 @@ func (s *Sandbox) Pids() []int {
 func (s *Sandbox) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
+
+		if s.stopPolls != nil {
+			s.stopPolls()
+			s.polling.Wait()
+		}
 
 		for _, fn := range s.Functions {
 			errs = append(errs, fn.Stop())

@@ -66,7 +66,7 @@ func run(ctx context.Context, mode string, port int, verbose bool) error {
 		output = os.Stderr
 	}
 	fmt.Println("Building the functions for this machine and starting the sandbox...")
-	env, err := sandbox.Start(ctx, sandbox.Options{Port: port, Output: output, OnDelivery: printDelivery})
+	env, err := sandbox.Start(ctx, sandbox.Options{Port: port, Output: output, OnDelivery: printDelivery, PollQueues: true})
 	if err != nil {
 		return err
 	}

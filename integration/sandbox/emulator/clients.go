@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -36,6 +37,7 @@ type Clients struct {
 	CloudWatch *cloudwatch.Client
 	Logs       *cloudwatchlogs.Client
 	DynamoDB   *dynamodb.Client
+	Events     *eventbridge.Client
 	IAM        *iam.Client
 	KMS        *kms.Client
 	Lambda     *lambda.Client
@@ -72,6 +74,7 @@ func NewClients(endpoint, region string) *Clients {
 		DynamoDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 			o.DisableValidateResponseChecksum = true
 		}),
+		Events: eventbridge.NewFromConfig(cfg),
 		IAM:    iam.NewFromConfig(cfg),
 		KMS:    kms.NewFromConfig(cfg),
 		Lambda: lambda.NewFromConfig(cfg),

@@ -59,6 +59,18 @@ var NotEmulated = map[string]Unhosted{
 		Reason:  "kumo stores a table's SSE and PITR settings but encrypts nothing and keeps no backups",
 		StandIn: "none: the alerts table's key, its policy and the roles' kms:ViaService grants are asserted by the infra unit tests",
 	},
+	"behaviour: SQS event source mappings (polling, batches, partial batch failures)": {
+		Reason: "kumo stores a mapping (State Enabled) and never polls its queue: the messages stay there",
+		StandIn: "standin.QueuePoller, one per mapping (sandbox.Sandbox.Pollers): it receives a batch, invokes the function with " +
+			"the SQS event, deletes what the function did not name a failure and leaves the rest to kumo's own visibility timeout " +
+			"and redrive; tests drive it (Poll), make dev and make demo run it (Options.PollQueues)",
+	},
+	"behaviour: SQS encryption with a customer-managed key; an EventBridge target's retry policy and dead-letter config": {
+		Reason: "kumo stores a queue's KmsMasterKeyId and encrypts nothing, and its EventBridge delivers to SQS at once and " +
+			"never fails, so a target's retry policy and dead-letter queue never act",
+		StandIn: "none: the queues' key policy (EventBridge's grant for the rule), the queue policies and the target's " +
+			"dead-letter config are asserted by the infra unit tests",
+	},
 	"aws:connect/instance:Instance": {
 		Reason: "kumo has no Amazon Connect (nor has LocalStack)", StandIn: "standin.ConnectStub (AWS_ENDPOINT_URL_CONNECT)",
 		record: func(p *Provisioner, _ string, _ props) (string, map[string]any) {

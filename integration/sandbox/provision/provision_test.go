@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	lambdasvc "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	awsindex "github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	snsres "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
@@ -316,13 +317,37 @@ func TestLocalStackInTheEmulator(t *testing.T) {
 
 		want := []string{
 			d.OutputString(names.OutputAuthorizerFunction), d.OutputString(names.OutputProcessorFunction), d.OutputString(names.OutputStatusFunction),
+			d.OutputString(names.OutputWorkerFunction), d.OutputString(names.OutputDeadLetterFunction),
 		}
 		if slices.Sort(want); !slices.Equal(got, want) {
 			t.Fatalf("functions %v, want %v", got, want)
 		}
 
-		if env := d.Functions[1].Environment; env[names.EnvContactsTable] != d.OutputString(names.OutputContactsTable) {
+		i := slices.Index(got, d.OutputString(names.OutputProcessorFunction))
+		if env := d.Functions[i].Environment; env[names.EnvContactsTable] != d.OutputString(names.OutputContactsTable) {
 			t.Errorf("processor environment %v lacks the contacts table", env)
+		}
+	})
+
+	t.Run("event source mappings for the queue pollers", func(t *testing.T) {
+		queues := map[string]string{
+			d.OutputString(names.OutputWorkerFunction):     d.OutputString(names.OutputAlertQueueURL),
+			d.OutputString(names.OutputDeadLetterFunction): d.OutputString(names.OutputDeadLetterQueueURL),
+		}
+		ms := d.Mappings()
+		if len(ms) != len(queues) {
+			t.Fatalf("mappings %+v, want one per queue", ms)
+		}
+
+		for _, m := range ms {
+			if m.QueueURL != queues[m.Function] || m.QueueURL == "" || !m.ReportFailures || m.BatchSize != 10 {
+				t.Errorf("mapping %+v, want %s's queue %s, batches of 10 reporting failures", m, m.Function, queues[m.Function])
+			}
+		}
+
+		stored, err := c.Lambda.ListEventSourceMappings(t.Context(), &lambdasvc.ListEventSourceMappingsInput{})
+		if err != nil || len(stored.EventSourceMappings) != len(queues) {
+			t.Errorf("kumo holds %d mappings (%v), want %d", len(stored.EventSourceMappings), err, len(queues))
 		}
 	})
 }
@@ -338,10 +363,10 @@ func TestDeployFailsLoudly(t *testing.T) {
 		want    string
 	}{
 		{"a resource type", func(ctx *pulumi.Context) error {
-			_, err := sqs.NewQueue(ctx, "jobs", nil)
+			_, err := sqs.NewRedriveAllowPolicy(ctx, "jobs", &sqs.RedriveAllowPolicyArgs{QueueUrl: pulumi.String("q"), RedriveAllowPolicy: pulumi.String("{}")})
 
 			return err
-		}, "aws:sqs/queue:Queue"},
+		}, "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy"},
 		{"an input", func(ctx *pulumi.Context) error {
 			_, err := snsres.NewTopic(ctx, "orders", &snsres.TopicArgs{FifoTopic: pulumi.Bool(true)})
 

@@ -63,6 +63,15 @@ var creators = map[string]creator{
 	}},
 	"aws:apigateway/deployment:Deployment": {createDeployment, []string{"restApi", "description", "triggers"}},
 	"aws:apigateway/stage:Stage":           {createStage, []string{"restApi", "deployment", "stageName", "xrayTracingEnabled", "accessLogSettings", "tags"}},
+	// The asynchronous path (async.go).
+	"aws:cloudwatch/eventBus:EventBus":       {createEventBus, []string{"name", "description", "tags"}},
+	"aws:cloudwatch/eventRule:EventRule":     {createEventRule, []string{"name", "eventBusName", "eventPattern", "description", "tags"}},
+	"aws:cloudwatch/eventTarget:EventTarget": {createEventTarget, []string{"rule", "eventBusName", "targetId", "arn", "deadLetterConfig", "retryPolicy"}},
+	TypeQueue:                                {createQueue, []string{"name", "kmsMasterKeyId", "visibilityTimeoutSeconds", "messageRetentionSeconds", "redrivePolicy", "tags"}},
+	"aws:sqs/queuePolicy:QueuePolicy":        {createQueuePolicy, []string{"queueUrl", "policy"}},
+	TypeMapping: {createEventSourceMapping, []string{
+		"eventSourceArn", "functionName", "batchSize", "maximumBatchingWindowInSeconds", "functionResponseTypes", "enabled", "tags",
+	}},
 }
 
 // Provisioner is a Pulumi mock resource monitor that creates each resource

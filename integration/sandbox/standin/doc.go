@@ -11,11 +11,11 @@
 //	             with injected faults of each class
 //	snsproxy.go  SNS failures: a proxy in front of kumo's SNS
 //	             (AWS_ENDPOINT_URL_SNS) injecting faults (SNSProxy)
+//	queuepoller.go  the SQS -> Lambda event source mapping (kumo stores
+//	                mappings and never polls): QueuePoller
 //
 // and the planned homes of the next ones, each in its own file here:
 //
-//	queuepoller.go  the SQS -> Lambda event source mapping (kumo stores
-//	                mappings and never polls)
 //	schedules.go    EventBridge Scheduler firing (kumo never fires a
 //	                schedule)
 //	callscript.go   scripted outcomes of placed calls, invoking the ack

@@ -142,7 +142,7 @@ func (h *Handler) message(ctx context.Context, m events.SQSMessage, deadline tim
 	if l.err != nil {
 		attrs = append(attrs, slog.String("error", scrub(l.err.Error())))
 	}
-	if l.res != nil {
+	if l.res != nil && !l.res.Taken { // a taker's refused write is the guard working, not a loss
 		for _, err := range l.res.RecordErrors {
 			h.cfg.Logger.LogAttrs(ctx, slog.LevelError, names.LogAlertNotRecorded,
 				slog.String("message_id", l.ticket.Key.MessageID), slog.String("error", scrub(err.Error())))

@@ -1,0 +1,173 @@
+package standin
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/emulator"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/provision"
+)
+
+// QueuePoller stands in for one SQS event source mapping, which kumo
+// stores and never polls. Poll does what Lambda's poller does for one
+// batch: it receives up to the mapping's batch size from kumo's queue
+// (kumo counts the receive and applies the visibility timeout), invokes
+// the function with the SQS event Lambda would send (records with their
+// system attributes, eventSource aws:sqs), and deletes the messages the
+// batch succeeded for: all of them, or with ReportBatchItemFailures all
+// but those the function named. A function error, or a failure it names
+// that is not in the batch, fails the whole batch. The messages left are
+// kumo's again: visible after their visibility timeout (which the worker
+// shortens itself), and moved to the dead-letter queue by kumo's own
+// redrive after maxReceiveCount receives.
+type QueuePoller struct {
+	provision.Mapping
+
+	clients *emulator.Clients
+}
+
+// NewQueuePoller returns the poller of mapping m.
+func NewQueuePoller(m provision.Mapping, clients *emulator.Clients) *QueuePoller {
+	return &QueuePoller{Mapping: m, clients: clients}
+}
+
+// Batch is what one Poll did.
+type Batch struct {
+	// Received are the messages handed to the function; Deleted those the
+	// batch succeeded for.
+	Received, Deleted []string
+}
+
+// Poll receives one batch, waiting up to wait for a first message, and
+// feeds it to the function. An empty queue is an empty Batch.
+func (p *QueuePoller) Poll(ctx context.Context, wait time.Duration) (Batch, error) {
+	out, err := p.clients.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		QueueUrl: aws.String(p.QueueURL), MaxNumberOfMessages: p.BatchSize, WaitTimeSeconds: int32(wait / time.Second),
+		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+	})
+	if err != nil || len(out.Messages) == 0 {
+		return Batch{}, err
+	}
+
+	var b Batch
+
+	ev := events.SQSEvent{}
+	for _, m := range out.Messages {
+		b.Received = append(b.Received, aws.ToString(m.MessageId))
+		ev.Records = append(ev.Records, events.SQSMessage{
+			MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body),
+			Md5OfBody: aws.ToString(m.MD5OfBody), Attributes: m.Attributes, EventSource: "aws:sqs", EventSourceARN: p.QueueARN,
+			AWSRegion: p.clients.SQS.Options().Region,
+		})
+	}
+
+	keep, err := p.invoke(ctx, ev)
+	if err != nil || keep == nil {
+		return b, err // the whole batch failed: every message stays
+	}
+
+	for _, r := range ev.Records {
+		if keep[r.MessageId] {
+			continue
+		}
+
+		if _, err := p.clients.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(p.QueueURL), ReceiptHandle: aws.String(r.ReceiptHandle)}); err != nil {
+			return b, fmt.Errorf("delete %s from %s: %w", r.MessageId, p.QueueURL, err)
+		}
+
+		b.Deleted = append(b.Deleted, r.MessageId)
+	}
+
+	return b, nil
+}
+
+// invoke runs the function on ev and returns the messages to keep; nil
+// when the whole batch failed.
+func (p *QueuePoller) invoke(ctx context.Context, ev events.SQSEvent) (map[string]bool, error) {
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return nil, fmt.Errorf("sqs event: %w", err)
+	}
+
+	out, err := p.clients.Lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(p.Function), Payload: payload})
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s: %w", p.Function, err)
+	}
+
+	keep := map[string]bool{}
+	if out.FunctionError != nil || !p.ReportFailures {
+		if out.FunctionError != nil {
+			return nil, nil
+		}
+
+		return keep, nil
+	}
+
+	var resp events.SQSEventResponse
+	if err := json.Unmarshal(out.Payload, &resp); err != nil {
+		return nil, nil //nolint:nilerr // Lambda fails the batch on an answer it cannot read
+	}
+
+	in := map[string]bool{}
+	for _, r := range ev.Records {
+		in[r.MessageId] = true
+	}
+
+	for _, f := range resp.BatchItemFailures {
+		if !in[f.ItemIdentifier] {
+			return nil, nil // as Lambda: a failure that names no message of the batch fails it all
+		}
+
+		keep[f.ItemIdentifier] = true
+	}
+
+	return keep, nil
+}
+
+// Depth is how many messages the queue holds, visible or in flight.
+func (p *QueuePoller) Depth(ctx context.Context) (int, error) {
+	out, err := p.clients.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(p.QueueURL),
+		AttributeNames: []sqstypes.QueueAttributeName{
+			sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+		},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("attributes of %s: %w", p.QueueURL, err)
+	}
+
+	n := 0
+
+	for _, v := range out.Attributes {
+		i, _ := strconv.Atoi(v)
+		n += i
+	}
+
+	return n, nil
+}
+
+// Run polls until ctx ends, as the mapping would (make dev, make demo,
+// make bench). Errors are reported to onError, when set.
+func (p *QueuePoller) Run(ctx context.Context, onError func(error)) {
+	for ctx.Err() == nil {
+		if _, err := p.Poll(ctx, time.Second); err != nil && ctx.Err() == nil {
+			if onError != nil {
+				onError(err)
+			}
+
+			select { // a failing emulator is not asked again at once
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
