@@ -133,6 +133,10 @@ func printUsage(env *sandbox.Sandbox) {
 		fmt.Printf("# ... and its record (status, attempts, audit trail)\ncurl -sS '%s/%s' -H 'Authorization: %s'\n\n",
 			env.URL, ex.a.MessageID, env.Token)
 	}
+	async, _ := json.Marshal(sample(contactOne, alert.PriorityMedium, "dev-"+stamp+"-async"))
+	fmt.Printf("# medium priority, answered 202 at once and delivered by the worker from the queue\n"+
+		"curl -sS -i -X POST '%s' -H 'Authorization: %s' -H 'Prefer: respond-async' -H 'Content-Type: application/json' -d '%s'\n\n",
+		env.URL, env.Token, async)
 	fmt.Println("Each delivery is printed below as it happens. Ctrl-C stops the sandbox.")
 }
 
