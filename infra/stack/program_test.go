@@ -505,7 +505,7 @@ func TestProcessorPolicyIsLeastPrivilege(t *testing.T) {
 		"kms:GenerateDataKey* " + arn(tKey, "messaging-key"): true,
 		"kms:Decrypt " + arn(tKey, "messaging-key"):          true,
 		// Queue accepted alerts (issue 13): its own bus only.
-		"events:PutEvents " + arn(tEventBus, "async-bus"): true,
+		"events:PutEvents " + arn(tEventBus, "async-bus"):                                                                    true,
 		"connect:StartOutboundVoiceContact arn:aws:connect:us-east-1:123456789012:instance/" + testInstanceID + "/contact/*": true,
 		"logs:CreateLogStream " + logs: true,
 		"logs:PutLogEvents " + logs:    true,
