@@ -332,7 +332,7 @@ func (s *Sandbox) startPollers(ctx context.Context, opts Options) {
 		s.polling.Go(func() {
 			p.Run(ctx, func(err error) {
 				if opts.Output != nil {
-					fmt.Fprintf(opts.Output, "queue poller %s: %v\n", p.Function, err)
+					_, _ = fmt.Fprintf(opts.Output, "queue poller %s: %v\n", p.Function, err)
 				}
 			})
 		})

@@ -51,11 +51,15 @@ type Batch struct {
 // feeds it to the function. An empty queue is an empty Batch.
 func (p *QueuePoller) Poll(ctx context.Context, wait time.Duration) (Batch, error) {
 	out, err := p.clients.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-		QueueUrl: aws.String(p.QueueURL), MaxNumberOfMessages: p.BatchSize, WaitTimeSeconds: int32(wait / time.Second),
+		QueueUrl: aws.String(p.QueueURL), MaxNumberOfMessages: p.BatchSize, WaitTimeSeconds: int32(min(wait, 20*time.Second) / time.Second), //nolint:gosec // at most 20
 		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
 	})
-	if err != nil || len(out.Messages) == 0 {
-		return Batch{}, err
+	if err != nil {
+		return Batch{}, fmt.Errorf("receive from %s: %w", p.QueueURL, err)
+	}
+
+	if len(out.Messages) == 0 {
+		return Batch{}, nil
 	}
 
 	var b Batch

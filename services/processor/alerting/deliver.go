@@ -245,9 +245,9 @@ func (c *Core) conclude(ctx context.Context, acc *Accepted, res *Result) {
 	}
 	ch := acc.newChangeOf(c.cfg.Now())
 	if res.Outcome == OutcomeRetry && acc.queued {
-		ch.note(Event{Type: delivery.EventRequeued, Attempt: len(a.Attempts)})
+		ch = ch.note(Event{Type: delivery.EventRequeued, Attempt: len(a.Attempts)})
 	} else {
-		ch.alertTo(delivery.AlertFailed)
+		ch = ch.alertTo(delivery.AlertFailed)
 	}
 	if err := c.commitAfterSend(ctx, ch); err != nil {
 		res.RecordErrors = append(res.RecordErrors, err)

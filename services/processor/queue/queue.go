@@ -121,14 +121,14 @@ var ErrNotAnAlert = errors.New("the message is not an accepted alert's event")
 func Decode(body string) (Ticket, error) {
 	var ev envelope
 	if err := json.Unmarshal([]byte(body), &ev); err != nil {
-		return Ticket{}, fmt.Errorf("%w: not an event (%v)", ErrNotAnAlert, err)
+		return Ticket{}, fmt.Errorf("%w: not an event: %w", ErrNotAnAlert, err)
 	}
 	if ev.Source != names.EventSource || ev.DetailType != names.EventDetailTypeAccepted {
 		return Ticket{}, fmt.Errorf("%w: source %q, detail-type %q", ErrNotAnAlert, ev.Source, ev.DetailType)
 	}
 	var d Detail
 	if err := json.Unmarshal(ev.Detail, &d); err != nil {
-		return Ticket{}, fmt.Errorf("%w: detail (%v)", ErrNotAnAlert, err)
+		return Ticket{}, fmt.Errorf("%w: detail: %w", ErrNotAnAlert, err)
 	}
 	if d.Client == "" || d.MessageID == "" || d.Instance == "" {
 		return Ticket{}, fmt.Errorf("%w: the detail lacks the client, message_id or instance", ErrNotAnAlert)

@@ -206,3 +206,63 @@ func TestMessagesThatAreNoAlert(t *testing.T) {
 		t.Errorf("log %s, want the junk named", f.logs.String())
 	}
 }
+
+// outcomes is an Alerts whose delivery ends as res says.
+type outcomes struct {
+	res        alerting.Result
+	resumeErr  error
+	deliveries int
+}
+
+func (o *outcomes) Load(_ context.Context, key alert.Key, instance string) (*alerting.Alert, error) {
+	return &alerting.Alert{Key: key, Instance: instance, Status: delivery.AlertAccepted}, nil
+}
+
+func (o *outcomes) Resume(context.Context, *alerting.Alert) (*alerting.Accepted, error) {
+	return nil, o.resumeErr
+}
+
+func (o *outcomes) Deliver(context.Context, *alerting.Accepted, time.Time) alerting.Result {
+	o.deliveries++
+	return o.res
+}
+
+// TestWhichMessagesAreKept: a message is done once its alert is settled,
+// and kept (received again, deferred) while a retry may succeed or another
+// invocation may hold the alert.
+func TestWhichMessagesAreKept(t *testing.T) {
+	t.Parallel()
+	for name, tt := range map[string]struct {
+		o    outcomes
+		keep bool
+	}{
+		"sent":                   {outcomes{res: alerting.Result{Outcome: alerting.OutcomeSent}}, false},
+		"failed":                 {outcomes{res: alerting.Result{Outcome: alerting.OutcomeFailed}}, false},
+		"unknown":                {outcomes{res: alerting.Result{Outcome: alerting.OutcomeUnknown}}, false},
+		"requeued":               {outcomes{res: alerting.Result{Outcome: alerting.OutcomeRetry}}, true},
+		"taken by another":       {outcomes{res: alerting.Result{Outcome: alerting.OutcomeRetry, Taken: true}}, true},
+		"settled":                {outcomes{resumeErr: alerting.ErrSettled}, false},
+		"an attempt under way":   {outcomes{resumeErr: alerting.ErrInProgress}, true},
+		"the contact unreadable": {outcomes{resumeErr: errors.New("dynamodb down")}, true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			o := tt.o
+			h, err := worker.New(worker.Config{
+				Alerts: &o, Queue: f.queue, RetryDelay: time.Second, Timeout: time.Minute, Reserve: time.Second, Logger: slog.New(slog.DiscardHandler),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := f.message(t, map[string]any{
+				"source": names.EventSource, "detail-type": names.EventDetailTypeAccepted,
+				"detail": map[string]string{"client": "ward", "message_id": "lab-1", "instance": "0000000000001-aaaaaaaa"},
+			})
+			resp, _ := h.Handle(t.Context(), events.SQSEvent{Records: []events.SQSMessage{m}})
+			if got := len(resp.BatchItemFailures) == 1; got != tt.keep || len(f.queue.handles) == 1 != tt.keep {
+				t.Errorf("kept %v, deferred %v; want %v", got, f.queue.handles, tt.keep)
+			}
+		})
+	}
+}
