@@ -159,6 +159,9 @@ func TestRequeue(t *testing.T) {
 		if res := f.deliverTaken(t, id); res.Outcome != alerting.OutcomeFailed || f.latest(t).Status != delivery.AlertFailed {
 			t.Errorf("result %+v: a round with a permanent failure is failed, queued or not", res)
 		}
+		if _, err := f.take(t, id); !errors.Is(err, alerting.ErrSettled) {
+			t.Errorf("a failed alert taken again: %v, want ErrSettled", err)
+		}
 	})
 }
 
@@ -189,11 +192,11 @@ func TestResumeAfterAnInterruptedAttempt(t *testing.T) {
 			f := newFixture(t, testContact(call, sms), func(c *alerting.Config) { c.FallbackOnUnknown = fallback })
 			id := f.queue(t)
 			interruptCall(t, f, id)
-			f.clock.advance(alerting.DefaultDeliveryTimeout)
+			f.clock.advance(alerting.DefaultDeliveryTimeout + time.Second)
 			if _, err := f.take(t, id); !errors.Is(err, alerting.ErrInProgress) {
 				t.Fatalf("within the delivery timeout and its margin: %v, want ErrInProgress", err)
 			}
-			f.clock.advance(6 * time.Second)
+			f.clock.advance(5 * time.Second)
 			res := f.deliverTaken(t, id)
 			a := f.latest(t)
 			if at := a.Attempts[0]; at.Status != delivery.AttemptUnknown || at.Failure != delivery.Ambiguous || at.FailureCode != "interrupted" {

@@ -126,6 +126,7 @@ func TestPreferHeader(t *testing.T) {
 		"return=representation":                 false,
 		"respond-asynchronously":                false,
 		`foo="a,respond-async"`:                 false,
+		`foo="x, respond-async, y"`:             false,
 		`foo="a\",respond-async", wait=5`:       false,
 		`foo="a\"", respond-async`:              true,
 		"handling=lenient; respond-async=later": false,
