@@ -85,8 +85,9 @@ type outcome struct {
 	Latency time.Duration
 }
 
-// accepted reports whether the API accepted the alert (200).
-func (o outcome) accepted() bool { return o.Code == http.StatusOK }
+// accepted reports whether the API accepted the alert: 200 sent, or 202
+// queued (Prefer: respond-async).
+func (o outcome) accepted() bool { return o.Code == http.StatusOK || o.Code == http.StatusAccepted }
 
 // account is the delivery accounting of a set of requests.
 type account struct {

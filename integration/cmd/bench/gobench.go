@@ -29,6 +29,7 @@ var functionOrder = []string{names.FunctionAuthorizer, names.FunctionProcessor}
 var functionOutputs = map[string]string{
 	names.FunctionAuthorizer: names.OutputAuthorizerFunction,
 	names.FunctionProcessor:  names.OutputProcessorFunction,
+	names.FunctionWorker:     names.OutputWorkerFunction, // its CPU under load (asyncLoad)
 }
 
 // goBenchmarks runs the Go benchmarks of every target into one file and

@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -34,12 +35,14 @@ const (
 	procBench = "bench (load, tap, stub, collector)"
 )
 
-var cpuOrder = []string{procKumo, names.FunctionAuthorizer, names.FunctionProcessor, procBench}
+var cpuOrder = []string{procKumo, names.FunctionAuthorizer, names.FunctionProcessor, names.FunctionWorker, procBench}
 
 // phase is one open-loop load phase and what it measured.
 type phase struct {
 	// Tag is in every message_id of the phase, unique in the run.
-	Tag      string
+	Tag string
+	// Async sends every alert with Prefer: respond-async (asyncLoad).
+	Async    bool
 	Rate     int
 	Duration time.Duration
 	Outcomes []outcome
@@ -48,6 +51,9 @@ type phase struct {
 	Account account
 	// CPU is the CPU time each process used during the attack.
 	CPU map[string]time.Duration
+	// Sent is each delivered alert's time from accepted to sent, from its
+	// record (acceptedToSent).
+	Sent []time.Duration
 }
 
 // achieved is the requests per second over the attack.
@@ -66,6 +72,10 @@ func load(ctx context.Context, b *bench) error {
 	client := sandbox.LocalhostClient()
 	if tr, ok := client.Transport.(*http.Transport); ok {
 		tr.MaxIdleConnsPerHost, tr.MaxIdleConns = 512, 512
+	}
+
+	if err := b.asyncLoad(ctx, client); err != nil { // first: see asyncLoad
+		return err
 	}
 
 	for _, rate := range b.report.Settings.Rates {
@@ -127,7 +137,7 @@ func awsCallsPerAlert(segments []observe.Segment) int {
 // message_ids hold tag, measuring each process's CPU, then waits for the
 // deliveries and accounts for them.
 func (b *bench) phase(ctx context.Context, client *http.Client, tag string, rate int) (phase, error) {
-	p := phase{Tag: tag, Rate: rate, Duration: b.report.Settings.Duration}
+	p := phase{Tag: tag, Async: strings.HasPrefix(tag, asyncTag), Rate: rate, Duration: b.report.Settings.Duration}
 	cpu0 := b.cpu()
 
 	p.Outcomes, p.Elapsed = b.attack(ctx, client, p)
@@ -156,6 +166,7 @@ func (b *bench) phase(ctx context.Context, client *http.Client, tag string, rate
 
 	delivered, _ := b.log.counts(b.sb.Connect.Calls())
 	p.Account = reckon(p.Outcomes, delivered)
+	p.Sent = b.acceptedToSent(ctx, tag, accepted)
 
 	return p, nil
 }
@@ -180,6 +191,9 @@ func (b *bench) attack(ctx context.Context, client *http.Client, p phase) ([]out
 		id := b.ids.id(tag, k)
 		t.Method, t.URL, t.Body = http.MethodPost, b.sb.URL+"?"+url.Values{queryID: {id}}.Encode(), alertBody(id, k)
 		t.Header = http.Header{names.HeaderAuthorization: {b.sb.Token}, "Content-Type": {"application/json"}}
+		if p.Async {
+			t.Header.Set(names.HeaderPrefer, names.PreferRespondAsync)
+		}
 
 		return nil
 	}
@@ -219,7 +233,7 @@ func (b *bench) cpu() map[string]time.Duration {
 	out := map[string]time.Duration{}
 
 	pids := map[string]int{procKumo: b.sb.Emulator.Pid(), procBench: os.Getpid()}
-	for _, fn := range functionOrder {
+	for fn := range functionOutputs {
 		if f, err := b.sb.Function(functionOutputs[fn]); err == nil {
 			pids[fn] = f.Pid()
 		}

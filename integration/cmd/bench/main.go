@@ -173,6 +173,7 @@ func startSandbox(ctx context.Context, b *bench) error {
 
 	sb, err := sandbox.Start(ctx, sandbox.Options{
 		OnDelivery: b.log.onDelivery,
+		PollQueues: true, // the asynchronous phases' event source mappings
 		Config:     map[string]string{names.ConfigLogLevel: b.report.LogLevel},
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -29,9 +30,11 @@ type report struct {
 	// Phases are the load phases; Outcomes every request of the run with
 	// a message_id (cold starts, phases, sentinels), whose accounting is
 	// Global.
-	Phases   []phase
-	Outcomes []outcome
-	Global   account
+	Phases []phase
+	// AsyncPhases are the load phases with Prefer: respond-async.
+	AsyncPhases []phase
+	Outcomes    []outcome
+	Global      account
 	// Profile is the processor's CPU profile under load.
 	Profile *profileSummary
 	// AWSCalls is the median number of AWS calls per delivered alert, as
@@ -41,9 +44,9 @@ type report struct {
 
 // problems says what went wrong with the deliveries, "" if nothing did.
 func (r *report) problems() string {
-	for _, p := range r.Phases {
+	for _, p := range append(slices.Clone(r.Phases), r.AsyncPhases...) {
 		if s := p.Account.problems(); s != "" {
-			return fmt.Sprintf("at %d/s: %s", p.Rate, s)
+			return fmt.Sprintf("at %d/s (async %v): %s", p.Rate, p.Async, s)
 		}
 	}
 
@@ -71,7 +74,7 @@ func (r *report) render() string {
 	w("**This is not AWS Lambda.** Sections 3 to 5 ran in the offline sandbox (%s): kumo stands in for API Gateway, Lambda, DynamoDB and SNS, the real `bootstrap` binaries run as processes against its Runtime API, a stub stands in for Amazon Connect, and everything shares this machine's cores. Read the figures as the cost of our code and its behaviour under load, not as Lambda latencies. The functions ran with log level %s, the stack's default.\n\n",
 		r.Sandbox, r.LogLevel)
 
-	for _, section := range []func(*strings.Builder){r.renderTargets, r.renderGoBench, r.renderPackages, r.renderColdStarts, r.renderLoad, r.renderProfile} {
+	for _, section := range []func(*strings.Builder){r.renderTargets, r.renderGoBench, r.renderPackages, r.renderColdStarts, r.renderLoad, r.renderModes, r.renderProfile} {
 		section(&b)
 	}
 
@@ -151,8 +154,13 @@ func (r *report) renderLoad(b *strings.Builder) {
 
 	fmt.Fprintf(b, "\n|---:|%s\n", strings.Repeat("---:|", len(cpuOrder)))
 
-	for _, p := range r.Phases {
-		fmt.Fprintf(b, "| %d/s |", p.Rate)
+	for _, p := range append(slices.Clone(r.Phases), r.AsyncPhases...) {
+		mode := ""
+		if p.Async {
+			mode = "async "
+		}
+
+		fmt.Fprintf(b, "| %s%d/s |", mode, p.Rate)
 
 		for _, name := range cpuOrder {
 			fmt.Fprintf(b, " %s |", ms(p.CPU[name]/time.Duration(max(len(p.Outcomes), 1))))

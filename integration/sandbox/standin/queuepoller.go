@@ -22,8 +22,8 @@ import (
 // batch: it receives up to the mapping's batch size from kumo's queue
 // (kumo counts the receive and applies the visibility timeout), invokes
 // the function with the SQS event Lambda would send (records with their
-// system attributes, eventSource aws:sqs), and deletes the messages the
-// batch succeeded for: all of them, or with ReportBatchItemFailures all
+// system attributes, eventSource aws:sqs), and deletes, in one
+// DeleteMessageBatch, the messages the batch succeeded for: all of them, or with ReportBatchItemFailures all
 // but those the function named. A function error, or a failure it names
 // that is not in the batch, fails the whole batch. The messages left are
 // kumo's again: visible after their visibility timeout (which the worker
@@ -79,16 +79,26 @@ func (p *QueuePoller) Poll(ctx context.Context, wait time.Duration) (Batch, erro
 		return b, err // the whole batch failed: every message stays
 	}
 
+	var done []sqstypes.DeleteMessageBatchRequestEntry
+
 	for _, r := range ev.Records {
-		if keep[r.MessageId] {
-			continue
+		if !keep[r.MessageId] {
+			done = append(done, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(r.MessageId), ReceiptHandle: aws.String(r.ReceiptHandle)})
+			b.Deleted = append(b.Deleted, r.MessageId)
 		}
+	}
 
-		if _, err := p.clients.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(p.QueueURL), ReceiptHandle: aws.String(r.ReceiptHandle)}); err != nil {
-			return b, fmt.Errorf("delete %s from %s: %w", r.MessageId, p.QueueURL, err)
-		}
+	if len(done) == 0 {
+		return b, nil
+	}
 
-		b.Deleted = append(b.Deleted, r.MessageId)
+	del, err := p.clients.SQS.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(p.QueueURL), Entries: done})
+	if err == nil && len(del.Failed) > 0 {
+		err = fmt.Errorf("%d not deleted (%s)", len(del.Failed), aws.ToString(del.Failed[0].Message))
+	}
+
+	if err != nil {
+		return b, fmt.Errorf("delete from %s: %w", p.QueueURL, err)
 	}
 
 	return b, nil
