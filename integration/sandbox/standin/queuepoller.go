@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -145,28 +144,6 @@ func (p *QueuePoller) invoke(ctx context.Context, ev events.SQSEvent) (map[strin
 	}
 
 	return keep, nil
-}
-
-// Depth is how many messages the queue holds, visible or in flight.
-func (p *QueuePoller) Depth(ctx context.Context) (int, error) {
-	out, err := p.clients.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-		QueueUrl: aws.String(p.QueueURL),
-		AttributeNames: []sqstypes.QueueAttributeName{
-			sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
-		},
-	})
-	if err != nil {
-		return 0, fmt.Errorf("attributes of %s: %w", p.QueueURL, err)
-	}
-
-	n := 0
-
-	for _, v := range out.Attributes {
-		i, _ := strconv.Atoi(v)
-		n += i
-	}
-
-	return n, nil
 }
 
 // Run polls until ctx ends, as the mapping would (make dev, make demo,
