@@ -68,10 +68,40 @@ const minimalSMSPointer = "For details, open the app or your email."
 // 1600-character limit for one Publish. Segments reports the count so the
 // processor can log it.
 func SMS(a alert.Alert, content SMSContent) SMSText {
-	text := fmt.Sprintf("%s priority: %s\nPatient: %s\n%s\nRef: %s",
-		title(a.Priority), a.Type, a.PatientID, a.Description, a.MessageID)
+	return SMSWithAck(a, content, Ack{})
+}
+
+// Ack is how a clinician acknowledges an alert from its message: a link
+// to the acknowledgment page and, in an SMS, a code to reply with. The
+// zero value asks for nothing.
+type Ack struct {
+	// Link is the acknowledgment page's URL ("" for none).
+	Link string
+	// Code is the SMS reply code ("" for none).
+	Code string
+}
+
+// smsLine is the SMS's acknowledgment line, "" when it asks for nothing.
+func (k Ack) smsLine() string {
+	switch {
+	case k.Code != "" && k.Link != "":
+		return fmt.Sprintf("To acknowledge, reply %s or open %s\n", k.Code, k.Link)
+	case k.Code != "":
+		return fmt.Sprintf("Reply %s to acknowledge\n", k.Code)
+	case k.Link != "":
+		return fmt.Sprintf("To acknowledge, open %s\n", k.Link)
+	}
+	return ""
+}
+
+// SMSWithAck is SMS with the acknowledgment line before the reference
+// (which stays last in a full SMS: "Ref: <message_id>"; a minimal SMS
+// ends with where the details are).
+func SMSWithAck(a alert.Alert, content SMSContent, ack Ack) SMSText {
+	text := fmt.Sprintf("%s priority: %s\nPatient: %s\n%s\n%sRef: %s",
+		title(a.Priority), a.Type, a.PatientID, a.Description, ack.smsLine(), a.MessageID)
 	if content == SMSMinimal {
-		text = fmt.Sprintf("%s priority: %s\nRef: %s\n%s", title(a.Priority), a.Type, a.MessageID, minimalSMSPointer)
+		text = fmt.Sprintf("%s priority: %s\nRef: %s\n%s%s", title(a.Priority), a.Type, a.MessageID, ack.smsLine(), minimalSMSPointer)
 	}
 	enc, segs := smsSegments(text)
 	return SMSText{Text: text, Encoding: enc, Segments: segs}
@@ -89,13 +119,21 @@ type EmailText struct {
 const maxSubject = 100
 
 // Email builds the email for a.
-func Email(a alert.Alert) EmailText {
+func Email(a alert.Alert) EmailText { return EmailWithAck(a, Ack{}) }
+
+// EmailWithAck is Email with a paragraph asking to acknowledge by the
+// link (the code is for SMS replies only).
+func EmailWithAck(a alert.Alert, ack Ack) EmailText {
 	subject := fmt.Sprintf("[%s priority] %s (ref %s)", title(a.Priority), a.Type, a.MessageID)
 	if len(subject) > maxSubject { // all fields in the subject are ASCII
 		subject = subject[:maxSubject-3] + "..."
 	}
-	body := fmt.Sprintf("A %s priority alert needs your attention.\n\nType: %s\nPatient: %s\n\n%s\n\nReference: %s\n",
-		a.Priority.Label(), a.Type, a.PatientID, a.Description, a.MessageID)
+	ackPara := ""
+	if ack.Link != "" {
+		ackPara = fmt.Sprintf("Please confirm that you have it: open %s and press Acknowledge.\n\n", ack.Link)
+	}
+	body := fmt.Sprintf("A %s priority alert needs your attention.\n\nType: %s\nPatient: %s\n\n%s\n\n%sReference: %s\n",
+		a.Priority.Label(), a.Type, a.PatientID, a.Description, ackPara, a.MessageID)
 	return EmailText{Subject: subject, Body: body}
 }
 
