@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
+	"github.com/a2p-alerts/a2p-alerts/shared/escalation"
 	"github.com/a2p-alerts/a2p-alerts/shared/render"
 )
 
@@ -46,7 +48,29 @@ type Config struct {
 	// Random returns random hex digits for instances. Optional;
 	// crypto/rand.
 	Random func() string
+
+	// Escalation is the stack's escalation policies and fail-safe
+	// contact. An alert copies its priority's policy when it is accepted.
+	// Optional: without it nothing asks for an acknowledgment.
+	Escalation escalation.Set
+	// Timers sets and cancels escalation timers. Required when some
+	// policy of Escalation asks for an acknowledgment.
+	Timers Timers
+	// AckBaseURL is the public base of acknowledgment links
+	// ("<AckBaseURL>/ack/<token>"); "" puts no link in messages (SMS keep
+	// their reply code).
+	AckBaseURL string
+	// AckGrace is how long after an alert's window its links and codes
+	// still acknowledge it (late). Optional; DefaultAckGrace.
+	AckGrace time.Duration
+	// Timeliness receives acknowledgment and escalation figures.
+	// Optional.
+	Timeliness Timeliness
 }
+
+// DefaultAckGrace is how long after its window an alert's links and codes
+// still acknowledge it, late.
+const DefaultAckGrace = time.Hour
 
 // Core accepts, delivers and reads alerts. It is safe for concurrent use.
 type Core struct {
@@ -70,6 +94,11 @@ func New(cfg Config) (*Core, error) {
 	if cfg.Retention <= 0 {
 		return nil, fmt.Errorf("alerting: Retention must be positive, got %s", cfg.Retention)
 	}
+	if cfg.Escalation.Enabled() && cfg.Timers == nil {
+		return nil, errors.New("alerting: an escalation policy asks for acknowledgments but no Timers are set")
+	}
+	cfg.AckGrace = cmp.Or(cfg.AckGrace, DefaultAckGrace)
+	cfg.Timeliness = cmp.Or[Timeliness](cfg.Timeliness, noMetrics{})
 	if cfg.Budget == (delivery.Budget{}) {
 		cfg.Budget = delivery.DefaultBudget
 	}
@@ -132,8 +161,9 @@ var ErrNoDestination = contact.ErrNoDestination
 // in memory what must never be stored in the record's plan or logged: the
 // destinations, and the texts rendered from the alert.
 type Accepted struct {
-	alert   *Alert
-	routes  []contact.Route
+	alert *Alert
+	// first is the first delivery: the alert's contact on its channels.
+	first   reach
 	secrets []string
 	started bool
 	// actor accepted the alert; its acceptance is still to be written
@@ -164,6 +194,14 @@ func (a *Accepted) Scrub(s string) string {
 	return s
 }
 
+// addReach adds a reach's destinations and phone numbers to the secrets.
+func (a *Accepted) addReach(r reach) {
+	a.addSecrets(r.contact.CallPhone, r.contact.SMSPhone)
+	for _, rt := range r.routes {
+		a.addSecrets(rt.Destination)
+	}
+}
+
 func (a *Accepted) addSecrets(s ...string) {
 	for _, v := range s {
 		if v != "" {
@@ -191,15 +229,14 @@ func (c *Core) Accept(ctx context.Context, in Intake) (*Accepted, error) {
 	a := &Alert{
 		Key: in.Key, Instance: in.Instance, Priority: in.Alert.Priority, ContactID: ct.ID,
 		PayloadHash: in.Alert.Hash(), Content: in.Alert, ExpiresAt: now.Add(c.cfg.Retention),
+		Policy: c.cfg.Escalation.For(in.Alert.Priority, ct.Secondary),
 	}
 	for _, r := range routes {
 		a.Channels = append(a.Channels, r.Channel)
 	}
-	acc := &Accepted{alert: a, routes: routes, actor: in.Actor}
+	acc := &Accepted{alert: a, first: reach{contact: ct, routes: routes}, actor: in.Actor}
 	acc.addSecrets(in.Alert.Description, render.EscapeSSML(in.Alert.Description), in.Alert.PatientID)
-	for _, r := range routes {
-		acc.addSecrets(r.Destination)
-	}
+	acc.addReach(acc.first)
 	if in.WithFirstWrite {
 		return acc, nil
 	}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
 	"github.com/a2p-alerts/a2p-alerts/shared/render"
 )
 
@@ -43,6 +45,9 @@ type Result struct {
 	RecordErrors []error
 	// SMSSegments is how many parts the SMS had, when one was sent.
 	SMSSegments int
+	// TimerErr says why the alert's first escalation timer could not be
+	// set: it will not escalate.
+	TimerErr error
 }
 
 // Summary is what Metrics receives about one alert.
@@ -62,18 +67,43 @@ type Summary struct {
 // errOutOfTime says why no further attempt started.
 var errOutOfTime = errors.New("too little time left to try a channel and record the outcome")
 
+// reach is one contact reached on its channels in order, falling back
+// from a failed channel to the next: the first delivery of an alert, or
+// one target of an escalation stage.
+type reach struct {
+	contact contact.Contact
+	routes  []contact.Route
+	// stage is the escalation stage (0: the first delivery).
+	stage int
+}
+
 // Deliver tries acc's channels in order until one is sent. Each attempt
 // is recorded as sending before its provider is called and with its
 // outcome after; a failed attempt falls back to the next channel at once
 // (an unknown one only with Config.FallbackOnUnknown). An attempt starts
 // only while the budget leaves it time before deadline, and never when
 // its start could not be recorded. The alert ends sent, failed, or (when
-// an outcome is unknown) accepted.
+// an outcome is unknown) accepted. When it is sent or unknown and its
+// policy asks for an acknowledgment, its first escalation timer is set
+// (Result.TimerErr says when that failed).
 func (c *Core) Deliver(ctx context.Context, acc *Accepted, deadline time.Time) Result {
 	var res Result
+	fallbacks := c.deliverReach(ctx, acc, acc.first, deadline, &res)
+	c.conclude(ctx, acc, &res)
+	c.cfg.Metrics.Finished(c.summary(acc.alert, &res, fallbacks))
+	if res.Outcome == OutcomeSent || res.Outcome == OutcomeUnknown {
+		res.TimerErr = c.arm(ctx, acc.alert, 1)
+	}
+	return res
+}
+
+// deliverReach tries r's channels in order until one is sent, adding its
+// attempts to res; it returns how often it fell back.
+func (c *Core) deliverReach(ctx context.Context, acc *Accepted, r reach, deadline time.Time, res *Result) int {
 	fallbacks := 0
-	for i, route := range acc.routes {
-		if i > 0 && !c.mayFallBack(res.Attempts[len(res.Attempts)-1]) {
+	var last Attempt
+	for i := range r.routes {
+		if i > 0 && !c.mayFallBack(last) {
 			break
 		}
 		if window := deadline.Sub(c.cfg.Now()) - c.cfg.Budget.Reserve; window < c.cfg.Budget.Attempt {
@@ -83,18 +113,17 @@ func (c *Core) Deliver(ctx context.Context, acc *Accepted, deadline time.Time) R
 		if i > 0 {
 			fallbacks++
 		}
-		at, ok := c.attempt(ctx, acc, route, deadline, &res)
+		at, ok := c.attempt(ctx, acc, r, i, deadline, res)
 		if !ok {
 			break
 		}
 		res.Attempts = append(res.Attempts, at)
+		last = at
 		if at.Status == delivery.AttemptSent {
 			break
 		}
 	}
-	c.conclude(ctx, acc, &res)
-	c.cfg.Metrics.Finished(c.summary(acc.alert, &res, fallbacks))
-	return res
+	return fallbacks
 }
 
 // mayFallBack reports whether the channel after attempt at may be tried.
@@ -102,26 +131,45 @@ func (c *Core) mayFallBack(at Attempt) bool {
 	return at.Status == delivery.AttemptFailed || (at.Status == delivery.AttemptUnknown && c.cfg.FallbackOnUnknown)
 }
 
-// attempt records the next attempt as sending (after a fallback event
-// when it is not the first), calls the provider and records the outcome.
-// ok is false when the start could not be recorded: then nothing was
-// sent.
-func (c *Core) attempt(ctx context.Context, acc *Accepted, route contact.Route, deadline time.Time, res *Result) (Attempt, bool) {
-	a := acc.alert
-	n := len(a.Attempts) + 1
-	start := acc.newChangeOf(c.cfg.Now())
-	if n > 1 {
-		prev := a.Attempts[n-2]
-		start.note(Event{Type: delivery.EventFallback, Attempt: n, Channel: route.Channel, FromChannel: prev.Channel})
+// errAcknowledged stops a delivery: the alert was acknowledged meanwhile.
+var errAcknowledged = errors.New("the alert was acknowledged meanwhile")
+
+// attempt records route i of r as the alert's next attempt, sending
+// (after a fallback event when it is not r's first route), with the ack
+// token and code its message carries; calls the provider; and records
+// the outcome. ok is false when the start could not be recorded (then
+// nothing was sent) or the alert was acknowledged meanwhile.
+func (c *Core) attempt(ctx context.Context, acc *Accepted, r reach, i int, deadline time.Time, res *Result) (Attempt, bool) {
+	a, route := acc.alert, r.routes[i]
+	var n int
+	var ack render.Ack
+	err := c.write(ctx, a, func(a *Alert) *change {
+		if a.Status == delivery.AlertAcknowledged {
+			return nil
+		}
+		n = len(a.Attempts) + 1
+		start := acc.newChangeOf(c.cfg.Now())
+		if i > 0 {
+			start.note(Event{Type: delivery.EventFallback, Attempt: n, Channel: route.Channel, FromChannel: r.routes[i-1].Channel, Stage: r.stage})
+		}
+		var lookups []Lookup
+		ack, lookups = c.ackFor(start.next, r.contact, route.Channel, n)
+		return start.startAttempt(n, route.Channel, r.contact.ID, r.stage).with(lookups...)
+	})
+	if err == nil && a.Status == delivery.AlertAcknowledged {
+		err = errAcknowledged
 	}
-	if err := start.startAttempt(n, route.Channel).commit(ctx, c.cfg.Store); err != nil {
-		res.RecordErrors = append(res.RecordErrors, err)
+	if err != nil {
+		if !errors.Is(err, errAcknowledged) {
+			res.RecordErrors = append(res.RecordErrors, err)
+		}
 		res.Cause = err
 		return Attempt{}, false
 	}
+	acc.addSecrets(ack.Link, ack.Code)
 
 	sendCtx, cancel := context.WithDeadline(ctx, c.sendDeadline(deadline))
-	ref, err := c.send(sendCtx, acc, route, n, res)
+	ref, err := c.send(sendCtx, acc, r, route, n, ack, res)
 	cancel()
 
 	status, set := delivery.AttemptSent, func(at *Attempt) { at.ProviderRef = ref }
@@ -130,15 +178,57 @@ func (c *Core) attempt(ctx context.Context, acc *Accepted, route contact.Route, 
 		class, code := classify(err)
 		status, set = delivery.AttemptStatusOf(class), func(at *Attempt) { at.Failure, at.FailureCode = class, code }
 	}
-	finish := newChange(a, delivery.System, c.cfg.Now()).attemptTo(n, status, set)
-	if status == delivery.AttemptSent && delivery.AlertTransitions.Allows(a.Status, delivery.AlertSent) {
-		finish.alertTo(delivery.AlertSent)
+	out := Attempt{}
+	werr := c.writeAfterSend(ctx, a, func(a *Alert) *change {
+		if at := a.attempt(n); at == nil || at.Status != delivery.AttemptSending {
+			return nil
+		}
+		finish := newChange(a, delivery.System, c.cfg.Now()).attemptTo(n, status, set)
+		if status == delivery.AttemptSent && delivery.AlertTransitions.Allows(a.Status, delivery.AlertSent) {
+			finish.alertTo(delivery.AlertSent)
+		}
+		if at := finish.next.attempt(n); at != nil {
+			out = *at // what happened, recorded or not
+		}
+		return finish
+	})
+	if werr != nil {
+		res.RecordErrors = append(res.RecordErrors, werr)
 	}
-	if err := c.commitAfterSend(ctx, finish); err != nil {
-		res.RecordErrors = append(res.RecordErrors, err)
+	if out.Number == 0 && a.attempt(n) != nil {
+		out = *a.attempt(n)
 	}
-	out := *finish.next.attempt(n) // what happened, recorded or not
 	return out, true
+}
+
+// ackFor returns what the message of attempt n (to ct on ch) asks the
+// clinician to acknowledge with, and the lookups that record it: a link
+// token (with Config.AckBaseURL) for SMS and email, a reply code for SMS
+// to a contact whose number is known. Calls carry their attempt instead
+// (CallRequest.Ref). Nothing when the alert's policy asks for no
+// acknowledgment. Each is valid until the alert's window and the grace
+// have passed.
+func (c *Core) ackFor(a *Alert, ct contact.Contact, ch contact.Channel, n int) (render.Ack, []Lookup) {
+	if !a.Policy.Enabled() || ch == contact.ChannelCall {
+		return render.Ack{}, nil
+	}
+	ref := AckRef{Key: a.Key, Instance: a.Instance, Attempt: n, ContactID: ct.ID}
+	lookup := func(kind LookupKind, hash string) Lookup {
+		return Lookup{Kind: kind, Hash: hash, Ref: ref, ExpiresAt: a.ExpiresAt,
+			ValidUntil: a.AcceptedAt.Add(a.Policy.UnacknowledgedAfter + c.cfg.AckGrace)}
+	}
+	var ack render.Ack
+	var lookups []Lookup
+	if c.cfg.AckBaseURL != "" {
+		token := NewToken()
+		ack.Link = strings.TrimSuffix(c.cfg.AckBaseURL, "/") + "/" + names.AckPath + "/" + token
+		lookups = append(lookups, lookup(LookupToken, TokenHash(token)))
+	}
+	if ch == contact.ChannelSMS && ct.SMSPhone != "" {
+		ack.Code = NewCode()
+		lookups = append(lookups, lookup(LookupCode, CodeHash(ct.SMSPhone, ack.Code)))
+	}
+	return ack, lookups
 }
 
 // sendDeadline is when one channel's attempt must end: at the reserve
@@ -151,13 +241,48 @@ func (c *Core) sendDeadline(deadline time.Time) time.Time {
 	return end
 }
 
-// commitAfterSend writes a change that follows a provider call: not
+// writeAfterSend writes a change that follows a provider call: not
 // cancelled with the request (the outcome must be recorded even then),
 // bounded by the reserve.
-func (c *Core) commitAfterSend(ctx context.Context, ch *change) error {
+func (c *Core) writeAfterSend(ctx context.Context, a *Alert, build func(*Alert) *change) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Budget.Reserve)
 	defer cancel()
-	return ch.commit(ctx, c.cfg.Store)
+	return c.write(ctx, a, build)
+}
+
+// maxReloads bounds how often one write is built again after another
+// writer changed the record first.
+const maxReloads = 4
+
+// write commits the change build makes from a's current state. When
+// another writer changed the record first (a version conflict: an
+// acknowledgment racing a timer, or a delivery's outcome), it reloads a
+// and builds again, so the loser applies its move to what the winner
+// left, or finds that the move no longer applies; unless the record it
+// finds was moved without an audit event (an inconsistent record, which
+// nothing is written on top of). build returns nil when there is nothing
+// left to write.
+func (c *Core) write(ctx context.Context, a *Alert, build func(*Alert) *change) error {
+	for i := 0; ; i++ {
+		ch := build(a)
+		if ch == nil {
+			return nil
+		}
+		err := ch.commit(ctx, c.cfg.Store)
+		if err == nil || !errors.Is(err, ErrConflict) || i == maxReloads {
+			return err
+		}
+		fresh, lerr := c.cfg.Store.Load(ctx, a.Key, a.Instance)
+		switch {
+		case errors.Is(lerr, ErrNotFound) && a.Version == 0:
+			continue // nothing recorded yet: a new lookup collided; build again
+		case lerr != nil:
+			return errors.Join(err, lerr)
+		case !fresh.consistent():
+			return err
+		}
+		*a = *fresh
+	}
 }
 
 // classify returns the class and code of a provider error.
@@ -169,18 +294,19 @@ func classify(err error) (delivery.Class, string) {
 	return delivery.Ambiguous, "unclassified"
 }
 
-// send renders the alert for the route's channel and hands it to the
-// provider. Errors are the provider's, classified by the adapter.
-func (c *Core) send(ctx context.Context, acc *Accepted, route contact.Route, n int, res *Result) (string, error) {
+// send renders the alert for the route's channel, with what it asks to
+// acknowledge with, and hands it to the provider. Errors are the
+// provider's, classified by the adapter.
+func (c *Core) send(ctx context.Context, acc *Accepted, r reach, route contact.Route, n int, ack render.Ack, res *Result) (string, error) {
 	a := acc.alert
 	switch route.Channel {
 	case contact.ChannelEmail:
-		e := render.Email(a.Content)
+		e := render.EmailWithAck(a.Content, ack)
 		acc.addSecrets(e.Body)
 		acc.started = true
 		return c.cfg.Publisher.PublishEmail(ctx, route.Destination, e.Subject, e.Body)
 	case contact.ChannelSMS:
-		s := render.SMS(a.Content, c.cfg.SMSContent)
+		s := render.SMSWithAck(a.Content, c.cfg.SMSContent, ack)
 		acc.addSecrets(s.Text)
 		res.SMSSegments = s.Segments
 		acc.started = true
@@ -193,10 +319,14 @@ func (c *Core) send(ctx context.Context, acc *Accepted, route contact.Route, n i
 		voice := render.Voice(a.Content)
 		acc.addSecrets(voice)
 		acc.started = true
-		return c.cfg.Caller.Call(ctx, CallRequest{
+		req := CallRequest{
 			Destination: route.Destination, MessageSSML: voice,
-			ClientToken: delivery.CallClientToken(a.Key, a.PayloadHash, delivery.CallAttempt{ContactID: a.ContactID, Number: n}),
-		})
+			ClientToken: delivery.CallClientToken(a.Key, a.PayloadHash, delivery.CallAttempt{ContactID: r.contact.ID, Number: n}),
+		}
+		if a.Policy.Enabled() {
+			req.Ref = AckRef{Key: a.Key, Instance: a.Instance, Attempt: n, ContactID: r.contact.ID}
+		}
+		return c.cfg.Caller.Call(ctx, req)
 	default:
 		return "", &delivery.Error{Class: delivery.Permanent, Code: "unknown_channel", Err: fmt.Errorf("unknown channel %q", route.Channel)}
 	}
@@ -205,7 +335,7 @@ func (c *Core) send(ctx context.Context, acc *Accepted, route contact.Route, n i
 // conclude decides the outcome and, unless an attempt was sent or is
 // unknown, records the alert as failed.
 func (c *Core) conclude(ctx context.Context, acc *Accepted, res *Result) {
-	res.Outcome = outcomeOf(res.Attempts, len(acc.routes))
+	res.Outcome = outcomeOf(res.Attempts, len(acc.first.routes))
 	for i := range res.Attempts {
 		at := &res.Attempts[i]
 		switch {
@@ -218,11 +348,13 @@ func (c *Core) conclude(ctx context.Context, acc *Accepted, res *Result) {
 	if res.Outcome != OutcomeFailed && res.Outcome != OutcomeRetry {
 		return
 	}
-	a := acc.alert
-	if a.Status != delivery.AlertNone && !delivery.AlertTransitions.Allows(a.Status, delivery.AlertFailed) {
-		return
-	}
-	if err := c.commitAfterSend(ctx, acc.newChangeOf(c.cfg.Now()).alertTo(delivery.AlertFailed)); err != nil {
+	err := c.writeAfterSend(ctx, acc.alert, func(a *Alert) *change {
+		if a.Status != delivery.AlertNone && !delivery.AlertTransitions.Allows(a.Status, delivery.AlertFailed) {
+			return nil
+		}
+		return acc.newChangeOf(c.cfg.Now()).alertTo(delivery.AlertFailed)
+	})
+	if err != nil {
 		res.RecordErrors = append(res.RecordErrors, err)
 	}
 }
