@@ -33,9 +33,11 @@ func TestAlarms(t *testing.T) {
 	_, m := mustRun(t, "dev", baseConfig(t))
 	want := []string{
 		"C-1-email-failed", "C-1-sms-failed", "C-2-sms-failed",
-		"alerts-failed", "alerts-unknown",
+		"ack-duration", "ack-errors", "ack-throttles",
+		"alerts-failed", "alerts-unacknowledged", "alerts-unknown",
 		"api-4xx-rate", "api-5xx",
 		"authorizer-duration", "authorizer-errors", "authorizer-throttles",
+		"escalate-duration", "escalate-errors", "escalate-throttles", "escalation-timer-not-set",
 		"processor-alert-not-recorded", "processor-duration", "processor-errors", "processor-sent-not-recorded", "processor-throttles",
 		"sms-spend",
 		"status-duration", "status-errors", "status-throttles",
@@ -67,7 +69,7 @@ func TestAlarms(t *testing.T) {
 	if got := dims("api-5xx"); got["ApiName"] != restAPI || got["Stage"] != StageName {
 		t.Errorf("api-5xx dimensions = %v, want ApiName %s, Stage %s", got, restAPI, StageName)
 	}
-	for _, fn := range []string{names.FunctionAuthorizer, names.FunctionProcessor} {
+	for _, fn := range names.Functions {
 		for _, kind := range []string{"errors", "throttles", "duration"} {
 			if got, want := dims(fn + "-" + kind)["FunctionName"], m.byName(t, tFunction, "functions-"+fn).str("name"); got != want {
 				t.Errorf("%s-%s FunctionName = %q, want %q", fn, kind, got, want)

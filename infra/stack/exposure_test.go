@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/scheduler"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/wafv2"
 
@@ -58,6 +59,8 @@ var argTypes = map[string]any{
 	tWebACLAssoc:          wafv2.WebAclAssociationArgs{},
 	tAlarm:                cloudwatch.MetricAlarmArgs{},
 	tMetricFilter:         cloudwatch.LogMetricFilterArgs{},
+	tScheduleGroup:        scheduler.ScheduleGroupArgs{},
+	tLambdaAssociation:    connect.LambdaFunctionAssociationArgs{},
 }
 
 // scopedNames are the types whose name lives inside another resource that

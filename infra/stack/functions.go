@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
@@ -100,8 +101,6 @@ type FunctionsArgs struct {
 	// Region is where SNS uses the key for the processor (the
 	// kms:ViaService condition).
 	Region string
-	// Voice is the Connect side, or nil when no contact is called.
-	Voice *Voice
 	// PHIDetectors is passed through to names.EnvPHIDetectors; nil
 	// leaves it unset (every detector).
 	PHIDetectors []string
@@ -112,6 +111,14 @@ type FunctionsArgs struct {
 	// SMSContent is passed through to names.EnvSMSContent unless it is
 	// render.SMSFull, the processor's default.
 	SMSContent render.SMSContent
+	// Escalation is what the delivering and acknowledging functions read
+	// about escalation.
+	Escalation EscalationEnv
+	// InboundSMSTopic is the topic SMS replies arrive on; nil without
+	// two-way SMS.
+	InboundSMSTopic *sns.Topic
+	// Partition and AccountID locate the schedules the functions set.
+	Partition, AccountID string
 }
 
 // Functions holds the two Lambda functions with their log groups and
@@ -137,6 +144,21 @@ type Functions struct {
 	// StatusLogs and StatusPolicy are the status function's.
 	StatusLogs   *cloudwatch.LogGroup
 	StatusPolicy *iam.RolePolicy
+	// Ack is the function every acknowledgment goes through; AckLogs and
+	// AckPolicy are its log group and inline policy.
+	Ack       *lambda.Function
+	AckLogs   *cloudwatch.LogGroup
+	AckPolicy *iam.RolePolicy
+	// Escalate runs the escalation timers; EscalateLogs and
+	// EscalatePolicy are its log group and inline policy.
+	Escalate       *lambda.Function
+	EscalateLogs   *cloudwatch.LogGroup
+	EscalatePolicy *iam.RolePolicy
+	// InboundSubscription subscribes Ack to the SMS replies' topic and
+	// InboundPermission lets that topic invoke it; nil without two-way
+	// SMS.
+	InboundSubscription *sns.TopicSubscription
+	InboundPermission   *lambda.Permission
 
 	// watched lists each function's name and timeout, for the alarms.
 	watched []WatchedFunction
@@ -156,31 +178,45 @@ func FunctionName(prefix, fn string) string { return prefix + "-" + fn }
 // Watched lists the functions, in creation order, for the alarms.
 func (f *Functions) Watched() []WatchedFunction { return append([]WatchedFunction(nil), f.watched...) }
 
-// NewFunctions creates, for each function, its log group, its inline
-// policy and the function, in that order, so that a function never runs
-// without its log group or its permissions.
+// NewFunctions creates, for each function that calls nobody, its log
+// group, its inline policy and the function, in that order, so that a
+// function never runs without its log group or its permissions: the
+// authorizer, the status function and the ack function (which the
+// contact flow then names). AddDeliverers creates the two that call
+// (they need the contact flow's id).
 func NewFunctions(ctx *pulumi.Context, name string, args *FunctionsArgs, opts ...pulumi.ResourceOption) (*Functions, error) {
 	f := &Functions{}
 	if err := ctx.RegisterComponentResource(FunctionsType, name, f, opts...); err != nil {
 		return nil, fmt.Errorf("register %s: %w", name, err)
 	}
-	if err := f.newAuthorizer(ctx, name, args); err != nil {
-		return nil, err
+	for _, step := range []func(*pulumi.Context, string, *FunctionsArgs) error{f.newAuthorizer, f.newStatus, f.newAck} {
+		if err := step(ctx, name, args); err != nil {
+			return nil, err
+		}
 	}
-	if err := f.newProcessor(ctx, name, args); err != nil {
-		return nil, err
+	return f, nil
+}
+
+// AddDeliverers creates the processor and the escalate function, which
+// deliver (calls through voice, nil when no contact is called), and
+// registers the component's outputs.
+func (f *Functions) AddDeliverers(ctx *pulumi.Context, name string, args *FunctionsArgs, voice *Voice) error {
+	if err := f.newProcessor(ctx, name, args, voice); err != nil {
+		return err
 	}
-	if err := f.newStatus(ctx, name, args); err != nil {
-		return nil, err
+	if err := f.newEscalate(ctx, name, args, voice); err != nil {
+		return err
 	}
 	if err := ctx.RegisterResourceOutputs(f, pulumi.Map{
 		"authorizerName": f.Authorizer.Name,
 		"processorName":  f.Processor.Name,
 		"statusName":     f.Status.Name,
+		"ackName":        f.Ack.Name,
+		"escalateName":   f.Escalate.Name,
 	}); err != nil {
-		return nil, fmt.Errorf("register %s outputs: %w", name, err)
+		return fmt.Errorf("register %s outputs: %w", name, err)
 	}
-	return f, nil
+	return nil
 }
 
 // newAuthorizer creates the authorizer, which may only log and trace.
@@ -213,40 +249,23 @@ func (f *Functions) newAuthorizer(ctx *pulumi.Context, name string, args *Functi
 }
 
 // newProcessor creates the processor.
-func (f *Functions) newProcessor(ctx *pulumi.Context, name string, args *FunctionsArgs) error {
+func (f *Functions) newProcessor(ctx *pulumi.Context, name string, args *FunctionsArgs, voice *Voice) error {
 	var err error
 	f.ProcessorLogs, err = f.logGroup(ctx, name, names.FunctionProcessor, args)
 	if err != nil {
 		return err
 	}
 	f.ProcessorPolicy, err = f.rolePolicy(ctx, name, names.FunctionProcessor, args, args.Roles.Processor,
-		processorPolicyOutput(args, f.ProcessorLogs.Arn))
+		deliveryPolicyOutput(args, voice, f.ProcessorLogs.Arn, true))
 	if err != nil {
 		return err
 	}
-	env := pulumi.StringMap{
-		names.EnvContactsTable:      args.ContactsTable.Name,
-		names.EnvIdempotencyTable:   args.IdempotencyTable.Name,
-		names.EnvAlertsTable:        args.AlertsTable.Name,
-		names.EnvAlertRetentionDays: pulumi.String(strconv.Itoa(args.AlertRetentionDays)),
-		names.EnvMetricsNamespace:   pulumi.String(args.MetricsNamespace),
-		names.EnvIdempotencyTTL:     pulumi.String(FormatDuration(args.IdempotencyTTL)),
-		names.EnvLockTimeout:        pulumi.String(FormatDuration(ProcessorTimeout)),
-		names.EnvLogLevel:           pulumi.String(args.LogLevel),
-	}
-	if args.FallbackOnUnknown {
-		env[names.EnvFallbackOnUnknown] = pulumi.String("true")
-	}
-	if args.Voice != nil {
-		env[names.EnvConnectInstanceID] = args.Voice.InstanceID
-		env[names.EnvConnectContactFlowID] = args.Voice.ContactFlowID
-		env[names.EnvConnectSourcePhone] = args.Voice.SourcePhoneNumber
-	}
+	env := deliveryEnv(args, voice)
+	env[names.EnvIdempotencyTable] = args.IdempotencyTable.Name
+	env[names.EnvIdempotencyTTL] = pulumi.String(FormatDuration(args.IdempotencyTTL))
+	env[names.EnvLockTimeout] = pulumi.String(FormatDuration(ProcessorTimeout))
 	if args.PHIDetectors != nil {
 		env[names.EnvPHIDetectors] = pulumi.String(strings.Join(args.PHIDetectors, ","))
-	}
-	if args.SMSContent != "" && args.SMSContent != render.SMSFull {
-		env[names.EnvSMSContent] = pulumi.String(string(args.SMSContent))
 	}
 	f.Processor, err = f.function(ctx, name, names.FunctionProcessor, args, functionSpec{
 		role:        args.Roles.Processor,
@@ -258,6 +277,35 @@ func (f *Functions) newProcessor(ctx *pulumi.Context, name string, args *Functio
 		env:         env,
 	})
 	return err
+}
+
+// deliveryEnv is the environment of a function that delivers (the
+// processor, the escalate function): the tables, the record's retention,
+// the metrics, the Connect settings, the SMS content and the escalation
+// settings.
+func deliveryEnv(args *FunctionsArgs, voice *Voice) pulumi.StringMap {
+	env := pulumi.StringMap{
+		names.EnvContactsTable:      args.ContactsTable.Name,
+		names.EnvAlertsTable:        args.AlertsTable.Name,
+		names.EnvAlertRetentionDays: pulumi.String(strconv.Itoa(args.AlertRetentionDays)),
+		names.EnvMetricsNamespace:   pulumi.String(args.MetricsNamespace),
+		names.EnvLogLevel:           pulumi.String(args.LogLevel),
+	}
+	if args.FallbackOnUnknown {
+		env[names.EnvFallbackOnUnknown] = pulumi.String("true")
+	}
+	if voice != nil {
+		env[names.EnvConnectInstanceID] = voice.InstanceID
+		env[names.EnvConnectContactFlowID] = voice.ContactFlowID
+		env[names.EnvConnectSourcePhone] = voice.SourcePhoneNumber
+	}
+	if args.SMSContent != "" && args.SMSContent != render.SMSFull {
+		env[names.EnvSMSContent] = pulumi.String(string(args.SMSContent))
+	}
+	for k, v := range args.Escalation.env(true) {
+		env[k] = v
+	}
+	return env
 }
 
 // newStatus creates the status function, which may only read the alerts
@@ -372,9 +420,12 @@ func (f *Functions) function(ctx *pulumi.Context, name, fn string, args *Functio
 	return fun, nil
 }
 
-// processorResources are the ARNs the processor's policy names.
+// processorResources are the ARNs the policy of a function that delivers
+// names: the processor's, and the escalate function's (no idempotency
+// table).
 type processorResources struct {
-	contactsTable    string
+	contactsTable string
+	// idempotencyTable is "" for the escalate function.
 	idempotencyTable string
 	alertsTable      string
 	alertsKey        string
@@ -385,32 +436,38 @@ type processorResources struct {
 	logGroup        string
 	// region is where SNS uses the key.
 	region string
+	// schedules and schedulerRole are the timers' schedule ARNs and the
+	// role passed with them; "" when nothing escalates.
+	schedules, schedulerRole string
 }
 
-// processorPolicy is the processor's least-privilege policy: read the
-// contacts table; record idempotency; write alert records (PutItem only:
-// every write is a conditional Put in a TransactWriteItems, which IAM
-// authorises per item action) with the alerts key; publish to its topics
-// with their key; start calls on its Connect instance; write its logs and
-// traces.
+// processorPolicy is the least-privilege policy of a function that
+// delivers: read the contacts table; record idempotency (the processor
+// only); write alert records (PutItem: every write is a conditional Put in
+// a TransactWriteItems, which IAM authorises per item action) and reread
+// one after a conflicting write (Query), with the alerts key; publish to
+// its topics with their key; start calls on its Connect instance; set
+// escalation timers; write its logs and traces.
 func processorPolicy(r processorResources) PolicyDocument {
-	doc := policy(
-		Statement{
-			Sid:      "ReadContacts",
-			Effect:   effectAllow,
-			Action:   []string{"dynamodb:GetItem"},
-			Resource: []string{r.contactsTable},
-		},
-		Statement{
+	doc := policy(Statement{
+		Sid:      "ReadContacts",
+		Effect:   effectAllow,
+		Action:   []string{"dynamodb:GetItem"},
+		Resource: []string{r.contactsTable},
+	})
+	if r.idempotencyTable != "" {
+		doc.Statement = append(doc.Statement, Statement{
 			Sid:      "IdempotencyRecords",
 			Effect:   effectAllow,
 			Action:   []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
 			Resource: []string{r.idempotencyTable},
-		},
+		})
+	}
+	doc.Statement = append(doc.Statement,
 		Statement{
 			Sid:      "WriteAlertRecords",
 			Effect:   effectAllow,
-			Action:   []string{"dynamodb:PutItem"},
+			Action:   []string{"dynamodb:PutItem", "dynamodb:Query"},
 			Resource: []string{r.alertsTable},
 		},
 		alertsKeyStatement(r.alertsKey, r.region, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"),
@@ -445,23 +502,31 @@ func processorPolicy(r processorResources) PolicyDocument {
 			Resource: []string{r.connectInstance + "/contact/*"},
 		})
 	}
+	if r.schedules != "" {
+		doc.Statement = append(doc.Statement, setTimerStatements(r.schedules, r.schedulerRole)...)
+	}
 	doc.Statement = append(doc.Statement, logsStatement(r.logGroup), xrayStatement())
 	return doc
 }
 
-// processorPolicyOutput resolves the processor's resources and renders its
-// policy.
-func processorPolicyOutput(args *FunctionsArgs, logGroupARN pulumi.StringInput) pulumi.StringOutput {
+// deliveryPolicyOutput resolves the resources of a function that
+// delivers and renders its policy; with idempotency, the processor's.
+func deliveryPolicyOutput(args *FunctionsArgs, voice *Voice, logGroupARN pulumi.StringInput, idempotency bool) pulumi.StringOutput {
 	single := pulumi.StringMap{
-		"contacts":    args.ContactsTable.Arn,
-		"idempotency": args.IdempotencyTable.Arn,
-		"alerts":      args.AlertsTable.Arn,
-		"alertsKey":   args.AlertsKeyARN,
-		"key":         args.KeyARN,
-		"logs":        logGroupARN,
+		"contacts":  args.ContactsTable.Arn,
+		"alerts":    args.AlertsTable.Arn,
+		"alertsKey": args.AlertsKeyARN,
+		"key":       args.KeyARN,
+		"logs":      logGroupARN,
 	}
-	if args.Voice != nil {
-		single["connect"] = args.Voice.InstanceARN
+	if idempotency {
+		single["idempotency"] = args.IdempotencyTable.Arn
+	}
+	if voice != nil {
+		single["connect"] = voice.InstanceARN
+	}
+	if e := args.Escalation; e.enabled() {
+		single["schedulerRole"] = e.Timers.Role.Arn
 	}
 	topics := args.TopicARNs
 	if topics == nil {
@@ -470,13 +535,13 @@ func processorPolicyOutput(args *FunctionsArgs, logGroupARN pulumi.StringInput) 
 	return applyString(pulumi.All(single, topics), func(in []any) (string, error) {
 		v, ok := in[0].(map[string]string)
 		if !ok {
-			return "", fmt.Errorf("processor policy: resources are %T", in[0])
+			return "", fmt.Errorf("delivery policy: resources are %T", in[0])
 		}
 		t, ok := in[1].([]string)
 		if !ok {
-			return "", fmt.Errorf("processor policy: topics are %T", in[1])
+			return "", fmt.Errorf("delivery policy: topics are %T", in[1])
 		}
-		return processorPolicy(processorResources{
+		r := processorResources{
 			contactsTable:    v["contacts"],
 			idempotencyTable: v["idempotency"],
 			alertsTable:      v["alerts"],
@@ -486,7 +551,12 @@ func processorPolicyOutput(args *FunctionsArgs, logGroupARN pulumi.StringInput) 
 			connectInstance:  v["connect"],
 			logGroup:         v["logs"],
 			region:           args.Region,
-		}).JSON()
+			schedulerRole:    v["schedulerRole"],
+		}
+		if r.schedulerRole != "" {
+			r.schedules = args.Escalation.Timers.scheduleARNs(args.Partition, args.Region, args.AccountID)
+		}
+		return processorPolicy(r).JSON()
 	})
 }
 

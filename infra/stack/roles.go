@@ -33,6 +33,12 @@ type Roles struct {
 	Processor *iam.Role
 	// Status is the status function's role: it may only read alerts.
 	Status *iam.Role
+	// Ack is the ack function's role: it may read and write alert
+	// records and delete a pending timer.
+	Ack *iam.Role
+	// Escalate is the escalate function's role: it delivers like the
+	// processor and sets the next timer.
+	Escalate *iam.Role
 }
 
 // NewRoles creates the execution roles.
@@ -65,10 +71,18 @@ func NewRoles(ctx *pulumi.Context, name string, args *RolesArgs, opts ...pulumi.
 	if r.Status, err = newRole(names.FunctionStatus); err != nil {
 		return nil, err
 	}
+	if r.Ack, err = newRole(names.FunctionAck); err != nil {
+		return nil, err
+	}
+	if r.Escalate, err = newRole(names.FunctionEscalate); err != nil {
+		return nil, err
+	}
 	if err := ctx.RegisterResourceOutputs(r, pulumi.Map{
 		"authorizerRoleArn": r.Authorizer.Arn,
 		"processorRoleArn":  r.Processor.Arn,
 		"statusRoleArn":     r.Status.Arn,
+		"ackRoleArn":        r.Ack.Arn,
+		"escalateRoleArn":   r.Escalate.Arn,
 	}); err != nil {
 		return nil, fmt.Errorf("register %s outputs: %w", name, err)
 	}

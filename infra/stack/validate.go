@@ -67,6 +67,7 @@ func (c *Config) Validate(project string) error {
 	v.functions(c)
 	v.api(c)
 	v.operations(c)
+	v.escalation(c)
 	if len(v.problems) > 0 {
 		return &ConfigError{Problems: v.problems}
 	}

@@ -62,6 +62,12 @@ type Options struct {
 	// emulator's SNS (AWS_ENDPOINT_URL_SNS), for tests that inject SNS
 	// faults. Off, SNS is the emulator's own.
 	SNSFaults bool
+	// FireSchedules runs the standin.ScheduleFirer in the background: each
+	// escalation timer fires when due (make dev, make demo). Off, a test
+	// fires them (Sandbox.Firer.Fire).
+	FireSchedules bool
+	// OnFireError, if set, receives the background firer's errors.
+	OnFireError func(error)
 }
 
 // Timings are the durations of Start's steps.
@@ -97,6 +103,9 @@ type Sandbox struct {
 	Clients    *emulator.Clients
 	Deployment *provision.Deployment
 	Connect    *standin.ConnectStub
+	// Firer fires the escalation timers, which kumo never does; nil when
+	// the stack sets none.
+	Firer *standin.ScheduleFirer
 	// SNS injects SNS faults; nil unless Options.SNSFaults.
 	SNS  *standin.SNSProxy
 	XRay *observe.XRayCollector
@@ -106,6 +115,7 @@ type Sandbox struct {
 	Timings   Timings
 
 	proxy     *lambdahost.RuntimeProxy
+	stopFirer context.CancelFunc
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -161,6 +171,7 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	}
 
 	s.Timings.Functions = time.Since(t)
+	s.startLoop(opts)
 
 	s.Timings.Total = time.Since(start)
 
@@ -282,6 +293,9 @@ func (s *Sandbox) startFunctions(ctx context.Context, output io.Writer) error {
 		host.SNSEndpoint = s.SNS.URL
 	}
 
+	// The links point at kumo's stage, not at amazonaws.com.
+	host.Env = map[string]string{names.EnvAckBaseURL: strings.TrimSuffix(s.URL, "/"+names.NotificationPath)}
+
 	for _, spec := range s.Deployment.Functions {
 		s.proxy.SetTracing(spec.Name, spec.ActiveTracing)
 
@@ -304,6 +318,29 @@ func (s *Sandbox) startFunctions(ctx context.Context, output io.Writer) error {
 	}
 
 	return errors.Join(all...)
+}
+
+// startLoop readies the stand-ins of the acknowledgment loop: the Connect
+// stub learns the function the flow invokes, and the firer the timers'
+// group (started in the background with opts.FireSchedules).
+func (s *Sandbox) startLoop(opts Options) {
+	instance := s.Stack.Config[s.Stack.Key(names.ConfigConnectInstanceID)]
+	s.Connect.UseFlowFunction(s.Clients.Lambda, s.Deployment.OutputString(names.OutputAckFunction),
+		fmt.Sprintf("arn:aws:connect:%s:%s:instance/%s", s.Deployment.Region, emulator.Account, instance))
+	group := s.Deployment.OutputString(names.OutputScheduleGroup)
+	if group == "" {
+		return
+	}
+	s.Firer = standin.NewScheduleFirer(s.Clients.Scheduler, s.Clients.Lambda, group)
+	if opts.FireSchedules {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopFirer = cancel
+		report := opts.OnFireError
+		if report == nil {
+			report = func(error) {}
+		}
+		go s.Firer.Run(ctx, report)
+	}
 }
 
 // Function returns the running function named by the stack output
@@ -392,6 +429,10 @@ func (s *Sandbox) Pids() []int {
 func (s *Sandbox) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
+
+		if s.stopFirer != nil {
+			s.stopFirer()
+		}
 
 		for _, fn := range s.Functions {
 			errs = append(errs, fn.Stop())

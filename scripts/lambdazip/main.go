@@ -34,6 +34,8 @@ var functions = []struct{ name, pkg string }{
 	{names.FunctionAuthorizer, "./services/authorizer"},
 	{names.FunctionProcessor, "./services/processor"},
 	{names.FunctionStatus, "./services/processor/cmd/status"},
+	{names.FunctionAck, "./services/processor/cmd/ack"},
+	{names.FunctionEscalate, "./services/processor/cmd/escalate"},
 }
 
 // zipTime is the modification time of every zip entry: the zip format's

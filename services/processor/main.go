@@ -22,6 +22,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	awsconnect "github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awsscheduler "github.com/aws/aws-sdk-go-v2/service/scheduler"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting"
@@ -29,6 +30,8 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/services/processor/dynamo"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/emf"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/scheduler"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/settings"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/sns"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/xray"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
@@ -62,8 +65,20 @@ func main() {
 		caller = c
 	}
 	var metrics alerting.Metrics
+	var timeliness alerting.Timeliness
 	if cfg.metricsNamespace != "" {
-		metrics = emf.New(os.Stdout, cfg.metricsNamespace)
+		m := emf.New(os.Stdout, cfg.metricsNamespace)
+		metrics, timeliness = m, m
+	}
+	esc, err := settings.LoadEscalation(os.Getenv)
+	if err != nil {
+		startupFailed(logger, err)
+	}
+	var timers alerting.Timers // stays nil when nothing escalates
+	if esc.Scheduler != (scheduler.Settings{}) {
+		if timers, err = scheduler.New(awsscheduler.NewFromConfig(awsCfg), esc.Scheduler); err != nil {
+			startupFailed(logger, err)
+		}
 	}
 
 	core, err := alerting.New(alerting.Config{
@@ -76,6 +91,11 @@ func main() {
 		Retention:         cfg.retention,
 		FallbackOnUnknown: cfg.fallbackOnUnknown,
 		Budget:            budget,
+		Escalation:        esc.Set,
+		Timers:            timers,
+		AckBaseURL:        esc.AckBaseURL,
+		AckGrace:          esc.AckGrace,
+		Timeliness:        timeliness,
 	})
 	if err != nil {
 		startupFailed(logger, err)

@@ -122,6 +122,8 @@ type EventRecord struct {
 	Method string `json:"method,omitempty"`
 	// Late is true on an acknowledgment after the alert's window.
 	Late bool `json:"late,omitempty"`
+	// Target is, for a skipped escalation target, which one.
+	Target string `json:"target,omitempty"`
 }
 
 // schemaString, schemaInt and schemaTime are the property shapes of the
@@ -218,6 +220,7 @@ func AlertRecordSchema() []byte {
 		"stage":         schemaInt("For an escalation, the stage reached; for an acknowledgment, the stage it came at."),
 		"method":        schemaString("For an acknowledgment, how it came.", schemaAckMethods...),
 		"late":          schemaBool("For an acknowledgment, true when it came after the alert's window."),
+		"target":        schemaString("For a skipped escalation target: next-channel, repeat-call or contact:<contact id>."),
 	}, "seq", "type", "at", "actor", "status")
 	record := schemaObject("AlertRecord", map[string]any{
 		"message_id":                  schemaString("The alert's message_id."),

@@ -339,7 +339,7 @@ const (
 // Functions lists every Lambda function the stack deploys, in the order
 // their packages are built, checked and created. A new function is added
 // here (and to scripts/lambdazip's packages).
-var Functions = []string{FunctionAuthorizer, FunctionProcessor, FunctionStatus}
+var Functions = []string{FunctionAuthorizer, FunctionProcessor, FunctionStatus, FunctionAck, FunctionEscalate}
 
 // AuthorizedRoutes lists every method and resource path behind the
 // authorizer, as the end of an execute-api ARN ("<METHOD>/<path>", with
@@ -350,6 +350,7 @@ var Functions = []string{FunctionAuthorizer, FunctionProcessor, FunctionStatus}
 var AuthorizedRoutes = []string{
 	"POST/" + NotificationPath,
 	"GET/" + NotificationPath + "/*",
+	"POST/" + NotificationPath + "/*/" + AckPath,
 }
 
 // Attribute names of the alerts table. One partition per alert key; each
@@ -490,6 +491,27 @@ const (
 	OutputInboundSMSTopicARN = "inboundSmsTopicArn"
 	// OutputAckBaseURL is EnvAckBaseURL's value.
 	OutputAckBaseURL = "ackBaseUrl"
+
+	// ConfigEscalation is the escalation policy per priority (structured:
+	// H, M, L to "none" or {stages: [{after, targets}],
+	// unacknowledgedAfter}); unset priorities take the defaults.
+	ConfigEscalation = "escalation"
+	// ConfigFailSafeContact is the contact id the policies' fail-safe
+	// target reaches (the site's on-call or bleep holder).
+	ConfigFailSafeContact = "failSafeContact"
+	// ConfigTestStack marks a stack that runs tests: escalation windows
+	// and the ack grace may then be given in seconds. Refused with
+	// protection: full.
+	ConfigTestStack = "testStack"
+	// ConfigAckGrace is how long after an alert's window its links and
+	// codes still acknowledge it (late).
+	ConfigAckGrace = "ackGrace"
+	// ConfigAckBaseURL is the public base of acknowledgment links (a
+	// custom domain); unset, the stage's execute-api URL.
+	ConfigAckBaseURL = "ackBaseUrl"
+	// ConfigTwoWaySMS creates the topic two-way SMS publishes replies to,
+	// and subscribes the ack function to it.
+	ConfigTwoWaySMS = "twoWaySms"
 
 	// LogTimerNotSet: an escalation timer could not be created, so the
 	// alert will not escalate (an alarm watches for it).

@@ -204,15 +204,21 @@ func (c *Core) cancel(ctx context.Context, a *Alert) error {
 
 // Peek finds the lookup of kind with hash and its alert, changing
 // nothing (what an acknowledgment page shows before the button is
-// pressed). Errors: ErrNotFound, or the store's.
+// pressed). Errors: ErrNotFound; ErrUsed or ErrExpired with the lookup
+// and its alert; or the store's.
 func (c *Core) Peek(ctx context.Context, kind LookupKind, hash string) (Lookup, *Alert, error) {
 	l, err := c.cfg.Store.FindLookup(ctx, kind, hash)
 	if err != nil {
 		return Lookup{}, nil, fmt.Errorf("find %s: %w", kind, err)
 	}
 	a, err := c.cfg.Store.Load(ctx, l.Ref.Key, l.Ref.Instance)
-	if err != nil {
+	switch {
+	case err != nil:
 		return l, nil, fmt.Errorf("read alert %s: %w", l.Ref.Key, err)
+	case l.Used():
+		return l, a, ErrUsed
+	case l.Expired(c.cfg.Now()):
+		return l, a, ErrExpired
 	}
 	return l, a, nil
 }
@@ -225,19 +231,12 @@ func (c *Core) Peek(ctx context.Context, kind LookupKind, hash string) (Lookup, 
 // without being used.
 func (c *Core) AckByLookup(ctx context.Context, kind LookupKind, hash string, method delivery.AckMethod) (AckResult, error) {
 	l, a, err := c.Peek(ctx, kind, hash)
-	if err != nil {
-		return AckResult{}, err
-	}
 	res := AckResult{Alert: a}
-	if a.Ack != nil {
-		res.Ack = *a.Ack
+	if a != nil && a.Ack != nil {
+		res.Ack, res.Already = *a.Ack, errors.Is(err, ErrUsed)
 	}
-	switch {
-	case l.Used():
-		res.Already = true
-		return res, ErrUsed
-	case l.Expired(c.cfg.Now()):
-		return res, ErrExpired
+	if err != nil {
+		return res, err
 	}
 	return c.Acknowledge(ctx, AckRequest{
 		Key: l.Ref.Key, Instance: l.Ref.Instance, Method: method, By: delivery.Contact(l.Ref.ContactID),

@@ -75,6 +75,8 @@ const DefaultAckGrace = time.Hour
 // Core accepts, delivers and reads alerts. It is safe for concurrent use.
 type Core struct {
 	cfg Config
+	// acksOnly: built by NewAcknowledger; it never delivers.
+	acksOnly bool
 }
 
 // New builds a Core, checking that every required part is present.
@@ -97,14 +99,31 @@ func New(cfg Config) (*Core, error) {
 	if cfg.Escalation.Enabled() && cfg.Timers == nil {
 		return nil, errors.New("alerting: an escalation policy asks for acknowledgments but no Timers are set")
 	}
-	cfg.AckGrace = cmp.Or(cfg.AckGrace, DefaultAckGrace)
-	cfg.Timeliness = cmp.Or[Timeliness](cfg.Timeliness, noMetrics{})
 	if cfg.Budget == (delivery.Budget{}) {
 		cfg.Budget = delivery.DefaultBudget
 	}
 	if err := cfg.Budget.Validate(); err != nil {
 		return nil, err
 	}
+	return &Core{cfg: withDefaults(cfg)}, nil
+}
+
+// NewAcknowledger builds a Core that only reads and acknowledges alerts
+// (Acknowledge, AckByLookup, Peek, Latest): the ack function's, whose
+// role may neither publish, call nor read contacts. Only Store is
+// required; Timers (to delete a pending timer), Timeliness, AckGrace and
+// Now are used. Its Accept, Deliver and Escalate refuse to run.
+func NewAcknowledger(cfg Config) (*Core, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("alerting: missing Store")
+	}
+	return &Core{cfg: withDefaults(cfg), acksOnly: true}, nil
+}
+
+// withDefaults fills the optional parts of cfg.
+func withDefaults(cfg Config) Config {
+	cfg.AckGrace = cmp.Or(cfg.AckGrace, DefaultAckGrace)
+	cfg.Timeliness = cmp.Or[Timeliness](cfg.Timeliness, noMetrics{})
 	cfg.Metrics = cmp.Or[Metrics](cfg.Metrics, noMetrics{})
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -112,8 +131,11 @@ func New(cfg Config) (*Core, error) {
 	if cfg.Random == nil {
 		cfg.Random = randomHex
 	}
-	return &Core{cfg: cfg}, nil
+	return cfg
 }
+
+// errAcksOnly refuses a delivery on a Core from NewAcknowledger.
+var errAcksOnly = errors.New("alerting: this core only acknowledges (NewAcknowledger)")
 
 func randomHex() string {
 	b := make([]byte, instanceRandom/2)
@@ -217,6 +239,9 @@ func (a *Accepted) addSecrets(s ...string) {
 // destination for any preferred channel (ErrNoDestination); any other
 // error is the contact store's or the record's.
 func (c *Core) Accept(ctx context.Context, in Intake) (*Accepted, error) {
+	if c.acksOnly {
+		return nil, errAcksOnly
+	}
 	ct, err := c.cfg.Contacts.GetContact(ctx, in.Alert.ContactID)
 	if err != nil {
 		return nil, fmt.Errorf("load contact %s: %w", in.Alert.ContactID, err)

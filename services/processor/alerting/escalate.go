@@ -68,6 +68,9 @@ func (r *EscalateResult) Scrub(s string) string {
 // acknowledgment). An error means nothing was moved and the timer should
 // be retried (the scheduler does).
 func (c *Core) Escalate(ctx context.Context, t escalation.Timer, deadline time.Time) (EscalateResult, error) {
+	if c.acksOnly {
+		return EscalateResult{}, errAcksOnly
+	}
 	a, err := c.cfg.Store.Load(ctx, t.Key, t.Instance)
 	if errors.Is(err, ErrNotFound) {
 		return EscalateResult{Outcome: EscalateSkipped}, nil

@@ -567,3 +567,25 @@ func TestSkippedTargetIsRecorded(t *testing.T) {
 		t.Errorf("audit skipped %v, want %v", skipped, r.Skipped)
 	}
 }
+
+func TestAcknowledgerOnlyAcknowledges(t *testing.T) {
+	t.Parallel()
+	f := newEscFixture(t, sms)
+	f.deliver(t)
+	ack, err := alerting.NewAcknowledger(alerting.Config{Store: f.store, Now: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := ack.Acknowledge(t.Context(), alerting.AckRequest{Key: testKey, Method: delivery.AckAPI, By: delivery.Client("ward")}); err != nil || res.Alert.Status != delivery.AlertAcknowledged {
+		t.Errorf("acknowledge: %+v, %v", res, err)
+	}
+	if _, err := ack.Accept(t.Context(), alerting.Intake{Key: testKey, Instance: ack.NewInstance(), Alert: testAlert()}); err == nil {
+		t.Error("an acknowledger accepted an alert")
+	}
+	if _, err := ack.Escalate(t.Context(), timer(1), t0.Add(time.Minute)); err == nil {
+		t.Error("an acknowledger ran a timer")
+	}
+	if _, err := alerting.NewAcknowledger(alerting.Config{}); err == nil {
+		t.Error("an acknowledger without a store")
+	}
+}

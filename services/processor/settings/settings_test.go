@@ -1,0 +1,67 @@
+package settings_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/a2p-alerts/a2p-alerts/services/processor/settings"
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
+)
+
+func env(m map[string]string) settings.Getenv { return func(k string) string { return m[k] } }
+
+func TestLoadEscalation(t *testing.T) {
+	t.Parallel()
+	set := `{"policies":{"H":{"stages":[{"after":"5m","targets":["next-channel"]}],"unacknowledgedAfter":"30m"}},"failSafe":"C-9"}`
+	full := map[string]string{
+		names.EnvEscalation: set, names.EnvAckBaseURL: "https://x/v1", names.EnvAckGrace: "15m",
+		names.EnvScheduleGroup: "g", names.EnvEscalateFunctionARN: "arn:fn", names.EnvSchedulerRoleARN: "arn:role",
+	}
+	e, err := settings.LoadEscalation(env(full))
+	if err != nil || !e.Set.Enabled() || e.Set.FailSafe != "C-9" || e.AckGrace != 15*time.Minute || e.Scheduler.Group != "g" || e.AckBaseURL != "https://x/v1" {
+		t.Fatalf("%+v, %v", e, err)
+	}
+	if e, err := settings.LoadEscalation(env(nil)); err != nil || e.Set.Enabled() || e.AckGrace == 0 {
+		t.Errorf("nothing set: %+v, %v; want no escalation and the default grace", e, err)
+	}
+	for name, edit := range map[string]func(map[string]string){
+		names.EnvEscalation:    func(m map[string]string) { m[names.EnvEscalation] = "{" },
+		names.EnvAckGrace:      func(m map[string]string) { m[names.EnvAckGrace] = "-1h" },
+		names.EnvScheduleGroup: func(m map[string]string) { delete(m, names.EnvScheduleGroup) },
+		names.EnvEscalateFunctionARN: func(m map[string]string) {
+			delete(m, names.EnvScheduleGroup)
+			delete(m, names.EnvEscalateFunctionARN)
+			delete(m, names.EnvSchedulerRoleARN)
+		},
+	} {
+		m := map[string]string{}
+		for k, v := range full {
+			m[k] = v
+		}
+		edit(m)
+		if _, err := settings.LoadEscalation(env(m)); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s broken: %v, want an error naming it", name, err)
+		}
+	}
+}
+
+func TestLoadDelivery(t *testing.T) {
+	t.Parallel()
+	m := map[string]string{names.EnvContactsTable: "c", names.EnvAlertsTable: "a", names.EnvAlertRetentionDays: "7", names.EnvFallbackOnUnknown: "true",
+		names.EnvConnectInstanceID: "9cf954f6-cce2-4ff7-88c5-e71fdc4b35a4", names.EnvConnectContactFlowID: "flow", names.EnvConnectSourcePhone: "+15555550199",
+		names.EnvLogLevel: "debug"}
+	d, err := settings.LoadDelivery(env(m))
+	if err != nil || d.Retention != 7*24*time.Hour || !d.FallbackOnUnknown || d.Connect == nil || d.LogLevel.String() != "DEBUG" {
+		t.Fatalf("%+v, %v", d, err)
+	}
+	delete(m, names.EnvAlertsTable)
+	if _, err := settings.LoadDelivery(env(m)); err == nil || !strings.Contains(err.Error(), names.EnvAlertsTable) {
+		t.Errorf("no alerts table: %v", err)
+	}
+	m[names.EnvAlertsTable] = "a"
+	m[names.EnvConnectSourcePhone] = ""
+	if _, err := settings.LoadDelivery(env(m)); err == nil {
+		t.Error("two of three Connect settings passed")
+	}
+}
