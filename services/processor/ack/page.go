@@ -71,6 +71,7 @@ func pageAlready(a *alerting.Alert) pageView {
 func pageUsed(a *alerting.Alert) pageView {
 	v := pageView{Title: "This link was used already", Tone: "gone", Message: "This link has acknowledged its alert already."}
 	if a != nil && a.Ack != nil {
+		v.Title = "Already acknowledged"
 		v.Message = fmt.Sprintf("This link was used already: the alert was acknowledged at %s, %s.", pageTime(a.Ack.At), methodWords[string(a.Ack.Method)])
 	}
 	return details(a, v)
