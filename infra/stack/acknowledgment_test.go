@@ -241,9 +241,19 @@ func TestTwoWaySMS(t *testing.T) {
 	if len(m.all(tLambdaPermission)) != 1+6 || m.names(tTopic)[0] == "messaging-sms-replies" {
 		t.Errorf("without twoWaySms: %v", m.names(tLambdaPermission))
 	}
+	for _, fn := range []string{names.FunctionProcessor, names.FunctionEscalate} {
+		if v, ok := functionEnv(t, m, fn)[names.EnvAckReplyCodes]; ok {
+			t.Errorf("without twoWaySms, %s's SMS would carry reply codes (%q) nobody can reply with", fn, v)
+		}
+	}
 	cfg := baseConfig(t)
 	cfg[key(names.ConfigTwoWaySMS)] = "true"
 	_, m = mustRun(t, "dev", cfg)
+	for _, fn := range []string{names.FunctionProcessor, names.FunctionEscalate} {
+		if v := functionEnv(t, m, fn)[names.EnvAckReplyCodes]; v != "true" {
+			t.Errorf("with twoWaySms, %s's %s is %q, want true", fn, names.EnvAckReplyCodes, v)
+		}
+	}
 	topic := m.byName(t, tTopic, "messaging-sms-replies")
 	if topic.str("name") != "a2p-alerts-dev-sms-replies" || topic.str("kmsMasterKeyId") != m.byName(t, tKey, "messaging-key").out("arn") {
 		t.Errorf("replies topic %v", topic.inputs)

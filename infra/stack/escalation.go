@@ -136,6 +136,17 @@ func (v *validator) escalation(c *Config) {
 		v.add(names.ConfigFailSafeContact, fmt.Sprintf("missing: %s reach the fail-safe contact (directly, or for a contact "+
 			"without a secondary): name the site's on-call or bleep holder (a contact id), or change the policies", strings.Join(needing, " and ")))
 	}
+	v.contactsNamed(c, known)
+	if c.TestStack && c.Protection.Full() {
+		v.add(names.ConfigTestStack, fmt.Sprintf("a stack with %s: full pages people: it cannot be a test stack", names.ConfigProtection))
+	}
+	v.ackGrace(c)
+	v.ackBaseURL(c)
+}
+
+// contactsNamed checks that the fail-safe contact and each contact's
+// secondary name a contact (not the contact itself).
+func (v *validator) contactsNamed(c *Config, known map[string]bool) {
 	if c.FailSafeContact != "" && !known[c.FailSafeContact] {
 		v.add(names.ConfigFailSafeContact, fmt.Sprintf("no contact has the id %q", c.FailSafeContact))
 	}
@@ -148,11 +159,6 @@ func (v *validator) escalation(c *Config) {
 			v.add(fmt.Sprintf("%s[%d].secondary", names.ConfigContacts, i), fmt.Sprintf("no contact has the id %q", ct.Secondary))
 		}
 	}
-	if c.TestStack && c.Protection.Full() {
-		v.add(names.ConfigTestStack, fmt.Sprintf("a stack with %s: full pages people: it cannot be a test stack", names.ConfigProtection))
-	}
-	v.ackGrace(c)
-	v.ackBaseURL(c)
 }
 
 // needsFailSafe reports whether pol reaches the fail-safe contact: a
@@ -188,7 +194,7 @@ func (v *validator) ackBaseURL(c *Config) {
 	switch {
 	case err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "":
 		v.add(names.ConfigAckBaseURL, "must be an absolute URL such as https://alerts.example.org/v1, with no query or fragment")
-	case u.Scheme != "https" && !(c.TestStack && u.Scheme == "http"):
+	case u.Scheme != "https" && (!c.TestStack || u.Scheme != "http"):
 		v.add(names.ConfigAckBaseURL, "must be https: the links carry acknowledgment tokens")
 	}
 }

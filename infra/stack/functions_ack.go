@@ -46,6 +46,9 @@ type EscalationEnv struct {
 	AckBaseURL pulumi.StringInput
 	// AckGrace is how long links and codes outlive an alert's window.
 	AckGrace time.Duration
+	// ReplyCodes puts a reply code in each SMS: SMS replies reach the ack
+	// function (twoWaySms).
+	ReplyCodes bool
 }
 
 // enabled reports whether some policy asks for an acknowledgment.
@@ -70,6 +73,9 @@ func (e EscalationEnv) env(withPolicies bool) pulumi.StringMap {
 		env[names.EnvEscalation] = pulumi.String(string(set))
 		env[names.EnvAckBaseURL] = e.AckBaseURL
 		env[names.EnvAckGrace] = pulumi.String(FormatDuration(e.AckGrace))
+		if e.ReplyCodes {
+			env[names.EnvAckReplyCodes] = pulumi.String("true")
+		}
 	}
 	return env
 }

@@ -245,6 +245,7 @@ func (s *Stack) functionsArgs() *FunctionsArgs {
 		AccountID:                     s.AccountID,
 		Escalation: EscalationEnv{
 			Set: cfg.EscalationSet(), Timers: s.Timers, AckBaseURL: s.AckBaseURL(), AckGrace: cfg.AckGrace,
+			ReplyCodes: cfg.TwoWaySMS,
 		},
 	}
 	return args

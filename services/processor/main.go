@@ -95,6 +95,7 @@ func main() {
 		Timers:            timers,
 		AckBaseURL:        esc.AckBaseURL,
 		AckGrace:          esc.AckGrace,
+		AckReplyCodes:     esc.ReplyCodes,
 		Timeliness:        timeliness,
 	})
 	if err != nil {

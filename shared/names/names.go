@@ -460,6 +460,9 @@ const (
 	// EnvAckGrace is how long after an alert's window its links and codes
 	// still acknowledge it (late), as a Go duration.
 	EnvAckGrace = "A2P_ACK_GRACE"
+	// EnvAckReplyCodes is "true" when SMS replies reach the ack function
+	// (the stack's twoWaySms): only then does an SMS carry a reply code.
+	EnvAckReplyCodes = "A2P_ACK_REPLY_CODES"
 	// EnvScheduleGroup is the EventBridge Scheduler group of the timers.
 	EnvScheduleGroup = "A2P_SCHEDULE_GROUP"
 	// EnvEscalateFunctionARN is the timers' target.

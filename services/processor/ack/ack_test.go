@@ -94,7 +94,7 @@ func newFixture(t *testing.T) *fixture {
 	cfg := alerting.Config{
 		Store: f.store, Contacts: contacts{"C-1": c1}, Publisher: f.prov, Caller: f.prov, Retention: 24 * time.Hour,
 		Escalation: escalation.Set{Policies: escalation.Defaults(), FailSafe: "C-1"}, Timers: noTimers{},
-		AckBaseURL: "https://acks.example.org/v1", Now: f.clock.Now,
+		AckBaseURL: "https://acks.example.org/v1", AckReplyCodes: true, Now: f.clock.Now,
 	}
 	var err error
 	if f.core, err = alerting.New(cfg); err != nil {

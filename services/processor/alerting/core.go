@@ -63,6 +63,9 @@ type Config struct {
 	// AckGrace is how long after an alert's window its links and codes
 	// still acknowledge it (late). Optional; DefaultAckGrace.
 	AckGrace time.Duration
+	// AckReplyCodes puts a reply code in each SMS (SMS replies reach the
+	// ack function). Optional; without it an SMS carries the link only.
+	AckReplyCodes bool
 	// Timeliness receives acknowledgment and escalation figures.
 	// Optional.
 	Timeliness Timeliness

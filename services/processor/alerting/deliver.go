@@ -203,8 +203,8 @@ func (c *Core) attempt(ctx context.Context, acc *Accepted, r reach, i int, deadl
 
 // ackFor returns what the message of attempt n (to ct on ch) asks the
 // clinician to acknowledge with, and the lookups that record it: a link
-// token (with Config.AckBaseURL) for SMS and email, a reply code for SMS
-// to a contact whose number is known. Calls carry their attempt instead
+// token (with Config.AckBaseURL) for SMS and email, a reply code (with
+// Config.AckReplyCodes) for SMS to a contact whose number is known. Calls carry their attempt instead
 // (CallRequest.Ref). Nothing when the alert's policy asks for no
 // acknowledgment. Each is valid until the alert's window and the grace
 // have passed.
@@ -224,7 +224,7 @@ func (c *Core) ackFor(a *Alert, ct contact.Contact, ch contact.Channel, n int) (
 		ack.Link = strings.TrimSuffix(c.cfg.AckBaseURL, "/") + "/" + names.AckPath + "/" + token
 		lookups = append(lookups, lookup(LookupToken, TokenHash(token)))
 	}
-	if ch == contact.ChannelSMS && ct.SMSPhone != "" {
+	if c.cfg.AckReplyCodes && ch == contact.ChannelSMS && ct.SMSPhone != "" {
 		ack.Code = NewCode()
 		lookups = append(lookups, lookup(LookupCode, CodeHash(ct.SMSPhone, ack.Code)))
 	}

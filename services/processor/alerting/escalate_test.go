@@ -109,7 +109,7 @@ func newEscFixtureWith(t *testing.T, edit func(*contact.Contact), prefs ...conta
 	f := newFixture(t, c1, func(cfg *alerting.Config) {
 		cfg.Contacts = contacts{"C-1": c1, "C-2": c2, "C-9": c9}
 		cfg.Escalation = escalation.Set{Policies: escalation.Defaults(), FailSafe: "C-9"}
-		cfg.Timers, cfg.Timeliness, cfg.AckBaseURL = tm, tl, baseURL
+		cfg.Timers, cfg.Timeliness, cfg.AckBaseURL, cfg.AckReplyCodes = tm, tl, baseURL, true
 	})
 	return &escFixture{fixture: f, timers: tm, times: tl}
 }
@@ -204,6 +204,29 @@ func TestLowPriorityNeverEscalates(t *testing.T) {
 	}
 	if res := f.escalate(t, 1); res.Outcome != alerting.EscalateSkipped || len(f.prov.got) != 1 {
 		t.Errorf("a timer of an L alert did %+v", res)
+	}
+}
+
+// TestNoReplyCodeWithoutReplies: without AckReplyCodes (no two-way SMS),
+// an SMS carries the link only: no code that no reply could use.
+func TestNoReplyCodeWithoutReplies(t *testing.T) {
+	t.Parallel()
+	tm := &timers{set: map[string]time.Time{}}
+	c1 := testContact(sms)
+	c1.SMSPhone = smsPhone
+	f := newFixture(t, c1, func(cfg *alerting.Config) {
+		cfg.Escalation = escalation.Set{Policies: escalation.Defaults(), FailSafe: "C-1"}
+		cfg.Timers, cfg.AckBaseURL = tm, baseURL
+	})
+	f.deliver(t)
+	text := f.prov.got[0].text
+	if !linkRE.MatchString(text) || strings.Contains(text, "reply") {
+		t.Errorf("SMS %q: want the link and no reply code", text)
+	}
+	for _, l := range f.store.Lookups() {
+		if l.Kind != alerting.LookupToken {
+			t.Errorf("lookup %+v: want the link's only", l)
+		}
 	}
 }
 

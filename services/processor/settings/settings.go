@@ -35,11 +35,14 @@ type Escalation struct {
 	AckBaseURL string
 	// AckGrace is names.EnvAckGrace (alerting.DefaultAckGrace when unset).
 	AckGrace time.Duration
+	// ReplyCodes is names.EnvAckReplyCodes.
+	ReplyCodes bool
 	// Scheduler is where timers go; zero when none is configured.
 	Scheduler scheduler.Settings
 }
 
-// LoadEscalation reads names.EnvEscalation, EnvAckBaseURL, EnvAckGrace and
+// LoadEscalation reads names.EnvEscalation, EnvAckBaseURL, EnvAckGrace,
+// EnvAckReplyCodes and
 // the scheduler's EnvScheduleGroup, EnvEscalateFunctionARN and
 // EnvSchedulerRoleARN (all three, or none when nothing escalates).
 func LoadEscalation(getenv Getenv) (Escalation, error) {
@@ -49,6 +52,9 @@ func LoadEscalation(getenv Getenv) (Escalation, error) {
 		return e, fmt.Errorf("%s: %w", names.EnvEscalation, err)
 	}
 	e.AckBaseURL = getenv.get(names.EnvAckBaseURL)
+	if e.ReplyCodes, err = Flag(names.EnvAckReplyCodes, getenv.get(names.EnvAckReplyCodes)); err != nil {
+		return e, err
+	}
 	if e.AckGrace, err = Duration(names.EnvAckGrace, getenv.get(names.EnvAckGrace), alerting.DefaultAckGrace); err != nil {
 		return e, err
 	}

@@ -15,11 +15,11 @@ func TestLoadEscalation(t *testing.T) {
 	t.Parallel()
 	set := `{"policies":{"H":{"stages":[{"after":"5m","targets":["next-channel"]}],"unacknowledgedAfter":"30m"}},"failSafe":"C-9"}`
 	full := map[string]string{
-		names.EnvEscalation: set, names.EnvAckBaseURL: "https://x/v1", names.EnvAckGrace: "15m",
+		names.EnvEscalation: set, names.EnvAckBaseURL: "https://x/v1", names.EnvAckGrace: "15m", names.EnvAckReplyCodes: "true",
 		names.EnvScheduleGroup: "g", names.EnvEscalateFunctionARN: "arn:fn", names.EnvSchedulerRoleARN: "arn:role",
 	}
 	e, err := settings.LoadEscalation(env(full))
-	if err != nil || !e.Set.Enabled() || e.Set.FailSafe != "C-9" || e.AckGrace != 15*time.Minute || e.Scheduler.Group != "g" || e.AckBaseURL != "https://x/v1" {
+	if err != nil || !e.Set.Enabled() || e.Set.FailSafe != "C-9" || e.AckGrace != 15*time.Minute || e.Scheduler.Group != "g" || e.AckBaseURL != "https://x/v1" || !e.ReplyCodes {
 		t.Fatalf("%+v, %v", e, err)
 	}
 	if e, err := settings.LoadEscalation(env(nil)); err != nil || e.Set.Enabled() || e.AckGrace == 0 {
@@ -28,6 +28,7 @@ func TestLoadEscalation(t *testing.T) {
 	for name, edit := range map[string]func(map[string]string){
 		names.EnvEscalation:    func(m map[string]string) { m[names.EnvEscalation] = "{" },
 		names.EnvAckGrace:      func(m map[string]string) { m[names.EnvAckGrace] = "-1h" },
+		names.EnvAckReplyCodes: func(m map[string]string) { m[names.EnvAckReplyCodes] = "yes" },
 		names.EnvScheduleGroup: func(m map[string]string) { delete(m, names.EnvScheduleGroup) },
 		names.EnvEscalateFunctionARN: func(m map[string]string) {
 			delete(m, names.EnvScheduleGroup)

@@ -71,7 +71,7 @@ func newHandler(getenv settings.Getenv, d settings.Delivery, logger *slog.Logger
 		Store: dynamo.NewAlertStore(db, d.AlertsTable), Contacts: dynamo.NewContactStore(db, d.ContactsTable),
 		Publisher:  sns.NewPublisher(awssns.NewFromConfig(awsCfg, sns.ClientOptions(budget.Attempt))),
 		SMSContent: d.SMSContent, Retention: d.Retention, FallbackOnUnknown: d.FallbackOnUnknown, Budget: budget,
-		Escalation: esc.Set, AckBaseURL: esc.AckBaseURL, AckGrace: esc.AckGrace,
+		Escalation: esc.Set, AckBaseURL: esc.AckBaseURL, AckGrace: esc.AckGrace, AckReplyCodes: esc.ReplyCodes,
 	}
 	if d.Connect != nil {
 		if cfg.Caller, err = connect.NewCaller(awsconnect.NewFromConfig(awsCfg, connect.ClientOptions(budget.Attempt)), *d.Connect); err != nil {
