@@ -264,6 +264,9 @@ func (f *Functions) newProcessor(ctx *pulumi.Context, name string, args *Functio
 	env[names.EnvIdempotencyTable] = args.IdempotencyTable.Name
 	env[names.EnvIdempotencyTTL] = pulumi.String(FormatDuration(args.IdempotencyTTL))
 	env[names.EnvLockTimeout] = pulumi.String(FormatDuration(ProcessorTimeout))
+	// Read by the Go runtime before any package initialises; see
+	// names.EnvGoGC.
+	env[names.EnvGoGC] = pulumi.String(strconv.Itoa(names.ProcessorGCPercent))
 	if args.PHIDetectors != nil {
 		env[names.EnvPHIDetectors] = pulumi.String(strings.Join(args.PHIDetectors, ","))
 	}

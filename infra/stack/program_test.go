@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -338,7 +339,7 @@ func TestFunctions(t *testing.T) {
 		{names.FunctionProcessor, ProcessorMemoryMB, ProcessorTimeout.Seconds(), []string{
 			names.EnvContactsTable, names.EnvIdempotencyTable, names.EnvIdempotencyTTL, names.EnvLockTimeout,
 			names.EnvConnectInstanceID, names.EnvConnectContactFlowID, names.EnvConnectSourcePhone,
-			names.EnvPHIDetectors, names.EnvLogLevel,
+			names.EnvPHIDetectors, names.EnvLogLevel, names.EnvGoGC,
 			names.EnvAlertsTable, names.EnvAlertRetentionDays, names.EnvMetricsNamespace,
 			names.EnvEscalation, names.EnvAckBaseURL, names.EnvAckGrace,
 			names.EnvScheduleGroup, names.EnvEscalateFunctionARN, names.EnvSchedulerRoleARN,
@@ -412,6 +413,7 @@ func TestFunctions(t *testing.T) {
 		names.EnvAlertsTable:          m.byName(t, tTable, "data-alerts").out("name"),
 		names.EnvAlertRetentionDays:   "90",
 		names.EnvMetricsNamespace:     "a2p-alerts-dev",
+		names.EnvGoGC:                 strconv.Itoa(names.ProcessorGCPercent),
 	}
 	if got := functionEnv(t, m, names.FunctionStatus)[names.EnvAlertsTable]; got != wantEnv[names.EnvAlertsTable] {
 		t.Errorf("status %s = %q, want the alerts table", names.EnvAlertsTable, got)

@@ -35,6 +35,9 @@ type config struct {
 	guard      phi.Guard
 	smsContent render.SMSContent
 	logLevel   slog.Level
+	// cpuProfile is the file of the CPU profile, "" when none is asked
+	// for (names.EnvCPUProfile).
+	cpuProfile string
 }
 
 // loadConfig reads the environment through lookup (os.LookupEnv in main).
@@ -44,9 +47,9 @@ type config struct {
 // names.EnvAlertRetentionDays (names.DefaultAlertRetentionDays),
 // names.EnvFallbackOnUnknown (false), names.EnvMetricsNamespace (no
 // metrics), names.EnvPHIDetectors (all detectors), names.EnvSMSContent
-// (full), names.EnvLogLevel (INFO), and the three names.EnvConnect*
-// settings, all or none. An empty value counts as unset. Every error names
-// the variable at fault.
+// (full), names.EnvLogLevel (INFO), names.EnvCPUProfile (none), and the
+// three names.EnvConnect* settings, all or none. An empty value counts as
+// unset. Every error names the variable at fault.
 func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	get := func(name string) string {
 		v, _ := lookup(name)
@@ -89,6 +92,7 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	if cfg.logLevel, err = parseLogLevel(get(names.EnvLogLevel)); err != nil {
 		return cfg, err
 	}
+	cfg.cpuProfile = get(names.EnvCPUProfile)
 	return cfg, nil
 }
 

@@ -66,6 +66,9 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if cfg.smsContent != render.SMSFull {
 		t.Errorf("SMS content = %q, want full", cfg.smsContent)
 	}
+	if cfg.cpuProfile != "" {
+		t.Errorf("cpu profile = %q, want none: profiling is off by default", cfg.cpuProfile)
+	}
 }
 
 func TestLoadConfigOptionalValues(t *testing.T) {
@@ -79,6 +82,7 @@ func TestLoadConfigOptionalValues(t *testing.T) {
 	vars[names.EnvAlertRetentionDays] = "365"
 	vars[names.EnvFallbackOnUnknown] = "true"
 	vars[names.EnvMetricsNamespace] = "a2p-alerts-prod"
+	vars[names.EnvCPUProfile] = " /tmp/processor.pprof "
 	cfg, err := loadConfig(env(vars))
 	if err != nil {
 		t.Fatal(err)
@@ -98,6 +102,9 @@ func TestLoadConfigOptionalValues(t *testing.T) {
 	}
 	if cfg.smsContent != render.SMSMinimal {
 		t.Errorf("SMS content = %q, want minimal", cfg.smsContent)
+	}
+	if cfg.cpuProfile != "/tmp/processor.pprof" {
+		t.Errorf("cpu profile = %q, want /tmp/processor.pprof", cfg.cpuProfile)
 	}
 }
 

@@ -11,6 +11,8 @@
 // Connect clients with their adapters' ClientOptions), builds the core
 // (package alerting) on the adapters (dynamo, sns, connect, emf), injects
 // it into notify.Handler and starts the Lambda runtime.
+// Package profiling is the CPU profile switch, off by default; package
+// tune sets the Go runtime for one invocation at a time.
 package main
 
 import (
@@ -19,6 +21,8 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	awsconnect "github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -30,19 +34,28 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/services/processor/dynamo"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/emf"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/notify"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/profiling"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/scheduler"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/sdkhttp"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/settings"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/sns"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/tune"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/xray"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 )
 
 func main() {
+	tune.Apply(tune.For(os.LookupEnv))
 	cfg, err := loadConfig(os.LookupEnv)
 	if err != nil {
 		startupFailed(slog.New(slog.NewJSONHandler(os.Stdout, nil)), err)
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.logLevel}))
+	if cfg.cpuProfile != "" {
+		if err := profiling.WriteOnSignal(cfg.cpuProfile, logger); err != nil {
+			startupFailed(logger, err)
+		}
+	}
 	if err := xray.Configure(logger); err != nil {
 		startupFailed(logger, err)
 	}
@@ -51,16 +64,31 @@ func main() {
 	if err != nil {
 		startupFailed(logger, err)
 	}
-	xray.Instrument(&awsCfg)
-	db := dynamodb.NewFromConfig(awsCfg)
+	h, err := newHandler(cfg, awsCfg, logger)
+	if err != nil {
+		startupFailed(logger, err)
+	}
+	lambda.Start(h.Handle)
+}
 
+// newHandler builds the AWS clients from awsCfg, each call traced by
+// X-Ray and each request body sent from memory (sdkhttp), the SNS and
+// Connect clients with their adapters' ClientOptions, the alerting core on
+// the adapters, and the handler that uses them.
+func newHandler(cfg config, awsCfg aws.Config, logger *slog.Logger) (*notify.Handler, error) {
+	xray.Instrument(&awsCfg)
+	if awsCfg.HTTPClient == nil { // LoadDefaultConfig always sets one
+		awsCfg.HTTPClient = awshttp.NewBuildableClient()
+	}
+	awsCfg.HTTPClient = sdkhttp.Wrap(awsCfg.HTTPClient)
+	db := dynamodb.NewFromConfig(awsCfg)
 	budget := delivery.DefaultBudget
 
 	var caller alerting.Caller // stays nil when the stack places no calls
 	if cfg.connect != nil {
 		c, err := connect.NewCaller(awsconnect.NewFromConfig(awsCfg, connect.ClientOptions(budget.Attempt)), *cfg.connect)
 		if err != nil {
-			startupFailed(logger, err)
+			return nil, err
 		}
 		caller = c
 	}
@@ -72,12 +100,12 @@ func main() {
 	}
 	esc, err := settings.LoadEscalation(os.Getenv)
 	if err != nil {
-		startupFailed(logger, err)
+		return nil, err
 	}
 	var timers alerting.Timers // stays nil when nothing escalates
 	if esc.Scheduler != (scheduler.Settings{}) {
 		if timers, err = scheduler.New(awsscheduler.NewFromConfig(awsCfg), esc.Scheduler); err != nil {
-			startupFailed(logger, err)
+			return nil, err
 		}
 	}
 
@@ -99,9 +127,9 @@ func main() {
 		Timeliness:        timeliness,
 	})
 	if err != nil {
-		startupFailed(logger, err)
+		return nil, err
 	}
-	h, err := notify.New(notify.Config{
+	return notify.New(notify.Config{
 		Alerts:      core,
 		Idempotency: dynamo.NewIdempotencyStore(db, cfg.idempotencyTable),
 		Guard:       cfg.guard,
@@ -110,10 +138,6 @@ func main() {
 		Logger:      logger,
 		Tracer:      xray.NewTracer(xray.SegmentName),
 	})
-	if err != nil {
-		startupFailed(logger, err)
-	}
-	lambda.Start(h.Handle)
 }
 
 // startupFailed logs why the function cannot start and exits, which Lambda

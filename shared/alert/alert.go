@@ -126,20 +126,23 @@ func Decode(body []byte, guard phi.Guard) (Alert, error) {
 	if len(body) > MaxBodyBytes {
 		return Alert{}, &ValidationError{Fields: []FieldError{{"body", fmt.Sprintf("is %d bytes, over the limit of %d bytes", len(body), MaxBodyBytes)}}}
 	}
-	values, problems := readObject(body)
-	if values == nil {
+	if !utf8.Valid(body) {
+		return Alert{}, &ValidationError{Fields: []FieldError{{"body", "is not valid UTF-8"}}}
+	}
+	values, problems, ok := readFields(body)
+	if !ok {
 		return Alert{}, &ValidationError{Fields: problems}
 	}
-	for _, f := range Fields {
-		raw, ok := values[f.Name]
-		if !ok {
+	for i, f := range Fields {
+		v := values[i]
+		if !v.present {
 			problems = append(problems, FieldError{f.Name, "is required"})
 			continue
 		}
-		if raw == nil {
+		if !v.ok {
 			continue // wrong type or bad escape, already reported
 		}
-		if reason := f.check(*raw, guard); reason != "" {
+		if reason := f.check(v.s, guard); reason != "" {
 			problems = append(problems, FieldError{f.Name, reason})
 		}
 	}
@@ -148,23 +151,21 @@ func Decode(body []byte, guard phi.Guard) (Alert, error) {
 		return Alert{}, &ValidationError{Fields: problems}
 	}
 	return Alert{
-		MessageID:   *values["message_id"],
-		Type:        *values["type"],
-		PatientID:   *values["patient_id"],
-		ContactID:   *values["contact_id"],
-		Description: *values["description"],
-		Priority:    Priority(*values["priority"]),
+		MessageID:   values.get("message_id"),
+		Type:        values.get("type"),
+		PatientID:   values.get("patient_id"),
+		ContactID:   values.get(FieldContactID),
+		Description: values.get("description"),
+		Priority:    Priority(values.get("priority")),
 	}, nil
 }
 
-// readObject reads body as one JSON object of string values. It returns
-// the string values by name (nil for a known field of the wrong type), and
-// problems with the body's shape. values is nil when the body is not a
-// JSON object at all.
+// readObject reads body as one JSON object of string values with
+// encoding/json's tokenizer, which tells every kind of malformed body
+// apart (readFields reads well-formed ones). It returns the string values
+// by name (nil for a known field of the wrong type), and problems with the
+// body's shape. values is nil when the body is not a JSON object at all.
 func readObject(body []byte) (map[string]*string, []FieldError) {
-	if !utf8.Valid(body) {
-		return nil, []FieldError{{"body", "is not valid UTF-8"}}
-	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	tok, err := dec.Token()

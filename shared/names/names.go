@@ -573,3 +573,28 @@ const (
 	// DimMethod is api, link, keypad or sms.
 	DimMethod = "Method"
 )
+
+// The Go runtime's own GOGC, which the infra program sets on the processor
+// function (issue 14).
+const (
+	// EnvGoGC is GOGC, read by the Go runtime as the process starts,
+	// before any package initialises: the only setting that reaches the
+	// SDKs' package initialisation, which allocates about 4 MB and, at Go's
+	// default of 100, pays a garbage collection before main (measured: 2 to
+	// 5 ms of the processor's cold start).
+	EnvGoGC = "GOGC"
+	// ProcessorGCPercent is the processor's GOGC. It keeps a few MiB alive
+	// and allocates about 300 KiB per request; package tune applies the
+	// same value when the environment sets none.
+	ProcessorGCPercent = 400
+)
+
+// Names of the processor's profiling switch (issue 14). The infra program
+// never sets them: they are for measuring the processor in the sandbox.
+const (
+	// EnvCPUProfile, when set, names a file the processor writes a CPU
+	// profile of its whole run into (package profiling): written when the
+	// process gets SIGTERM or SIGINT, after which it exits. Unset, nothing
+	// is profiled.
+	EnvCPUProfile = "A2P_CPU_PROFILE"
+)

@@ -3,6 +3,7 @@ package phi
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -48,7 +49,31 @@ const (
 
 // Detect implements Detector.
 func (NHSNumber) Detect(s string) bool {
-	n := Normalise(s)
+	if fewASCIIDigits(s) {
+		return false
+	}
+	return detectIn(Normalise(s))
+}
+
+// fewASCIIDigits reports whether s is ASCII with fewer than nhsDigits
+// digits: then Normalise(s) has as few (it adds no digit to ASCII text,
+// which NFKC leaves as it is), so s cannot hold an NHS number. Most alert
+// text is such, and this answer allocates nothing.
+func fewASCIIDigits(s string) bool {
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf:
+			return false
+		case isDigit(c):
+			digits++
+		}
+	}
+	return digits < nhsDigits
+}
+
+// detectIn reports whether n, a normalised text, holds an NHS number.
+func detectIn(n string) bool {
 	for i := 0; i < len(n); {
 		if !isDigit(n[i]) {
 			i++

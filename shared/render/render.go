@@ -85,11 +85,11 @@ type Ack struct {
 func (k Ack) smsLine() string {
 	switch {
 	case k.Code != "" && k.Link != "":
-		return fmt.Sprintf("To acknowledge, reply %s or open %s\n", k.Code, k.Link)
+		return "To acknowledge, reply " + k.Code + " or open " + k.Link + "\n"
 	case k.Code != "":
-		return fmt.Sprintf("Reply %s to acknowledge\n", k.Code)
+		return "Reply " + k.Code + " to acknowledge\n"
 	case k.Link != "":
-		return fmt.Sprintf("To acknowledge, open %s\n", k.Link)
+		return "To acknowledge, open " + k.Link + "\n"
 	}
 	return ""
 }
@@ -98,10 +98,11 @@ func (k Ack) smsLine() string {
 // (which stays last in a full SMS: "Ref: <message_id>"; a minimal SMS
 // ends with where the details are).
 func SMSWithAck(a alert.Alert, content SMSContent, ack Ack) SMSText {
-	text := fmt.Sprintf("%s priority: %s\nPatient: %s\n%s\n%sRef: %s",
-		title(a.Priority), a.Type, a.PatientID, a.Description, ack.smsLine(), a.MessageID)
+	// Concatenated rather than formatted: one allocation per text.
+	line := ack.smsLine()
+	text := title(a.Priority) + " priority: " + a.Type + "\nPatient: " + a.PatientID + "\n" + a.Description + "\n" + line + "Ref: " + a.MessageID
 	if content == SMSMinimal {
-		text = fmt.Sprintf("%s priority: %s\nRef: %s\n%s%s", title(a.Priority), a.Type, a.MessageID, ack.smsLine(), minimalSMSPointer)
+		text = title(a.Priority) + " priority: " + a.Type + "\nRef: " + a.MessageID + "\n" + line + minimalSMSPointer
 	}
 	enc, segs := smsSegments(text)
 	return SMSText{Text: text, Encoding: enc, Segments: segs}
@@ -124,16 +125,16 @@ func Email(a alert.Alert) EmailText { return EmailWithAck(a, Ack{}) }
 // EmailWithAck is Email with a paragraph asking to acknowledge by the
 // link (the code is for SMS replies only).
 func EmailWithAck(a alert.Alert, ack Ack) EmailText {
-	subject := fmt.Sprintf("[%s priority] %s (ref %s)", title(a.Priority), a.Type, a.MessageID)
+	subject := "[" + title(a.Priority) + " priority] " + a.Type + " (ref " + a.MessageID + ")"
 	if len(subject) > maxSubject { // all fields in the subject are ASCII
 		subject = subject[:maxSubject-3] + "..."
 	}
 	ackPara := ""
 	if ack.Link != "" {
-		ackPara = fmt.Sprintf("Please confirm that you have it: open %s and press Acknowledge.\n\n", ack.Link)
+		ackPara = "Please confirm that you have it: open " + ack.Link + " and press Acknowledge.\n\n"
 	}
-	body := fmt.Sprintf("A %s priority alert needs your attention.\n\nType: %s\nPatient: %s\n\n%s\n\n%sReference: %s\n",
-		a.Priority.Label(), a.Type, a.PatientID, a.Description, ackPara, a.MessageID)
+	body := "A " + a.Priority.Label() + " priority alert needs your attention.\n\nType: " + a.Type + "\nPatient: " + a.PatientID +
+		"\n\n" + a.Description + "\n\n" + ackPara + "Reference: " + a.MessageID + "\n"
 	return EmailText{Subject: subject, Body: body}
 }
 
@@ -166,9 +167,18 @@ func EscapeSSML(s string) string {
 	return ssmlEscaper.Replace(s)
 }
 
+// title is the priority's Label with a capital first letter.
 func title(p alert.Priority) string {
-	l := p.Label()
-	return strings.ToUpper(l[:1]) + l[1:]
+	switch l := p.Label(); l {
+	case "low":
+		return "Low"
+	case "medium":
+		return "Medium"
+	case "high":
+		return "High"
+	default:
+		return strings.ToUpper(l[:1]) + l[1:]
+	}
 }
 
 // gsmBasic is the GSM 03.38 basic character set; gsmExtension characters

@@ -2,6 +2,7 @@ package render_test
 
 import (
 	"encoding/xml"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -192,5 +193,31 @@ func TestAckInMessages(t *testing.T) {
 	}
 	if render.EmailWithAck(a, render.Ack{}) != render.Email(a) {
 		t.Error("an email without an ack differs from Email")
+	}
+}
+
+// TestTextsKeepTheirFormat: the texts are built by concatenation; they are
+// exactly what the format strings they replaced would print, whatever the
+// fields hold (format verbs included) and whatever the priority.
+func TestTextsKeepTheirFormat(t *testing.T) {
+	t.Parallel()
+	for _, p := range []alert.Priority{alert.PriorityLow, alert.PriorityMedium, alert.PriorityHigh, "X"} {
+		a := alert.Alert{MessageID: "m-%d-1", Type: "blood_%s_test", PatientID: "P-%v", ContactID: "C-1",
+			Description: "K 6.9 & <recheck> %% 100% \"q\"", Priority: p}
+		titled := strings.ToUpper(p.Label()[:1]) + p.Label()[1:]
+		full := fmt.Sprintf("%s priority: %s\nPatient: %s\n%s\nRef: %s", titled, a.Type, a.PatientID, a.Description, a.MessageID)
+		minimal := fmt.Sprintf("%s priority: %s\nRef: %s\n%s", titled, a.Type, a.MessageID, "For details, open the app or your email.")
+		subject := fmt.Sprintf("[%s priority] %s (ref %s)", titled, a.Type, a.MessageID)
+		body := fmt.Sprintf("A %s priority alert needs your attention.\n\nType: %s\nPatient: %s\n\n%s\n\nReference: %s\n",
+			p.Label(), a.Type, a.PatientID, a.Description, a.MessageID)
+		if got := render.SMS(a, render.SMSFull).Text; got != full {
+			t.Errorf("SMS full (%s) = %q, want %q", p, got, full)
+		}
+		if got := render.SMS(a, render.SMSMinimal).Text; got != minimal {
+			t.Errorf("SMS minimal (%s) = %q, want %q", p, got, minimal)
+		}
+		if e := render.Email(a); e.Subject != subject || e.Body != body {
+			t.Errorf("email (%s) = %q / %q, want %q / %q", p, e.Subject, e.Body, subject, body)
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 // module directory and package pattern.
 var goBenchTargets = [][2]string{
 	{"services/processor", "./notify"},
+	{"services/processor", "."},
 	{"services/authorizer", "."},
 }
 
@@ -71,6 +72,7 @@ func goBenchmarks(ctx context.Context, b *bench) error {
 	}
 
 	b.report.GoBench = string(out)
+	b.report.Allocs = benchAllocs(raw.String())
 
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/proc"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
@@ -36,6 +38,8 @@ var cpuOrder = []string{procKumo, names.FunctionAuthorizer, names.FunctionProces
 
 // phase is one open-loop load phase and what it measured.
 type phase struct {
+	// Tag is in every message_id of the phase, unique in the run.
+	Tag      string
 	Rate     int
 	Duration time.Duration
 	Outcomes []outcome
@@ -56,7 +60,8 @@ func (p phase) achieved() float64 {
 }
 
 // load runs one open-loop phase per rate, accounts for each phase's
-// deliveries, then for every alert of the run.
+// deliveries, profiles the processor in one more phase, then accounts for
+// every alert of the run.
 func load(ctx context.Context, b *bench) error {
 	client := sandbox.LocalhostClient()
 	if tr, ok := client.Transport.(*http.Transport); ok {
@@ -66,7 +71,7 @@ func load(ctx context.Context, b *bench) error {
 	for _, rate := range b.report.Settings.Rates {
 		b.step("load: %d/s for %s", rate, b.report.Settings.Duration)
 
-		p, err := b.phase(ctx, client, rate)
+		p, err := b.phase(ctx, client, "r"+strconv.Itoa(rate), rate)
 		if err != nil {
 			return fmt.Errorf("load at %d/s: %w", rate, err)
 		}
@@ -79,16 +84,50 @@ func load(ctx context.Context, b *bench) error {
 		b.report.Outcomes = append(b.report.Outcomes, p.Outcomes...)
 	}
 
+	if err := b.profileProcessor(ctx, client); err != nil {
+		return err
+	}
+
 	delivered, _ := b.log.counts(b.sb.Connect.Calls())
 	b.report.Global = reckon(b.report.Outcomes, delivered)
+	b.report.AWSCalls = awsCallsPerAlert(b.sb.XRay.Segments())
 
 	return nil
 }
 
-// phase attacks at rate for the run's duration, measuring each process's
-// CPU, then waits for the deliveries and accounts for them.
-func (b *bench) phase(ctx context.Context, client *http.Client, rate int) (phase, error) {
-	p := phase{Rate: rate, Duration: b.report.Settings.Duration}
+// awsCallsPerAlert is the median number of AWS subsegments in the
+// processor's (sub)segments of alerts that were sent.
+func awsCallsPerAlert(segments []observe.Segment) int {
+	var counts []int
+
+	for _, seg := range segments {
+		if seg.Annotations[names.AnnotationOutcome] != names.OutcomeSent {
+			continue
+		}
+
+		n := 0
+		seg.Walk(func(s observe.Segment) {
+			if s.Namespace == "aws" {
+				n++
+			}
+		})
+		counts = append(counts, n)
+	}
+
+	if len(counts) == 0 {
+		return 0
+	}
+
+	slices.Sort(counts)
+
+	return counts[len(counts)/2]
+}
+
+// phase attacks at rate for the run's duration with new alerts whose
+// message_ids hold tag, measuring each process's CPU, then waits for the
+// deliveries and accounts for them.
+func (b *bench) phase(ctx context.Context, client *http.Client, tag string, rate int) (phase, error) {
+	p := phase{Tag: tag, Rate: rate, Duration: b.report.Settings.Duration}
 	cpu0 := b.cpu()
 
 	p.Outcomes, p.Elapsed = b.attack(ctx, client, p)
@@ -111,7 +150,7 @@ func (b *bench) phase(ctx context.Context, client *http.Client, rate int) (phase
 
 	b.waitDelivered(ctx, accepted) // a timeout leaves them lost: the accounting says so
 
-	if err := b.sentinels(ctx, client, "s"+strconv.Itoa(rate)); err != nil {
+	if err := b.sentinels(ctx, client, "s"+tag); err != nil {
 		return p, err
 	}
 
@@ -135,7 +174,7 @@ func (p phase) latencies() []time.Duration {
 func (b *bench) attack(ctx context.Context, client *http.Client, p phase) ([]outcome, time.Duration) {
 	var n atomic.Int64
 
-	tag := "r" + strconv.Itoa(p.Rate)
+	tag := p.Tag
 	targeter := func(t *vegeta.Target) error {
 		k := int(n.Add(1) - 1)
 		id := b.ids.id(tag, k)

@@ -4,9 +4,16 @@
 //	Go benchmarks   the processor's and authorizer's own cost per request,
 //	                summarised by benchstat (tools/perf)
 //	packages        the deployment zips scripts/lambdazip builds
-//	cold starts     each function's process restarted n times
+//	cold starts     each function's process restarted n times, and the
+//	                processor's package initialisation (inittrace)
 //	load            open-loop load through the whole offline stack, with
 //	                every delivery counted and the CPU each process used
+//	profile         a CPU profile of the processor at 100/s
+//	                (names.EnvCPUProfile), its top items and parts
+//
+// The report opens with issue 14's targets, each with the figure of the
+// report committed before the issue (targets.go) and met or not, with the
+// measured reason.
 //
 // Everything but the Go benchmarks runs in the offline sandbox, so it
 // needs no AWS account. A new figure is a new step and a new section.
@@ -138,9 +145,9 @@ func measure(ctx context.Context, s settings) (*report, error) {
 	}
 
 	b := &bench{root: root, start: time.Now(), log: newDeliveryLog(), ids: idMaker{run: runID()},
-		report: &report{Date: time.Now(), Settings: s, LogLevel: stack.DefaultLogLevel}}
+		report: &report{Date: time.Now(), Settings: s, LogLevel: stack.DefaultLogLevel, LoadAverage: loadAverage()}}
 
-	for _, st := range []func(context.Context, *bench) error{goBenchmarks, packages, startSandbox, coldStarts, load} {
+	for _, st := range []func(context.Context, *bench) error{goBenchmarks, packages, startSandbox, coldStarts, startup, load} {
 		if err := st(ctx, b); err != nil {
 			if b.sb != nil {
 				_ = b.sb.Close()
@@ -176,6 +183,20 @@ func startSandbox(ctx context.Context, b *bench) error {
 	b.report.Sandbox = sb.Timings.String()
 
 	return hostZips(b)
+}
+
+// loadAverage is the machine's load average over 1, 5 and 15 minutes, as
+// /proc/loadavg gives it: what else the cores were running before the
+// run. "" when unreadable.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+
+	f := strings.Fields(string(b))
+
+	return strings.Join(f[:min(3, len(f))], " ")
 }
 
 // runID is a short random hex string that makes this run's message_ids

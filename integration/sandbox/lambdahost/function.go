@@ -35,6 +35,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -90,6 +91,9 @@ type Function struct {
 	host Host
 	dir  string
 	proc *proc.Process
+	// extra holds variables added to this process's environment only
+	// (RestartWith), nil when it runs as deployed.
+	extra map[string]string
 }
 
 // Start extracts the bootstrap from spec.Zip into a temporary task root
@@ -125,7 +129,17 @@ func (f *Function) start() error {
 		return fmt.Errorf("function %s: %w", f.Spec.LogicalName, err)
 	}
 
-	env := lambdaEnv(f.Spec, f.host, dir)
+	spec := f.Spec
+	if f.extra != nil { // over the deployed variables, under Lambda's own
+		spec.Environment = maps.Clone(spec.Environment)
+		if spec.Environment == nil {
+			spec.Environment = map[string]string{}
+		}
+
+		maps.Copy(spec.Environment, f.extra)
+	}
+
+	env := lambdaEnv(spec, f.host, dir)
 	list := make([]string, 0, len(env))
 
 	for _, k := range slices.Sorted(maps.Keys(env)) {
@@ -145,15 +159,41 @@ func (f *Function) start() error {
 }
 
 // Restart stops the function's process and starts a fresh one of the same
-// deployment package, as Lambda does for a new execution environment. It
-// returns once exec has succeeded (the start of a cold start); call
-// WaitReady next.
+// deployment package, as Lambda does for a new execution environment, with
+// the deployed environment. It returns once exec has succeeded (the start
+// of a cold start); call WaitReady next.
 func (f *Function) Restart() error {
+	return f.RestartWith(nil)
+}
+
+// RestartWith is Restart with extra added to the new process's environment,
+// for a switch a measurement needs that no deploy sets (such as
+// names.EnvCPUProfile). Variables Lambda itself sets cannot be overridden.
+// A later Restart starts the function as deployed again.
+func (f *Function) RestartWith(extra map[string]string) error {
 	if err := f.Stop(); err != nil {
 		return err
 	}
 
+	f.extra = extra
+
 	return f.start()
+}
+
+// Terminate sends SIGTERM to the function's process, as Lambda does before
+// it shuts an execution environment down, and waits until the process has
+// exited or ctx ends. Restart starts the function again.
+func (f *Function) Terminate(ctx context.Context) error {
+	if err := syscall.Kill(f.Pid(), syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("function %s: SIGTERM: %w", f.Spec.LogicalName, err)
+	}
+
+	select {
+	case <-f.proc.Done():
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("function %s still running after SIGTERM: %w", f.Spec.LogicalName, ctx.Err())
+	}
 }
 
 // AddReplica starts one more process of the same function, polling the

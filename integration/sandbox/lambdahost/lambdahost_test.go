@@ -267,6 +267,54 @@ func TestRestartAndReplica(t *testing.T) {
 	}
 }
 
+// TestRestartWithAndTerminate: RestartWith adds a variable to the new
+// process only, never over Lambda's own; Terminate ends the process with
+// SIGTERM and returns once it has exited; Restart runs it as deployed.
+func TestRestartWithAndTerminate(t *testing.T) {
+	t.Parallel()
+
+	spec, host, tok := deployAuthorizer(t, nil)
+	fn := startFunction(t, spec, host)
+
+	if err := fn.RestartWith(map[string]string{"A2P_TEST_SWITCH": "on", "AWS_LAMBDA_FUNCTION_NAME": "other"}); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := fn.WaitReady(t.Context(), lambdaClient(), DefaultReadyTimeout); err != nil {
+		t.Fatalf("after RestartWith: %v\n%s", err, fn.Output())
+	}
+
+	if fn.Env["A2P_TEST_SWITCH"] != "on" || fn.Env["AWS_LAMBDA_FUNCTION_NAME"] != spec.Name {
+		t.Errorf("env after RestartWith: switch %q, function name %q; want on and %q",
+			fn.Env["A2P_TEST_SWITCH"], fn.Env["AWS_LAMBDA_FUNCTION_NAME"], spec.Name)
+	}
+
+	if !authorize(t, spec.Name, tok) {
+		t.Fatalf("the restarted function did not serve:\n%s", fn.Output())
+	}
+
+	pid := fn.Pid()
+	if err := fn.Terminate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+
+	if !fn.Exited() || proc.Alive(pid) {
+		t.Fatalf("after Terminate: exited %v, pid %d alive %v", fn.Exited(), pid, proc.Alive(pid))
+	}
+
+	if err := fn.Restart(); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := fn.WaitReady(t.Context(), lambdaClient(), DefaultReadyTimeout); err != nil {
+		t.Fatalf("after Restart: %v\n%s", err, fn.Output())
+	}
+
+	if _, ok := fn.Env["A2P_TEST_SWITCH"]; ok {
+		t.Error("Restart kept the variable RestartWith added")
+	}
+}
+
 func TestExitingBeforeReadyFails(t *testing.T) {
 	t.Parallel()
 

@@ -28,6 +28,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 
+	"github.com/a2p-alerts/a2p-alerts/services/processor/sdkhttp"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 )
 
@@ -40,10 +41,11 @@ const (
 
 // ClientOptions is what the SNS and Connect clients' options must be set
 // to: an HTTP client with a per-attempt timeout that records whether each
-// attempt's request was written, and a retryer that retries only failures
-// that provably took no effect.
+// attempt's request was written and sends its body from memory (package
+// sdkhttp), and a retryer that retries only failures that provably took no
+// effect.
 func ClientOptions(attemptTimeout time.Duration) (aws.HTTPClient, aws.Retryer) {
-	client := &trackingClient{next: awshttp.NewBuildableClient().WithTimeout(attemptTimeout)}
+	client := &trackingClient{next: sdkhttp.Wrap(awshttp.NewBuildableClient().WithTimeout(attemptTimeout))}
 	retryer := retry.NewStandard(func(o *retry.StandardOptions) {
 		o.MaxAttempts = maxAttempts
 		o.MaxBackoff = maxBackoff
