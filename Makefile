@@ -39,9 +39,17 @@ deploy: ## Build for STACK's lambdaArch and run pulumi up --stack STACK.
 	$(MAKE) --no-print-directory build LAMBDA_ARCH="$$arch" ARTIFACT_DIR="$$dir"
 	pulumi up --stack "$(STACK)"
 
+# The acknowledgment page's browser test needs headless Chromium, an
+# optional system package; without it that one test skips, and make test
+# says so before and after the run.
+NO_CHROMIUM := command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null || \
+	test -n "$${A2P_CHROMIUM:-}" || echo "make test: Chromium is not installed, so TestAckPageInABrowser SKIPS (the acknowledgment page is not tested in a browser). Install it: sudo apt-get install -y chromium (Debian, Ubuntu), or set A2P_CHROMIUM to a Chromium or Chrome binary." >&2
+
 .PHONY: test
 test: $(KUMO) ## Run every test: unit, infra (Pulumi mocks) and integration (embedded emulator).
+	@$(NO_CHROMIUM)
 	go test -count=1 -timeout 14m $(PKGS)
+	@$(NO_CHROMIUM)
 
 .PHONY: lint
 lint: $(GOLANGCI) ## go vet and golangci-lint on every module.
@@ -60,7 +68,7 @@ dev: $(KUMO) ## Run the sandbox on 127.0.0.1:4566 and print deliveries until Ctr
 	$(BIN)/sandbox -mode dev
 
 .PHONY: demo
-demo: $(KUMO) ## Run the sandbox, send one alert per priority, exit 0 if all three arrive.
+demo: $(KUMO) ## Run the sandbox: one alert per priority, a fallback, the acknowledgment loop; exit 0 if all arrive.
 	go build -o $(BIN)/sandbox ./integration/cmd/sandbox
 	$(BIN)/sandbox -mode demo
 

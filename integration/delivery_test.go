@@ -97,7 +97,11 @@ func checkSMS(t *testing.T, a alert.Alert, sent api.Sent) {
 		t.Errorf("SMS has subject %q, want none", d.Subject)
 	}
 
-	if want := render.SMS(a, render.SMSFull).Text; d.Message != want {
+	ack := ackOf(d.Message)
+	if (ack.Link != "") != tgt.escalates(a.Priority) || (ack.Code != "") != tgt.escalates(a.Priority) {
+		t.Errorf("text %q: a link and a code when (and only when) the priority asks for an acknowledgment", d.Message)
+	}
+	if want := render.SMSWithAck(a, render.SMSFull, ack).Text; d.Message != want {
 		t.Errorf("text:\n%s\nwant:\n%s", d.Message, want)
 	}
 

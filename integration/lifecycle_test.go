@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -101,8 +102,11 @@ func (r reply) record(tb testing.TB, a alert.Alert) api.AlertRecord {
 	decodeStrict(tb, r.body, &rec)
 
 	body := string(r.body)
-	if d := phi.Default().Check(body); d != nil {
-		tb.Errorf("the PHI guard finds %s in the record", d.Reason())
+	// Provider references are random ids (Connect's UUIDs): about 1 in 550
+	// has a run of ten digits between its hyphens that passes the NHS
+	// number check. They are not the alert's, so the guard skips them.
+	if d := phi.Default().Check(providerRefs.ReplaceAllString(body, `"provider_ref":""`)); d != nil {
+		tb.Errorf("the PHI guard finds %s in the record %s", d.Reason(), body)
 	}
 
 	for what, secret := range map[string]string{"description": a.Description, "patient id": a.PatientID, "type": a.Type} {
@@ -125,6 +129,9 @@ func (r reply) record(tb testing.TB, a alert.Alert) api.AlertRecord {
 
 	return rec
 }
+
+// providerRefs finds the provider references of a record's JSON.
+var providerRefs = regexp.MustCompile(`"provider_ref":"[^"]*"`)
 
 // destinations are every phone number, address and topic ARN of a contact
 // of the sandbox's stack.

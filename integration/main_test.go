@@ -72,7 +72,7 @@ func runEmbedded(m *testing.M) int {
 
 	start := time.Now()
 
-	env, err := sandbox.Start(ctx, sandbox.Options{SNSFaults: true})
+	env, err := sandbox.Start(ctx, sandbox.Options{SNSFaults: true, Config: testEscalation})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "integration: starting the sandbox:", err)
 
@@ -89,6 +89,8 @@ func runEmbedded(m *testing.M) int {
 
 		return 1
 	}
+
+	env.Connect.SetScript(callScripts.decide)
 
 	code := m.Run()
 

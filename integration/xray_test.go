@@ -45,7 +45,11 @@ func TestEachRequestLeavesATrace(t *testing.T) {
 			// The alert record: the acceptance with the attempt's start,
 			// then the attempt's outcome with the alert's.
 			record := awsCall{"DynamoDB", "TransactWriteItems"}
-			checkCalls(t, seg, []awsCall{{"DynamoDB", "PutItem"}, {"DynamoDB", "GetItem"}, record, deliver, record, {"DynamoDB", "UpdateItem"}})
+			calls := []awsCall{{"DynamoDB", "PutItem"}, {"DynamoDB", "GetItem"}, record, deliver, record}
+			if tgt.escalates(p) { // its first escalation timer
+				calls = append(calls, awsCall{"Scheduler", "CreateSchedule"})
+			}
+			checkCalls(t, seg, append(calls, awsCall{"DynamoDB", "UpdateItem"}))
 
 			if r := tgt.postAlert(t, a); !r.replayed() {
 				t.Fatalf("repeat: %s, want a replay", r)

@@ -36,8 +36,11 @@ const (
 	// alertNotRecordedMetric counts the processor's
 	// names.LogAlertNotRecorded lines, in AlarmsArgs.MetricNamespace.
 	alertNotRecordedMetric = "AlertRecordsNotWritten"
-	minute                 = 60
-	fiveMinutes            = 5 * minute
+	// timerNotSetMetric counts the names.LogTimerNotSet lines of the
+	// processor and the escalate function.
+	timerNotSetMetric = "EscalationTimersNotSet"
+	minute            = 60
+	fiveMinutes       = 5 * minute
 )
 
 // AlarmsArgs configures the Alarms component: what to watch, and where to
@@ -74,6 +77,8 @@ type AlarmsArgs struct {
 	// AlertQueue and DeadLetterQueue are the asynchronous path's queues'
 	// names.
 	AlertQueue, DeadLetterQueue string
+	// EscalateLogGroup is the escalate function's log group name.
+	EscalateLogGroup pulumi.StringInput
 	// TopicNames are the contacts' SNS topics.
 	TopicNames []string
 	// SMSMonthlySpendLimit is the account's SMS spend limit in USD; 0 when
@@ -243,6 +248,7 @@ func alarmSpecs(args *AlarmsArgs) []alarmSpec {
 	for _, group := range [][]alarmSpec{
 		apiAlarms(args), alertAlarms(args), functionAlarms(args), topicAlarms(args), smsAlarms(args), wafAlarms(args), logAlarms(args),
 		queueAlarms(args),
+		escalationAlarms(args),
 	} {
 		specs = append(specs, group...)
 	}
@@ -393,9 +399,49 @@ func logAlarms(args *AlarmsArgs) []alarmSpec {
 	}
 }
 
+// escalationAlarms watch the end of the loop: an alert whose last window
+// passed with no acknowledgment (the escalate function's
+// names.MetricUnacknowledged, no dimension), and an alert that will not
+// escalate because its timer could not be set.
+func escalationAlarms(args *AlarmsArgs) []alarmSpec {
+	return []alarmSpec{
+		{
+			id: "alerts-unacknowledged",
+			reason: "An alert went unacknowledged through every stage of its escalation policy, fail-safe contact included: " +
+				"nobody confirmed receipt. Find it with GET /notification/{message_id} and reach its clinicians by phone.",
+			namespace: args.MetricNamespace, metric: names.MetricUnacknowledged, statistic: "Sum", dimensions: map[string]string{},
+			periodSeconds: minute, threshold: 1,
+		},
+		{
+			id:        "escalation-timer-not-set",
+			reason:    "An escalation timer could not be created: that alert will not escalate unless someone acknowledges it; see the processor's or the escalate function's log.",
+			namespace: args.MetricNamespace, metric: timerNotSetMetric, statistic: "Sum", dimensions: map[string]string{},
+			periodSeconds: minute, threshold: 1,
+		},
+	}
+}
+
 // logFilterSpecs are the log metric filters the log alarms watch.
 func logFilterSpecs(args *AlarmsArgs) []logFilterSpec {
 	specs := []logFilterSpec{
+		{
+			id:       "processor-timer-not-set",
+			logGroup: args.ProcessorLogGroup,
+			pattern:  errorLinePattern(names.LogTimerNotSet),
+			metric:   timerNotSetMetric,
+		},
+		{
+			id:       "escalate-timer-not-set",
+			logGroup: args.EscalateLogGroup,
+			pattern:  errorLinePattern(names.LogTimerNotSet),
+			metric:   timerNotSetMetric,
+		},
+		{
+			id:       "escalate-alert-not-recorded",
+			logGroup: args.EscalateLogGroup,
+			pattern:  errorLinePattern(names.LogAlertNotRecorded),
+			metric:   alertNotRecordedMetric,
+		},
 		{
 			id:       "processor-sent-not-recorded",
 			logGroup: args.ProcessorLogGroup,

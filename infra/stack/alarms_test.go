@@ -34,10 +34,12 @@ func TestAlarms(t *testing.T) {
 	_, m := mustRun(t, "dev", baseConfig(t))
 	want := []string{
 		"C-1-email-failed", "C-1-sms-failed", "C-2-sms-failed",
-		"alert-queue-age", "alerts-failed", "alerts-unknown",
+		"ack-duration", "ack-errors", "ack-throttles",
+		"alert-queue-age", "alerts-failed", "alerts-unacknowledged", "alerts-unknown",
 		"api-4xx-rate", "api-5xx",
 		"authorizer-duration", "authorizer-errors", "authorizer-throttles",
 		"dead-letter-queue-depth", "deadletter-duration", "deadletter-errors", "deadletter-throttles",
+		"escalate-duration", "escalate-errors", "escalate-throttles", "escalation-timer-not-set",
 		"processor-alert-not-recorded", "processor-duration", "processor-errors", "processor-sent-not-recorded", "processor-throttles",
 		"sms-spend",
 		"status-duration", "status-errors", "status-throttles",

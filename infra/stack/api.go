@@ -49,8 +49,9 @@ type APIArgs struct {
 	// Name names the REST API and prefixes the names of its usage plans.
 	Name string
 	// Authorizer and Processor are the functions behind the API; Status
-	// is the read-only function behind GET /notification/{message_id}.
-	Authorizer, Processor, Status *lambda.Function
+	// is the read-only function behind GET /notification/{message_id}; Ack
+	// is behind POST /notification/{message_id}/ack and /ack/{token}.
+	Authorizer, Processor, Status, Ack *lambda.Function
 	// AuthorizerCacheTTL is the authorizer result TTL in seconds.
 	AuthorizerCacheTTL int
 	// ThrottleRateLimit and ThrottleBurstLimit throttle every method.
@@ -115,6 +116,10 @@ type API struct {
 	StatusMethod      *apigateway.Method
 	StatusIntegration *apigateway.Integration
 	StatusPermission  *lambda.Permission
+	// Ack are the acknowledgment routes (ack.go): POST
+	// /notification/{message_id}/ack behind the authorizer, GET and POST
+	// /ack/{token} without it.
+	Ack AckRoutes
 	// Deployment is replaced whenever what the stage serves changes.
 	Deployment *apigateway.Deployment
 	// AccessLogs receives the stage's JSON access logs.
@@ -141,10 +146,9 @@ type API struct {
 	NotificationURL pulumi.StringOutput
 }
 
-// NewAPI creates the REST API: the routes (POST /notification and
-// GET /notification/{message_id}) and their authorizer, the gateway
-// responses, the stage, one usage plan per client and, optionally, the
-// WAF.
+// NewAPI registers the API component and creates the REST API itself,
+// whose id the functions need first (the acknowledgment links' base URL);
+// Build creates what it serves.
 func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.ResourceOption) (*API, error) {
 	a := &API{
 		Name:             args.Name,
@@ -155,21 +159,40 @@ func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.Reso
 	if err := ctx.RegisterComponentResource(APIType, name, a, opts...); err != nil {
 		return nil, fmt.Errorf("register %s: %w", name, err)
 	}
+	var err error
+	a.RestAPI, err = apigateway.NewRestApi(ctx, name, &apigateway.RestApiArgs{
+		Name:                  pulumi.String(args.Name),
+		Description:           pulumi.String("a2p-alerts: POST /notification pages clinicians"),
+		EndpointConfiguration: apigateway.RestApiEndpointConfigurationArgs{Types: pulumi.String(endpointRegional)},
+		ApiKeySource:          pulumi.String(apiKeySourceAuthorizer),
+	}, pulumi.Parent(a))
+	if err != nil {
+		return nil, fmt.Errorf("create rest api: %w", err)
+	}
+	return a, nil
+}
+
+// Build creates the routes (POST /notification,
+// GET /notification/{message_id} and the acknowledgment routes) and their
+// authorizer, the gateway responses, the stage, one usage plan per client
+// and, optionally, the WAF.
+func (a *API) Build(ctx *pulumi.Context, name string, args *APIArgs) error {
 	settings, err := newRestSettings(args)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	steps := []func(*pulumi.Context, string, *APIArgs, restSettings) error{
-		a.createRoute, a.createStatusRoute, a.createPermissions, a.createGatewayResponses, a.createStage, a.createUsagePlans,
+		a.createRoute, a.createStatusRoute, a.createAckRoutes, a.createPermissions, a.createGatewayResponses, a.createStage,
+		a.throttleLinks, a.createUsagePlans,
 	}
 	for _, step := range steps {
 		if err := step(ctx, name, args, settings); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if args.EnableWAF {
 		if err := a.attachWAF(ctx, name, args); err != nil {
-			return nil, err
+			return err
 		}
 	}
 
@@ -179,25 +202,23 @@ func NewAPI(ctx *pulumi.Context, name string, args *APIArgs, opts ...pulumi.Reso
 		"stageName":       a.Stage.StageName,
 		"notificationUrl": a.NotificationURL,
 	}); err != nil {
-		return nil, fmt.Errorf("register %s outputs: %w", name, err)
+		return fmt.Errorf("register %s outputs: %w", name, err)
 	}
-	return a, nil
+	return nil
 }
 
-// createRoute creates the REST API, /notification, the authorizer, the
-// model, POST /notification and its integration with the processor.
+// StageURL is the stage's invoke URL, known before the stage exists (the
+// acknowledgment links' default base): https://<api id>.execute-api.
+// <region>.<dns suffix>/<stage>.
+func (a *API) StageURL(region, dnsSuffix string) pulumi.StringOutput {
+	return pulumi.Sprintf("https://%s.execute-api.%s.%s/%s", a.RestAPI.ID(), region, dnsSuffix, StageName)
+}
+
+// createRoute creates /notification, the authorizer, the model, POST
+// /notification and its integration with the processor.
 func (a *API) createRoute(ctx *pulumi.Context, name string, args *APIArgs, s restSettings) error {
 	parent := pulumi.Parent(a)
 	var err error
-	a.RestAPI, err = apigateway.NewRestApi(ctx, name, &apigateway.RestApiArgs{
-		Name:                  pulumi.String(args.Name),
-		Description:           pulumi.String("a2p-alerts: POST /notification pages clinicians"),
-		EndpointConfiguration: apigateway.RestApiEndpointConfigurationArgs{Types: pulumi.String(endpointRegional)},
-		ApiKeySource:          pulumi.String(s.APIKeySource),
-	}, parent)
-	if err != nil {
-		return fmt.Errorf("create rest api: %w", err)
-	}
 	a.Resource, err = apigateway.NewResource(ctx, name+"-notification", &apigateway.ResourceArgs{
 		RestApi:  a.RestAPI.ID(),
 		ParentId: a.RestAPI.RootResourceId,
@@ -370,7 +391,8 @@ func (a *API) createStage(ctx *pulumi.Context, name string, args *APIArgs, s res
 		"statusIntegration": a.StatusIntegration.ID().ToStringOutput(),
 		"statusUri":         args.Status.InvokeArn,
 	}
-	deps := []pulumi.Resource{a.Method, a.Integration, a.StatusMethod, a.StatusIntegration}
+	a.Ack.addIDs(ids, args)
+	deps := append([]pulumi.Resource{a.Method, a.Integration, a.StatusMethod, a.StatusIntegration}, a.Ack.served()...)
 	for typ, r := range a.GatewayResponses {
 		ids["response:"+typ] = r.ID().ToStringOutput()
 		deps = append(deps, r)

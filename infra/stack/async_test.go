@@ -175,6 +175,9 @@ func TestWorkerAndDeadLetterPoliciesAreLeastPrivilege(t *testing.T) {
 		"kms:GenerateDataKey* " + arn(tKey, "messaging-key"):                                                                 true,
 		"kms:Decrypt " + arn(tKey, "messaging-key"):                                                                          true,
 		"connect:StartOutboundVoiceContact arn:aws:connect:us-east-1:123456789012:instance/" + testInstanceID + "/contact/*": true,
+		// It sets an alert's first escalation timer after delivering it.
+		"scheduler:CreateSchedule arn:aws:scheduler:us-east-1:123456789012:schedule/a2p-alerts-dev-escalation/*": true,
+		"iam:PassRole arn:aws:iam::123456789012:role/a2p-alerts-dev-scheduler":                                   true,
 	})
 	for _, topic := range []string{"messaging-C-1-sms", "messaging-C-1-email", "messaging-C-2-sms"} {
 		worker["sns:Publish "+arn(tTopic, topic)] = true

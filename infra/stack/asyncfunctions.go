@@ -17,17 +17,17 @@ import (
 // the event source mapping that feeds it from its queue.
 
 // newWorker creates the worker and the alert queue's mapping to it.
-func (f *Functions) newWorker(ctx *pulumi.Context, name string, args *FunctionsArgs) error {
+func (f *Functions) newWorker(ctx *pulumi.Context, name string, args *FunctionsArgs, voice *Voice) error {
 	var err error
 	if f.WorkerLogs, err = f.logGroup(ctx, name, names.FunctionWorker, args); err != nil {
 		return err
 	}
 	f.WorkerPolicy, err = f.rolePolicy(ctx, name, names.FunctionWorker, args, args.Roles.Worker,
-		processorPolicyOutput(args, f.WorkerLogs.Arn, true))
+		deliveryPolicyOutput(args, voice, f.WorkerLogs.Arn, names.FunctionWorker))
 	if err != nil {
 		return err
 	}
-	env := coreEnv(args)
+	env := deliveryEnv(args, voice)
 	env[names.EnvDeliveryTimeout] = pulumi.String(FormatDuration(WorkerTimeout))
 	env[names.EnvAlertQueueURL] = args.Async.Queue.Url
 	env[names.EnvRetryDelay] = pulumi.String(FormatDuration(args.RetryDelay))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+	"github.com/a2p-alerts/a2p-alerts/shared/escalation"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 	"github.com/a2p-alerts/a2p-alerts/shared/render"
 )
@@ -94,6 +95,10 @@ type ContactConfig struct {
 	// order they are tried (a single channel in the stack file is a list
 	// of one).
 	Preferences map[alert.Priority][]contact.Channel
+	// Secondary is the contact an escalation policy's "secondary" target
+	// reaches for this one (a registrar); "" falls back to the fail-safe
+	// contact.
+	Secondary string
 }
 
 // Uses reports whether some priority of the contact uses ch.
@@ -243,7 +248,50 @@ type Config struct {
 	// AsyncRetryDelay is how long the worker defers a requeued message
 	// (names.ConfigAsyncRetryDelay).
 	AsyncRetryDelay time.Duration
+
+	// Escalation is the escalation policy of each priority
+	// (names.ConfigEscalation); a priority the stack leaves out keeps its
+	// default (escalation.Defaults).
+	Escalation map[alert.Priority]escalation.Policy
+	// FailSafeContact is the contact the fail-safe target reaches
+	// (names.ConfigFailSafeContact).
+	FailSafeContact string
+	// TestStack allows seconds in escalation windows and the ack grace
+	// (names.ConfigTestStack); never with full protection.
+	TestStack bool
+	// AckGrace is how long after an alert's window its links and codes
+	// still acknowledge it, late (names.ConfigAckGrace).
+	AckGrace time.Duration
+	// AckBaseURL is the public base of acknowledgment links
+	// (names.ConfigAckBaseURL); "" is the stage's execute-api URL.
+	AckBaseURL string
+	// TwoWaySMS creates the topic SMS replies arrive on and subscribes the
+	// ack function (names.ConfigTwoWaySMS).
+	TwoWaySMS bool
 }
+
+// DefaultAckGrace is how long after an alert's window its links and codes
+// still acknowledge it, unless the stack sets ackGrace.
+const DefaultAckGrace = time.Hour
+
+// EscalationSet is what the functions read (names.EnvEscalation): every
+// priority's policy and the fail-safe contact.
+func (c *Config) EscalationSet() escalation.Set {
+	return escalation.Set{Policies: c.Escalation, FailSafe: c.FailSafeContact}
+}
+
+// DurationUnit is the unit escalation windows and the ack grace must be
+// whole multiples of: seconds on a test stack, minutes elsewhere.
+func (c *Config) DurationUnit() time.Duration {
+	if c.TestStack {
+		return time.Second
+	}
+	return time.Minute
+}
+
+// AsksForAcknowledgment reports whether some priority's policy asks for
+// one: only then are the timers, links and codes in use.
+func (c *Config) AsksForAcknowledgment() bool { return c.EscalationSet().Enabled() }
 
 // UsesChannel reports whether some contact prefers ch for some priority.
 func (c *Config) UsesChannel(ch contact.Channel) bool {
@@ -307,6 +355,8 @@ func DefaultConfig() *Config {
 		AlertRetentionDays:            names.DefaultAlertRetentionDays,
 		AsyncMaxReceiveCount:          names.DefaultAsyncMaxReceiveCount,
 		AsyncRetryDelay:               mustDuration(names.DefaultAsyncRetryDelay),
+		Escalation:                    escalation.Defaults(),
+		AckGrace:                      DefaultAckGrace,
 	}
 }
 
@@ -429,6 +479,13 @@ var configKeys = []configKey{
 	{names.ConfigAsyncRetryDelay, func(p *configParser, key, raw string, c *Config) {
 		c.AsyncRetryDelay = p.duration(key, raw, c.AsyncRetryDelay)
 	}},
+	// Acknowledgment and escalation (issue 12).
+	{names.ConfigEscalation, func(p *configParser, key, raw string, c *Config) { p.escalation(key, raw, c.Escalation) }},
+	{names.ConfigFailSafeContact, func(_ *configParser, _, raw string, c *Config) { c.FailSafeContact = raw }},
+	{names.ConfigTestStack, func(p *configParser, key, raw string, c *Config) { c.TestStack = p.boolean(key, raw, c.TestStack) }},
+	{names.ConfigAckGrace, func(p *configParser, key, raw string, c *Config) { c.AckGrace = p.duration(key, raw, c.AckGrace) }},
+	{names.ConfigAckBaseURL, func(_ *configParser, _, raw string, c *Config) { c.AckBaseURL = raw }},
+	{names.ConfigTwoWaySMS, func(p *configParser, key, raw string, c *Config) { c.TwoWaySMS = p.boolean(key, raw, c.TwoWaySMS) }},
 }
 
 // LoadConfig reads the stack's configuration (namespace: the project name),

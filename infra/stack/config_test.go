@@ -181,6 +181,7 @@ func TestAllProblemsInOneError(t *testing.T) {
 	cs[0]["callPhone"] = "0800 123"
 	cfg[key(names.ConfigContacts)] = mustJSON(t, cs)
 	cfg[key(names.ConfigLambdaArch)] = "sparc"
+	cfg[key(names.ConfigFailSafeContact)] = "C-1"
 	delete(cfg, key(names.ConfigAPIClients))
 
 	_, m, err := runProgram(t, "dev", cfg)

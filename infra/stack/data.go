@@ -212,6 +212,8 @@ func ContactItemJSON(c ContactConfig, smsTopicARN, emailTopicARN string) (string
 		CallPhone:     c.CallPhone,
 		SMSTopicARN:   smsTopicARN,
 		EmailTopicARN: emailTopicARN,
+		SMSPhone:      c.SMSPhone,
+		Secondary:     c.Secondary,
 	}.Item()
 	ddb := make(map[string]map[string]string, len(item))
 	for k, v := range item {

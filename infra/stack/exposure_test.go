@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/scheduler"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/wafv2"
@@ -65,6 +66,8 @@ var argTypes = map[string]any{
 	tQueue:                sqs.QueueArgs{},
 	tQueuePolicy:          sqs.QueuePolicyArgs{},
 	tMapping:              lambda.EventSourceMappingArgs{},
+	tScheduleGroup:        scheduler.ScheduleGroupArgs{},
+	tLambdaAssociation:    connect.LambdaFunctionAssociationArgs{},
 }
 
 // scopedNames are the types whose name lives inside another resource that

@@ -22,11 +22,23 @@ import (
 //   - DisconnectParticipant: no parameters, no conditions, no errors; it
 //     ends the flow.
 //     https://docs.aws.amazon.com/connect/latest/APIReference/participant-actions-disconnectparticipant.html
+//   - GetParticipantInput: PromptId, Text, SSML or Media, with
+//     InputTimeLimitSeconds and StoreInput (and options this flow does not
+//     use); conditions on the input; errors InputTimeLimitExceeded,
+//     NoMatchingCondition, NoMatchingError.
+//     https://docs.aws.amazon.com/connect/latest/APIReference/participant-actions-getparticipantinput.html
+//   - InvokeLambdaFunction: LambdaFunctionARN, InvocationTimeLimitSeconds
+//     (at most 8), InvocationType, LambdaInvocationAttributes,
+//     ResponseValidation; no conditions; error NoMatchingError.
+//     https://docs.aws.amazon.com/connect/latest/APIReference/interactions-invokelambdafunction.html
+//   - Compare: ComparisonValue; conditions; error NoMatchingCondition.
+//     https://docs.aws.amazon.com/connect/latest/APIReference/flow-control-actions-compare.html
 type flowActionShape struct {
-	params   []string
-	next     bool
-	required []string
-	allowed  []string
+	params     []string
+	next       bool
+	conditions bool
+	required   []string
+	allowed    []string
 }
 
 var flowActionShapes = map[string]flowActionShape{
@@ -39,6 +51,20 @@ var flowActionShapes = map[string]flowActionShape{
 		allowed: []string{flowErrorNoMatch},
 	},
 	"DisconnectParticipant": {},
+	"GetParticipantInput": {
+		params:     []string{"PromptId", "Text", "SSML", "Media", "InputTimeLimitSeconds", "StoreInput", "InputValidation", "InputEncryption", "DTMFConfiguration"},
+		conditions: true,
+		required:   []string{flowErrorTimeout, flowErrorNoCondition, flowErrorNoMatch},
+		allowed:    []string{flowErrorTimeout, flowErrorNoCondition, flowErrorNoMatch},
+	},
+	"InvokeLambdaFunction": {
+		params: []string{"LambdaFunctionARN", "InvocationTimeLimitSeconds", "InvocationType", "LambdaInvocationAttributes", "ResponseValidation"},
+		next:   true, required: []string{flowErrorNoMatch}, allowed: []string{flowErrorNoMatch},
+	},
+	"Compare": {
+		params: []string{"ComparisonValue"}, conditions: true,
+		required: []string{flowErrorNoCondition}, allowed: []string{flowErrorNoCondition},
+	},
 }
 
 // TestContactFlowFollowsTheFlowLanguage checks the generated JSON (what
@@ -46,7 +72,7 @@ var flowActionShapes = map[string]flowActionShape{
 // flow as a graph: it starts at an action, every transition names an
 // action, every action is reachable, and every path ends in a disconnect.
 func TestContactFlowFollowsTheFlowLanguage(t *testing.T) {
-	content, err := AlertContactFlow("Amy").JSON()
+	content, err := AlertContactFlow("Amy", "arn:aws:lambda:us-east-1:123456789012:function:a2p-alerts-dev-ack").JSON()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,11 +148,14 @@ func checkTransitions(tb testing.TB, id, typ string, shape flowActionShape, tr m
 	switch {
 	case shape.next && nextAction == "":
 		tb.Errorf("%s (%s): no NextAction", id, typ)
-	case !shape.next && len(tr) > 0:
+	case !shape.next && !shape.conditions && len(tr) > 0:
 		tb.Errorf("%s (%s): has transitions %v, the action documents none", id, typ, slices.Sorted(maps.Keys(tr)))
+	case !shape.next && nextAction != "":
+		tb.Errorf("%s (%s): has a NextAction, which this flow's actions of the type do not use", id, typ)
 	case nextAction != "":
 		next = append(next, nextAction)
 	}
+	next = append(next, checkConditions(tb, id, typ, shape, tr)...)
 	var errs []struct{ NextAction, ErrorType string }
 	if raw, ok := tr["Errors"]; ok {
 		if err := json.Unmarshal(raw, &errs); err != nil {
@@ -147,9 +176,43 @@ func checkTransitions(tb testing.TB, id, typ string, shape flowActionShape, tr m
 		}
 	}
 	for k := range tr {
-		if k != "NextAction" && k != "Errors" {
+		if k != "NextAction" && k != "Errors" && k != "Conditions" {
 			tb.Errorf("%s (%s): transition %q is not used by this flow's actions", id, typ, k)
 		}
+	}
+	return next
+}
+
+// checkConditions checks an action's Conditions (Equals with operands)
+// and returns the actions they lead to.
+func checkConditions(tb testing.TB, id, typ string, shape flowActionShape, tr map[string]json.RawMessage) []string {
+	tb.Helper()
+	raw, ok := tr["Conditions"]
+	if !ok {
+		if shape.conditions {
+			tb.Errorf("%s (%s): no Conditions", id, typ)
+		}
+		return nil
+	}
+	if !shape.conditions {
+		tb.Errorf("%s (%s): the action documents no conditions", id, typ)
+	}
+	var conds []struct {
+		NextAction string
+		Condition  struct {
+			Operator string
+			Operands []string
+		}
+	}
+	if err := json.Unmarshal(raw, &conds); err != nil || len(conds) == 0 {
+		tb.Errorf("%s: Conditions %s: %v", id, raw, err)
+	}
+	var next []string
+	for _, c := range conds {
+		if c.Condition.Operator != "Equals" || len(c.Condition.Operands) == 0 {
+			tb.Errorf("%s (%s): condition %+v", id, typ, c.Condition)
+		}
+		next = append(next, c.NextAction)
 	}
 	return next
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
@@ -121,8 +122,6 @@ type FunctionsArgs struct {
 	// Region is where SNS uses the key for the processor (the
 	// kms:ViaService condition).
 	Region string
-	// Voice is the Connect side, or nil when no contact is called.
-	Voice *Voice
 	// PHIDetectors is passed through to names.EnvPHIDetectors; nil
 	// leaves it unset (every detector).
 	PHIDetectors []string
@@ -139,6 +138,14 @@ type FunctionsArgs struct {
 	Async *Async
 	// RetryDelay is the worker's names.EnvRetryDelay.
 	RetryDelay time.Duration
+	// Escalation is what the delivering and acknowledging functions read
+	// about escalation.
+	Escalation EscalationEnv
+	// InboundSMSTopic is the topic SMS replies arrive on; nil without
+	// two-way SMS.
+	InboundSMSTopic *sns.Topic
+	// Partition and AccountID locate the schedules the functions set.
+	Partition, AccountID string
 }
 
 // Functions holds the two Lambda functions with their log groups and
@@ -177,6 +184,21 @@ type Functions struct {
 	DeadLetterLogs    *cloudwatch.LogGroup
 	DeadLetterPolicy  *iam.RolePolicy
 	DeadLetterMapping *lambda.EventSourceMapping
+	// Ack is the function every acknowledgment goes through; AckLogs and
+	// AckPolicy are its log group and inline policy.
+	Ack       *lambda.Function
+	AckLogs   *cloudwatch.LogGroup
+	AckPolicy *iam.RolePolicy
+	// Escalate runs the escalation timers; EscalateLogs and
+	// EscalatePolicy are its log group and inline policy.
+	Escalate       *lambda.Function
+	EscalateLogs   *cloudwatch.LogGroup
+	EscalatePolicy *iam.RolePolicy
+	// InboundSubscription subscribes Ack to the SMS replies' topic and
+	// InboundPermission lets that topic invoke it; nil without two-way
+	// SMS.
+	InboundSubscription *sns.TopicSubscription
+	InboundPermission   *lambda.Permission
 
 	// watched lists each function's name and timeout, for the alarms.
 	watched []WatchedFunction
@@ -196,28 +218,41 @@ func FunctionName(prefix, fn string) string { return prefix + "-" + fn }
 // Watched lists the functions, in creation order, for the alarms.
 func (f *Functions) Watched() []WatchedFunction { return append([]WatchedFunction(nil), f.watched...) }
 
-// NewFunctions creates, for each function, its log group, its inline
-// policy and the function, in that order, so that a function never runs
-// without its log group or its permissions.
+// NewFunctions creates, for each function that calls nobody, its log
+// group, its inline policy and the function, in that order, so that a
+// function never runs without its log group or its permissions: the
+// authorizer, the status function and the ack function (which the
+// contact flow then names). AddDeliverers creates the two that call
+// (they need the contact flow's id).
 func NewFunctions(ctx *pulumi.Context, name string, args *FunctionsArgs, opts ...pulumi.ResourceOption) (*Functions, error) {
 	f := &Functions{}
 	if err := ctx.RegisterComponentResource(FunctionsType, name, f, opts...); err != nil {
 		return nil, fmt.Errorf("register %s: %w", name, err)
 	}
-	if err := f.newAuthorizer(ctx, name, args); err != nil {
-		return nil, err
+	for _, step := range []func(*pulumi.Context, string, *FunctionsArgs) error{f.newAuthorizer, f.newStatus, f.newAck} {
+		if err := step(ctx, name, args); err != nil {
+			return nil, err
+		}
 	}
-	if err := f.newProcessor(ctx, name, args); err != nil {
-		return nil, err
+	return f, nil
+}
+
+// AddDeliverers creates the functions that deliver (calls through voice,
+// nil when no contact is called): the processor, the escalate function
+// and the asynchronous path's worker, with the dead-letter handler; and
+// registers the component's outputs.
+func (f *Functions) AddDeliverers(ctx *pulumi.Context, name string, args *FunctionsArgs, voice *Voice) error {
+	if err := f.newProcessor(ctx, name, args, voice); err != nil {
+		return err
 	}
-	if err := f.newStatus(ctx, name, args); err != nil {
-		return nil, err
+	if err := f.newEscalate(ctx, name, args, voice); err != nil {
+		return err
 	}
-	if err := f.newWorker(ctx, name, args); err != nil {
-		return nil, err
+	if err := f.newWorker(ctx, name, args, voice); err != nil {
+		return err
 	}
 	if err := f.newDeadLetter(ctx, name, args); err != nil {
-		return nil, err
+		return err
 	}
 	if err := ctx.RegisterResourceOutputs(f, pulumi.Map{
 		"authorizerName": f.Authorizer.Name,
@@ -225,10 +260,12 @@ func NewFunctions(ctx *pulumi.Context, name string, args *FunctionsArgs, opts ..
 		"statusName":     f.Status.Name,
 		"workerName":     f.Worker.Name,
 		"deadLetterName": f.DeadLetter.Name,
+		"ackName":        f.Ack.Name,
+		"escalateName":   f.Escalate.Name,
 	}); err != nil {
-		return nil, fmt.Errorf("register %s outputs: %w", name, err)
+		return fmt.Errorf("register %s outputs: %w", name, err)
 	}
-	return f, nil
+	return nil
 }
 
 // newAuthorizer creates the authorizer, which may only log and trace.
@@ -261,18 +298,18 @@ func (f *Functions) newAuthorizer(ctx *pulumi.Context, name string, args *Functi
 }
 
 // newProcessor creates the processor.
-func (f *Functions) newProcessor(ctx *pulumi.Context, name string, args *FunctionsArgs) error {
+func (f *Functions) newProcessor(ctx *pulumi.Context, name string, args *FunctionsArgs, voice *Voice) error {
 	var err error
 	f.ProcessorLogs, err = f.logGroup(ctx, name, names.FunctionProcessor, args)
 	if err != nil {
 		return err
 	}
 	f.ProcessorPolicy, err = f.rolePolicy(ctx, name, names.FunctionProcessor, args, args.Roles.Processor,
-		processorPolicyOutput(args, f.ProcessorLogs.Arn, false))
+		deliveryPolicyOutput(args, voice, f.ProcessorLogs.Arn, names.FunctionProcessor))
 	if err != nil {
 		return err
 	}
-	env := coreEnv(args)
+	env := deliveryEnv(args, voice)
 	env[names.EnvIdempotencyTable] = args.IdempotencyTable.Name
 	env[names.EnvIdempotencyTTL] = pulumi.String(FormatDuration(args.IdempotencyTTL))
 	env[names.EnvLockTimeout] = pulumi.String(FormatDuration(ProcessorTimeout))
@@ -295,9 +332,12 @@ func (f *Functions) newProcessor(ctx *pulumi.Context, name string, args *Functio
 	return err
 }
 
-// coreEnv is the environment of the alerting core, which the processor
-// and the worker share (services/processor/setup.LoadCore).
-func coreEnv(args *FunctionsArgs) pulumi.StringMap {
+// deliveryEnv is the environment of a function that delivers (the
+// processor, the worker, the escalate function), read by
+// services/processor/setup.LoadCore: the tables, the record's retention,
+// the metrics, the Connect settings, the SMS content and the escalation
+// settings.
+func deliveryEnv(args *FunctionsArgs, voice *Voice) pulumi.StringMap {
 	env := pulumi.StringMap{
 		names.EnvContactsTable:      args.ContactsTable.Name,
 		names.EnvAlertsTable:        args.AlertsTable.Name,
@@ -308,13 +348,16 @@ func coreEnv(args *FunctionsArgs) pulumi.StringMap {
 	if args.FallbackOnUnknown {
 		env[names.EnvFallbackOnUnknown] = pulumi.String("true")
 	}
-	if args.Voice != nil {
-		env[names.EnvConnectInstanceID] = args.Voice.InstanceID
-		env[names.EnvConnectContactFlowID] = args.Voice.ContactFlowID
-		env[names.EnvConnectSourcePhone] = args.Voice.SourcePhoneNumber
+	if voice != nil {
+		env[names.EnvConnectInstanceID] = voice.InstanceID
+		env[names.EnvConnectContactFlowID] = voice.ContactFlowID
+		env[names.EnvConnectSourcePhone] = voice.SourcePhoneNumber
 	}
 	if args.SMSContent != "" && args.SMSContent != render.SMSFull {
 		env[names.EnvSMSContent] = pulumi.String(string(args.SMSContent))
+	}
+	for k, v := range args.Escalation.env(true) {
+		env[k] = v
 	}
 	return env
 }
@@ -432,18 +475,15 @@ func (f *Functions) function(ctx *pulumi.Context, name, fn string, args *Functio
 }
 
 // processorResources are the ARNs the policy of a function that delivers
-// alerts names: the processor's, and the worker's.
+// names: the processor's, the worker's and the escalate function's.
 type processorResources struct {
 	contactsTable string
-	// idempotencyTable is the processor's only ("" for the worker).
+	// idempotencyTable is the processor's only.
 	idempotencyTable string
 	alertsTable      string
 	alertsKey        string
-	// readAlerts lets the function read alert records (the worker resumes
-	// queued alerts).
-	readAlerts bool
-	topics     []string
-	key        string
+	topics           []string
+	key              string
 	// connectInstance is the instance ARN, or "" when no contact is called.
 	connectInstance string
 	// bus is the event bus the processor queues alerts on ("" for the
@@ -455,16 +495,20 @@ type processorResources struct {
 	logGroup        string
 	// region is where SNS uses the key.
 	region string
+	// schedules and schedulerRole are the timers' schedule ARNs and the
+	// role passed with them; "" when nothing escalates.
+	schedules, schedulerRole string
 }
 
 // processorPolicy is the least-privilege policy of a function that
-// delivers alerts. The processor's: read the contacts table; record
-// idempotency; write alert records (PutItem only: every write is a
-// conditional Put in a TransactWriteItems, which IAM authorises per item
-// action) with the alerts key; put accepted alerts on the bus; publish to
-// its topics with their key; start calls on its Connect instance; write
-// its logs and traces. The worker's has no idempotency and no bus, and
-// also reads alert records (Query) and consumes the alert queue.
+// delivers: read the contacts table; record idempotency (the processor
+// only); write alert records (PutItem: every write is a conditional Put in
+// a TransactWriteItems, which IAM authorises per item action) and reread
+// one (Query: after a conflicting write; the worker resumes queued
+// alerts), with the alerts key; put accepted alerts on the bus (the
+// processor only); consume the alert queue (the worker only); publish to
+// its topics with their key; start calls on its Connect instance; set
+// escalation timers; write its logs and traces.
 func processorPolicy(r processorResources) PolicyDocument {
 	doc := policy(Statement{Sid: "ReadContacts", Effect: effectAllow, Action: []string{"dynamodb:GetItem"}, Resource: []string{r.contactsTable}})
 	if r.idempotencyTable != "" {
@@ -475,11 +519,8 @@ func processorPolicy(r processorResources) PolicyDocument {
 			Resource: []string{r.idempotencyTable},
 		})
 	}
-	alerts := Statement{Sid: "WriteAlertRecords", Effect: effectAllow, Action: []string{"dynamodb:PutItem"}, Resource: []string{r.alertsTable}}
-	if r.readAlerts {
-		alerts.Sid, alerts.Action = "AlertRecords", []string{"dynamodb:PutItem", "dynamodb:Query"}
-	}
-	doc.Statement = append(doc.Statement, alerts,
+	doc.Statement = append(doc.Statement,
+		Statement{Sid: "AlertRecords", Effect: effectAllow, Action: []string{"dynamodb:PutItem", "dynamodb:Query"}, Resource: []string{r.alertsTable}},
 		alertsKeyStatement(r.alertsKey, r.region, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"))
 	if r.bus != "" {
 		doc.Statement = append(doc.Statement, Statement{Sid: "QueueAcceptedAlerts", Effect: effectAllow, Action: []string{"events:PutEvents"}, Resource: []string{r.bus}})
@@ -517,13 +558,17 @@ func processorPolicy(r processorResources) PolicyDocument {
 			Resource: []string{r.connectInstance + "/contact/*"},
 		})
 	}
+	if r.schedules != "" {
+		doc.Statement = append(doc.Statement, setTimerStatements(r.schedules, r.schedulerRole)...)
+	}
 	doc.Statement = append(doc.Statement, logsStatement(r.logGroup), xrayStatement())
 	return doc
 }
 
-// processorPolicyOutput resolves the resources of the processor's policy
-// (worker false) or the worker's (worker true) and renders it.
-func processorPolicyOutput(args *FunctionsArgs, logGroupARN pulumi.StringInput, worker bool) pulumi.StringOutput {
+// deliveryPolicyOutput resolves the resources of a function that
+// delivers, fn (names.FunctionProcessor, FunctionWorker or
+// FunctionEscalate), and renders its policy.
+func deliveryPolicyOutput(args *FunctionsArgs, voice *Voice, logGroupARN pulumi.StringInput, fn string) pulumi.StringOutput {
 	single := pulumi.StringMap{
 		"contacts":  args.ContactsTable.Arn,
 		"alerts":    args.AlertsTable.Arn,
@@ -531,13 +576,17 @@ func processorPolicyOutput(args *FunctionsArgs, logGroupARN pulumi.StringInput, 
 		"key":       args.KeyARN,
 		"logs":      logGroupARN,
 	}
-	if worker {
-		single["queue"], single["queueKey"] = args.Async.Queue.Arn, args.Async.Key.Arn
-	} else {
+	switch fn {
+	case names.FunctionProcessor:
 		single["idempotency"], single["bus"] = args.IdempotencyTable.Arn, args.Async.Bus.Arn
+	case names.FunctionWorker:
+		single["queue"], single["queueKey"] = args.Async.Queue.Arn, args.Async.Key.Arn
 	}
-	if args.Voice != nil {
-		single["connect"] = args.Voice.InstanceARN
+	if voice != nil {
+		single["connect"] = voice.InstanceARN
+	}
+	if e := args.Escalation; e.enabled() {
+		single["schedulerRole"] = e.Timers.Role.Arn
 	}
 	topics := args.TopicARNs
 	if topics == nil {
@@ -546,18 +595,17 @@ func processorPolicyOutput(args *FunctionsArgs, logGroupARN pulumi.StringInput, 
 	return applyString(pulumi.All(single, topics), func(in []any) (string, error) {
 		v, ok := in[0].(map[string]string)
 		if !ok {
-			return "", fmt.Errorf("processor policy: resources are %T", in[0])
+			return "", fmt.Errorf("delivery policy: resources are %T", in[0])
 		}
 		t, ok := in[1].([]string)
 		if !ok {
-			return "", fmt.Errorf("processor policy: topics are %T", in[1])
+			return "", fmt.Errorf("delivery policy: topics are %T", in[1])
 		}
-		return processorPolicy(processorResources{
+		r := processorResources{
 			contactsTable:    v["contacts"],
 			idempotencyTable: v["idempotency"],
 			alertsTable:      v["alerts"],
 			alertsKey:        v["alertsKey"],
-			readAlerts:       worker,
 			topics:           t,
 			key:              v["key"],
 			connectInstance:  v["connect"],
@@ -566,7 +614,12 @@ func processorPolicyOutput(args *FunctionsArgs, logGroupARN pulumi.StringInput, 
 			queueKey:         v["queueKey"],
 			logGroup:         v["logs"],
 			region:           args.Region,
-		}).JSON()
+			schedulerRole:    v["schedulerRole"],
+		}
+		if r.schedulerRole != "" {
+			r.schedules = args.Escalation.Timers.scheduleARNs(args.Partition, args.Region, args.AccountID)
+		}
+		return processorPolicy(r).JSON()
 	})
 }
 

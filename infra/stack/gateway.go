@@ -97,6 +97,20 @@ type restSettings struct {
 	// Authorization, APIKeyRequired and the integration settings above.
 	StatusPath       string `json:"statusPath"`
 	StatusHTTPMethod string `json:"statusHttpMethod"`
+	// AckPath is the path part of POST /notification/{message_id}/ack,
+	// under StatusPath; AckHTTPMethod its method. It shares the
+	// authorizer, Authorization and APIKeyRequired.
+	AckPath       string `json:"ackPath"`
+	AckHTTPMethod string `json:"ackHttpMethod"`
+	// LinkPath and LinkTokenPath are /ack/{token}; LinkHTTPMethods its
+	// methods (GET shows the page, POST acknowledges), which take no
+	// authorizer (LinkAuthorization) and no API key (the clinician's
+	// browser has none): the token in the path is the credential.
+	LinkPath           string   `json:"linkPath"`
+	LinkTokenPath      string   `json:"linkTokenPath"`
+	LinkHTTPMethods    []string `json:"linkHttpMethods"`
+	LinkAuthorization  string   `json:"linkAuthorization"`
+	LinkAPIKeyRequired bool     `json:"linkApiKeyRequired"`
 }
 
 // authorizedRoutes are the routes behind the authorizer, in the form of
@@ -106,6 +120,7 @@ func (s restSettings) authorizedRoutes() []string {
 	return []string{
 		s.HTTPMethod + "/" + s.Path,
 		s.StatusHTTPMethod + "/" + s.Path + "/*",
+		s.AckHTTPMethod + "/" + s.Path + "/*/" + s.AckPath,
 	}
 }
 
@@ -135,6 +150,13 @@ func newRestSettings(args *APIArgs) (restSettings, error) {
 		ModelSchema:           string(alert.Schema()),
 		StatusPath:            "{" + names.PathParamMessageID + "}",
 		StatusHTTPMethod:      httpGet,
+		AckPath:               names.AckPath,
+		AckHTTPMethod:         httpPost,
+		LinkPath:              names.AckPath,
+		LinkTokenPath:         "{" + names.PathParamToken + "}",
+		LinkHTTPMethods:       []string{httpGet, httpPost},
+		LinkAuthorization:     authorizationNone,
+		LinkAPIKeyRequired:    false,
 	}
 	for _, g := range GatewayResponses() {
 		tmpl, err := g.Template()

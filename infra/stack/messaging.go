@@ -46,9 +46,9 @@ type MessagingArgs struct {
 	// policy's and the topic policies' principals and conditions.
 	Partition, Region, AccountID string
 	// PublisherRoleARNs are the roles of the functions that deliver (the
-	// processor's and the worker's), the only principals the topic
-	// policies let publish.
-	PublisherRoleARNs pulumi.StringArrayInput
+	// processor's, the worker's and the escalate function's), the only
+	// principals the topic policies let publish.
+	PublisherRoleARNs []pulumi.StringInput
 	// SubscriberARNs are the aws:PrincipalArn patterns of the deploying
 	// principal, the only one the topic policies let subscribe.
 	SubscriberARNs []string
@@ -60,6 +60,9 @@ type MessagingArgs struct {
 	KeyAlias string
 	// Protection sets the key's deletion window.
 	Protection Protection
+	// TwoWaySMS creates the topic AWS End User Messaging publishes SMS
+	// replies to (InboundSMSTopic).
+	TwoWaySMS bool
 }
 
 // Messaging holds the SNS side of delivery: the KMS key that encrypts the
@@ -78,6 +81,11 @@ type Messaging struct {
 	Subscriptions map[string]*sns.TopicSubscription
 	// TopicPolicies by TopicKey.
 	TopicPolicies map[string]*sns.TopicPolicy
+	// InboundSMSTopic receives SMS replies from two-way SMS, and
+	// InboundSMSPolicy lets only End User Messaging of this account
+	// publish to it; nil without TwoWaySMS.
+	InboundSMSTopic  *sns.Topic
+	InboundSMSPolicy *sns.TopicPolicy
 	// keys and names list the topic keys and names in creation order.
 	keys, names []string
 }
@@ -153,6 +161,11 @@ func NewMessaging(ctx *pulumi.Context, name string, args *MessagingArgs, opts ..
 		}
 	}
 
+	if args.TwoWaySMS {
+		if err := m.addInboundSMS(ctx, name, args, root); err != nil {
+			return nil, err
+		}
+	}
 	if err := ctx.RegisterResourceOutputs(m, pulumi.Map{
 		"keyArn":    m.Key.Arn,
 		"topicArns": m.TopicARNs(),
@@ -172,7 +185,7 @@ func NewMessaging(ctx *pulumi.Context, name string, args *MessagingArgs, opts ..
 // encrypted with a key it may not use. In a key policy, Resource "*" means
 // this key.
 func keyPolicy(args *MessagingArgs, root string) PolicyDocument {
-	return policy(
+	doc := policy(
 		Statement{
 			Sid:       "AccountRootDelegation",
 			Effect:    effectAllow,
@@ -189,6 +202,19 @@ func keyPolicy(args *MessagingArgs, root string) PolicyDocument {
 			Condition: alarmSourceCondition(args.Partition, args.Region, args.AccountID, args.AlarmNamePattern),
 		},
 	)
+	if args.TwoWaySMS {
+		// End User Messaging encrypts the replies it publishes to the
+		// replies' topic with this key: for this account's numbers only.
+		doc.Statement = append(doc.Statement, Statement{
+			Sid:       "SMSRepliesOfThisAccount",
+			Effect:    effectAllow,
+			Principal: map[string]string{"Service": smsVoiceService},
+			Action:    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
+			Resource:  []string{"*"},
+			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": args.AccountID}},
+		})
+	}
+	return doc
 }
 
 // alarmSourceCondition limits a grant to CloudWatch acting for the alarms
@@ -228,22 +254,25 @@ func (m *Messaging) addTopic(ctx *pulumi.Context, name string, args *MessagingAr
 	if err != nil {
 		return fmt.Errorf("create topic %s: %w", key, err)
 	}
-	doc := applyString(pulumi.All(topic.Arn, args.PublisherRoleARNs), func(in []any) (string, error) {
-		arn, _ := in[0].(string)
-		publishers, ok := in[1].([]string)
-		if !ok {
-			return "", fmt.Errorf("topic policy: publishers are %T", in[1])
+	inputs := pulumi.StringMap{"topic": topic.Arn}
+	for i, arn := range args.PublisherRoleARNs {
+		inputs[fmt.Sprintf("publisher%d", i)] = arn
+	}
+	doc := policyOutput(inputs, func(v map[string]string) PolicyDocument {
+		publishers := make([]string, 0, len(args.PublisherRoleARNs))
+		for i := range args.PublisherRoleARNs {
+			publishers = append(publishers, v[fmt.Sprintf("publisher%d", i)])
 		}
-		return topicPolicy(arn, root, args.SubscriberARNs, Statement{
-			Sid:       "PublishOnlyByDeliverers",
+		return topicPolicy(v["topic"], root, args.SubscriberARNs, Statement{
+			Sid:       "PublishOnlyByDeliveringFunctions",
 			Effect:    effectDeny,
 			Principal: "*",
 			Action:    []string{"sns:Publish"},
-			Resource:  []string{arn},
+			Resource:  []string{v["topic"]},
 			Condition: map[string]map[string]any{
 				"ArnNotEquals": {"aws:PrincipalArn": publishers},
 			},
-		}).JSON()
+		})
 	})
 	pol, err := sns.NewTopicPolicy(ctx, base+"-policy", &sns.TopicPolicyArgs{
 		Arn:    topic.Arn,
@@ -299,4 +328,42 @@ func topicPolicy(topicARN, root string, subscribers []string, extra ...Statement
 	)
 	doc.Statement = append(doc.Statement, extra...)
 	return doc
+}
+
+// smsVoiceService is AWS End User Messaging SMS's service principal.
+const smsVoiceService = "sms-voice.amazonaws.com"
+
+// InboundSMSTopicName is the physical name of the SMS replies' topic.
+func InboundSMSTopicName(prefix string) string { return prefix + "-sms-replies" }
+
+// addInboundSMS creates the topic two-way SMS publishes replies to: only
+// End User Messaging acting for this account may publish, only the
+// deploying principal may subscribe (the ack function is subscribed by the
+// deployment).
+func (m *Messaging) addInboundSMS(ctx *pulumi.Context, name string, args *MessagingArgs, root string) error {
+	var err error
+	m.InboundSMSTopic, err = sns.NewTopic(ctx, name+"-sms-replies", &sns.TopicArgs{
+		Name:           pulumi.String(InboundSMSTopicName(args.NamePrefix)),
+		KmsMasterKeyId: m.Key.Arn,
+	}, pulumi.Parent(m))
+	if err != nil {
+		return fmt.Errorf("create sms replies topic: %w", err)
+	}
+	doc := policyOutput(pulumi.StringMap{"topic": m.InboundSMSTopic.Arn}, func(v map[string]string) PolicyDocument {
+		return topicPolicy(v["topic"], root, args.SubscriberARNs, Statement{
+			Sid:       "RepliesFromEndUserMessaging",
+			Effect:    effectAllow,
+			Principal: map[string]string{"Service": smsVoiceService},
+			Action:    []string{"sns:Publish"},
+			Resource:  []string{v["topic"]},
+			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": args.AccountID}},
+		})
+	})
+	m.InboundSMSPolicy, err = sns.NewTopicPolicy(ctx, name+"-sms-replies-policy", &sns.TopicPolicyArgs{
+		Arn: m.InboundSMSTopic.Arn, Policy: doc,
+	}, pulumi.Parent(m))
+	if err != nil {
+		return fmt.Errorf("create sms replies topic policy: %w", err)
+	}
+	return nil
 }

@@ -161,7 +161,7 @@ func ParseContacts(raw string) ([]ContactConfig, error) {
 }
 
 // contactFields are the fields of a names.ConfigContacts element.
-var contactFields = []string{"id", "name", "callPhone", "smsPhone", "email", "preferences"}
+var contactFields = []string{"id", "name", "callPhone", "smsPhone", "email", "preferences", "secondary"}
 
 // contacts parses names.ConfigContacts.
 func (p *configParser) contacts(key, raw string) []ContactConfig {
@@ -175,6 +175,7 @@ func (p *configParser) contacts(key, raw string) []ContactConfig {
 			CallPhone: p.str(k, obj, "callPhone"),
 			SMSPhone:  p.str(k, obj, "smsPhone"),
 			Email:     p.str(k, obj, "email"),
+			Secondary: p.str(k, obj, "secondary"),
 		}
 		c.Preferences = p.preferences(k, obj)
 		out = append(out, c)

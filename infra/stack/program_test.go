@@ -51,6 +51,9 @@ const (
 	tQueue       = "aws:sqs/queue:Queue"
 	tQueuePolicy = "aws:sqs/queuePolicy:QueuePolicy"
 	tMapping     = "aws:lambda/eventSourceMapping:EventSourceMapping"
+	// Issue 12.
+	tScheduleGroup     = "aws:scheduler/scheduleGroup:ScheduleGroup"
+	tLambdaAssociation = "aws:connect/lambdaFunctionAssociation:LambdaFunctionAssociation"
 )
 
 const testInstanceID = "11111111-2222-3333-4444-555555555555"
@@ -84,6 +87,8 @@ func baseConfig(tb testing.TB, contacts ...map[string]any) map[string]string {
 		key(names.ConfigConnectInstanceID): testInstanceID,
 		key(names.ConfigSourcePhoneNumber): "+15555550199",
 		key(names.ConfigPHIDetectors):      mustJSON(tb, []string{"nhs_number"}),
+		// The default escalation policies reach a fail-safe contact.
+		key(names.ConfigFailSafeContact): fmt.Sprint(contacts[len(contacts)-1]["id"]),
 	}
 }
 
@@ -140,11 +145,14 @@ func TestInventoryFollowsChannelsInUse(t *testing.T) {
 			names.AttrCallPhone:     "+15555550100",
 			names.AttrSMSTopicARN:   topicARN("messaging-C-1-sms"),
 			names.AttrEmailTopicARN: topicARN("messaging-C-1-email"),
+			// SMS replies are matched on the number the SMS went to.
+			names.AttrSMSPhone: "+15555550101",
 		},
 		"data-contact-C-2": {
 			names.AttrContactID: "C-2", names.AttrContactName: "Dr Two",
 			"pref_H": "sms", "pref_M": "sms", "pref_L": "sms",
 			names.AttrSMSTopicARN: topicARN("messaging-C-2-sms"),
+			names.AttrSMSPhone:    "+15555550102",
 		},
 	}
 	contacts := m.byName(t, tTable, "data-contacts")
@@ -252,31 +260,60 @@ func TestContactFlowContent(t *testing.T) {
 	if err := json.Unmarshal([]byte(flow.str("content")), &content); err != nil {
 		t.Fatalf("content is not JSON: %v", err)
 	}
-	// Walk the flow from its start: set voice, speak, disconnect.
 	byID := map[string]FlowAction{}
 	for _, a := range content.Actions {
 		byID[a.Identifier] = a
 	}
-	var types []string
-	for id := content.StartAction; id != ""; id = byID[id].Transitions.NextAction {
-		a, ok := byID[id]
-		if !ok {
-			t.Fatalf("action %q not in flow", id)
+	// follow takes, from each action, the branch pick chooses.
+	follow := func(pick func(FlowAction) string) []string {
+		var types []string
+		for id := content.StartAction; id != ""; id = pick(byID[id]) {
+			a, ok := byID[id]
+			if !ok {
+				t.Fatalf("action %q not in flow", id)
+			}
+			types = append(types, a.Type)
+			if len(types) > len(content.Actions) {
+				t.Fatal("flow loops")
+			}
 		}
-		types = append(types, a.Type)
-		if len(types) > len(content.Actions) {
-			t.Fatal("flow loops")
-		}
+		return types
 	}
-	if want := []string{"UpdateContactTextToSpeechVoice", "MessageParticipant", "DisconnectParticipant"}; !slices.Equal(types, want) {
-		t.Errorf("flow = %v, want %v", types, want)
+	// The clinician presses 1: the ack function says acknowledged.
+	pressed := func(a FlowAction) string {
+		if len(a.Transitions.Conditions) > 0 {
+			return a.Transitions.Conditions[0].NextAction
+		}
+		return a.Transitions.NextAction
+	}
+	want := []string{"UpdateContactTextToSpeechVoice", "GetParticipantInput", "InvokeLambdaFunction", "Compare", "MessageParticipant", "DisconnectParticipant"}
+	if got := follow(pressed); !slices.Equal(got, want) {
+		t.Errorf("press 1 = %v, want %v", got, want)
+	}
+	// Nothing is pressed: the question is asked once more, then the call ends.
+	silent := func(a FlowAction) string {
+		for _, e := range a.Transitions.Errors {
+			if e.ErrorType == flowErrorTimeout {
+				return e.NextAction
+			}
+		}
+		return a.Transitions.NextAction
+	}
+	want = []string{"UpdateContactTextToSpeechVoice", "GetParticipantInput", "GetParticipantInput", "DisconnectParticipant"}
+	if got := follow(silent); !slices.Equal(got, want) {
+		t.Errorf("no input = %v, want %v", got, want)
 	}
 	if got, want := byID[content.StartAction].Parameters["TextToSpeechVoice"], "Amy"; got != want {
 		t.Errorf("voice = %q, want %q", got, want)
 	}
-	speak := byID[byID[content.StartAction].Transitions.NextAction]
-	if got, want := speak.Parameters["SSML"], "<speak>$.Attributes."+names.ConnectMessageAttribute+"</speak>"; got != want {
-		t.Errorf("SSML = %q, want %q", got, want)
+	ask := byID[byID[content.StartAction].Transitions.NextAction]
+	if got, _ := ask.Parameters["SSML"].(string); !strings.HasPrefix(got, "<speak>$.Attributes."+names.ConnectMessageAttribute+" ") || !strings.Contains(got, "Press 1") {
+		t.Errorf("SSML = %q, want the alert's attribute, then the question", got)
+	}
+	ack := m.byName(t, tFunction, "functions-"+names.FunctionAck)
+	invoke := byID[flowActionAcknowledge]
+	if got := invoke.Parameters["LambdaFunctionARN"]; got != ack.out("arn") || invoke.Parameters["InvocationTimeLimitSeconds"] != "8" {
+		t.Errorf("the flow invokes %v, want the ack function %s within 8 s", got, ack.out("arn"))
 	}
 }
 
@@ -311,15 +348,29 @@ func TestFunctions(t *testing.T) {
 			names.EnvConnectInstanceID, names.EnvConnectContactFlowID, names.EnvConnectSourcePhone,
 			names.EnvPHIDetectors, names.EnvLogLevel, names.EnvGoGC,
 			names.EnvAlertsTable, names.EnvAlertRetentionDays, names.EnvMetricsNamespace, names.EnvEventBus,
+			names.EnvEscalation, names.EnvAckBaseURL, names.EnvAckGrace,
+			names.EnvScheduleGroup, names.EnvEscalateFunctionARN, names.EnvSchedulerRoleARN,
 		}},
 		{names.FunctionStatus, StatusMemoryMB, StatusTimeout.Seconds(), []string{names.EnvAlertsTable, names.EnvLogLevel}},
 		{names.FunctionWorker, WorkerMemoryMB, WorkerTimeout.Seconds(), []string{
 			names.EnvContactsTable, names.EnvConnectInstanceID, names.EnvConnectContactFlowID, names.EnvConnectSourcePhone,
 			names.EnvLogLevel, names.EnvAlertsTable, names.EnvAlertRetentionDays, names.EnvMetricsNamespace,
 			names.EnvDeliveryTimeout, names.EnvAlertQueueURL, names.EnvRetryDelay,
+			names.EnvEscalation, names.EnvAckBaseURL, names.EnvAckGrace,
+			names.EnvScheduleGroup, names.EnvEscalateFunctionARN, names.EnvSchedulerRoleARN,
 		}},
 		{names.FunctionDeadLetter, DeadLetterMemoryMB, DeadLetterTimeout.Seconds(), []string{
 			names.EnvAlertsTable, names.EnvMetricsNamespace, names.EnvDeliveryTimeout, names.EnvLogLevel,
+		}},
+		{names.FunctionAck, AckMemoryMB, AckTimeout.Seconds(), []string{
+			names.EnvAlertsTable, names.EnvLogLevel, names.EnvMetricsNamespace,
+			names.EnvScheduleGroup, names.EnvEscalateFunctionARN, names.EnvSchedulerRoleARN,
+		}},
+		{names.FunctionEscalate, EscalateMemoryMB, EscalateTimeout.Seconds(), []string{
+			names.EnvContactsTable, names.EnvAlertsTable, names.EnvAlertRetentionDays, names.EnvMetricsNamespace, names.EnvLogLevel,
+			names.EnvConnectInstanceID, names.EnvConnectContactFlowID, names.EnvConnectSourcePhone,
+			names.EnvEscalation, names.EnvAckBaseURL, names.EnvAckGrace,
+			names.EnvScheduleGroup, names.EnvEscalateFunctionARN, names.EnvSchedulerRoleARN,
 		}},
 	}
 	for _, tt := range tests {
@@ -433,8 +484,18 @@ func TestMethodUsesRequestAuthorizerAndNoValidator(t *testing.T) {
 		"api-invoke-authorizer": {authFn.out("name"), exec + "/authorizers/" + authz.id},
 		"api-invoke-status":     {m.byName(t, tFunction, "functions-status").out("name"), exec + "/*/GET/notification/*"},
 	}
-	if got, want := len(m.all(tPermission)), len(wantPerms); got != want {
-		t.Errorf("got %d permissions, want %d", got, want)
+	ackFn := m.byName(t, tFunction, "functions-ack").out("name")
+	wantPerms["api-invoke-ack"] = [2]string{ackFn, exec + "/*/POST/notification/*/ack"}
+	wantPerms["api-invoke-ack-link-get"] = [2]string{ackFn, exec + "/*/GET/ack/*"}
+	wantPerms["api-invoke-ack-link-post"] = [2]string{ackFn, exec + "/*/POST/ack/*"}
+	fromAPI := 0
+	for _, p := range m.all(tPermission) {
+		if p.str("principal") == apigatewayService {
+			fromAPI++
+		}
+	}
+	if got, want := fromAPI, len(wantPerms); got != want {
+		t.Errorf("got %d permissions for API Gateway, want %d", got, want)
 	}
 	for name, want := range wantPerms {
 		p := m.byName(t, tPermission, name)
@@ -490,9 +551,14 @@ func TestProcessorPolicyIsLeastPrivilege(t *testing.T) {
 	alertsKey := arn(tKey, "data-alerts-key")
 	logs := arn(tLogGroup, "functions-processor-logs") + ":*"
 	want := map[string]bool{
-		// Alert records: conditional Puts in transactions only, never a
-		// read, an update in place or a delete.
-		"dynamodb:PutItem " + alerts:                         true,
+		// Alert records: conditional Puts in transactions, and a reread
+		// after a conflicting write; never an update in place or a
+		// delete.
+		"dynamodb:PutItem " + alerts: true,
+		"dynamodb:Query " + alerts:   true,
+		// Escalation timers: create in the stack's group, with its role.
+		"scheduler:CreateSchedule arn:aws:scheduler:us-east-1:123456789012:schedule/a2p-alerts-dev-escalation/*": true,
+		"iam:PassRole " + arn(tRole, "timers-role"):                                                              true,
 		"kms:Decrypt " + alertsKey:                           true,
 		"kms:Encrypt " + alertsKey:                           true,
 		"kms:GenerateDataKey* " + alertsKey:                  true,
@@ -540,10 +606,10 @@ func TestProcessorPolicyIsLeastPrivilege(t *testing.T) {
 	}
 }
 
-func TestTopicPoliciesOnlyLetProcessorPublish(t *testing.T) {
+func TestTopicPoliciesOnlyLetDeliveringFunctionsPublish(t *testing.T) {
 	_, m := mustRun(t, "dev", baseConfig(t))
-	// The worker delivers queued alerts (issue 13): its role publishes too.
-	roleARNs := fmt.Sprint([]any{m.byName(t, tRole, "roles-processor").out("arn"), m.byName(t, tRole, "roles-worker").out("arn")})
+	// The worker and the escalate function deliver too: their roles publish.
+	roleARNs := []any{m.byName(t, tRole, "roles-processor").out("arn"), m.byName(t, tRole, "roles-worker").out("arn"), m.byName(t, tRole, "roles-escalate").out("arn")}
 	for _, p := range m.all(tTopicPolicy) {
 		if !strings.HasPrefix(p.name, messagingName+"-") {
 			continue // the operations topic's: TestOperationsTopicPolicy
@@ -571,8 +637,8 @@ func TestTopicPoliciesOnlyLetProcessorPublish(t *testing.T) {
 		if !slices.Equal(deny.Action, []string{"sns:Publish"}) || deny.Principal != "*" || !slices.Equal(deny.Resource, []string{topicARN}) {
 			t.Errorf("%s deny = %+v", p.name, deny)
 		}
-		if got := fmt.Sprint(deny.Condition["ArnNotEquals"]["aws:PrincipalArn"]); got != roleARNs {
-			t.Errorf("%s deny exempts %v, want the processor's and the worker's roles %v", p.name, got, roleARNs)
+		if got, _ := deny.Condition["ArnNotEquals"]["aws:PrincipalArn"].([]any); !slices.Equal(got, roleARNs) {
+			t.Errorf("%s deny exempts %v, want the roles of the processor, the worker and the escalate function %v", p.name, got, roleARNs)
 		}
 	}
 }
@@ -665,7 +731,8 @@ func TestEveryChildHasAComponentParent(t *testing.T) {
 	_, m := mustRun(t, "dev", baseConfig(t))
 	components := map[string]bool{
 		RolesType: true, MessagingType: true, VoiceType: true, DataType: true, APIKeysType: true, FunctionsType: true, APIType: true, AlarmsType: true,
-		AsyncType: true,
+		AsyncType:  true,
+		TimersType: true,
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -708,7 +775,7 @@ func withCreatedInstance(cfg map[string]string, country string) {
 func contactTopicNames(m *mocks) []string {
 	var out []string
 	for _, n := range m.names(tTopic) {
-		if strings.HasPrefix(n, messagingName+"-") {
+		if strings.HasPrefix(n, messagingName+"-") && n != messagingName+"-sms-replies" {
 			out = append(out, n)
 		}
 	}
@@ -755,7 +822,12 @@ func grants(tb testing.TB, doc PolicyDocument) map[string]bool {
 	for _, st := range doc.Statement {
 		kmsOnly := !slices.ContainsFunc(st.Action, func(a string) bool { return !strings.HasPrefix(a, "kms:") })
 		cond := fmt.Sprint(st.Condition)
-		conditionOK := st.Condition == nil || (kmsOnly && (cond == via("sns") || cond == via("dynamodb") || cond == via("sqs")))
+		passToScheduler := fmt.Sprint(map[string]map[string]any{"StringEquals": {"iam:PassedToService": schedulerService}})
+		conditionOK := st.Condition == nil || (kmsOnly && (cond == via("sns") || cond == via("dynamodb") || cond == via("sqs"))) ||
+			(slices.Equal(st.Action, []string{"iam:PassRole"}) && cond == passToScheduler)
+		if slices.Contains(st.Action, "iam:PassRole") && cond != passToScheduler {
+			tb.Errorf("statement %s passes a role to any service: %+v", st.Sid, st)
+		}
 		if st.Effect != effectAllow || st.Principal != nil || !conditionOK {
 			tb.Errorf("statement %s is not a plain Allow: %+v", st.Sid, st)
 		}

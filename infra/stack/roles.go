@@ -36,6 +36,12 @@ type Roles struct {
 	// Worker is the worker's role, which the topic policies let publish
 	// too; DeadLetter is the dead-letter handler's.
 	Worker, DeadLetter *iam.Role
+	// Ack is the ack function's role: it may read and write alert
+	// records and delete a pending timer.
+	Ack *iam.Role
+	// Escalate is the escalate function's role: it delivers like the
+	// processor and sets the next timer.
+	Escalate *iam.Role
 }
 
 // NewRoles creates the execution roles.
@@ -74,12 +80,20 @@ func NewRoles(ctx *pulumi.Context, name string, args *RolesArgs, opts ...pulumi.
 	if r.DeadLetter, err = newRole(names.FunctionDeadLetter); err != nil {
 		return nil, err
 	}
+	if r.Ack, err = newRole(names.FunctionAck); err != nil {
+		return nil, err
+	}
+	if r.Escalate, err = newRole(names.FunctionEscalate); err != nil {
+		return nil, err
+	}
 	if err := ctx.RegisterResourceOutputs(r, pulumi.Map{
 		"authorizerRoleArn": r.Authorizer.Arn,
 		"processorRoleArn":  r.Processor.Arn,
 		"statusRoleArn":     r.Status.Arn,
 		"workerRoleArn":     r.Worker.Arn,
 		"deadLetterRoleArn": r.DeadLetter.Arn,
+		"ackRoleArn":        r.Ack.Arn,
+		"escalateRoleArn":   r.Escalate.Arn,
 	}); err != nil {
 		return nil, fmt.Errorf("register %s outputs: %w", name, err)
 	}

@@ -48,6 +48,9 @@ type Stack struct {
 	Alarms *Alarms
 	// Async holds the asynchronous path's bus, rule, queues and key.
 	Async *Async
+	// Timers holds the escalation timers' schedule group and the
+	// scheduler's role; nil when no policy asks for an acknowledgment.
+	Timers *Timers
 }
 
 // Component names, from which every child resource's name is derived.
@@ -61,6 +64,7 @@ const (
 	apiName       = "api"
 	alarmsName    = "alarms"
 	asyncName     = "async"
+	timersName    = "timers"
 )
 
 // Limits of derived physical names.
@@ -118,7 +122,7 @@ func Program(ctx *pulumi.Context) (*Stack, error) {
 }
 
 // buildDelivery creates what delivers an alert, in dependency order: the
-// roles, the topics, the Connect side and the tables.
+// roles, the topics and the tables.
 func (s *Stack) buildDelivery(ctx *pulumi.Context) error {
 	cfg := s.Config
 	var err error
@@ -132,7 +136,8 @@ func (s *Stack) buildDelivery(ctx *pulumi.Context) error {
 		Partition:         s.Partition,
 		Region:            s.Region,
 		AccountID:         s.AccountID,
-		PublisherRoleARNs: pulumi.StringArray{s.Roles.Processor.Arn, s.Roles.Worker.Arn},
+		PublisherRoleARNs: []pulumi.StringInput{s.Roles.Processor.Arn, s.Roles.Worker.Arn, s.Roles.Escalate.Arn},
+		TwoWaySMS:         cfg.TwoWaySMS,
 		SubscriberARNs:    principalARNPatterns(s.DeployerARN),
 		AlarmNamePattern:  alarmNamePattern(s.NamePrefix),
 		KeyAlias:          "alias/" + s.NamePrefix + "-sns",
@@ -140,22 +145,6 @@ func (s *Stack) buildDelivery(ctx *pulumi.Context) error {
 	})
 	if err != nil {
 		return err
-	}
-	if cfg.UsesCalls() {
-		s.Voice, err = NewVoice(ctx, voiceName, &VoiceArgs{
-			InstanceID:        cfg.ConnectInstanceID,
-			InstanceAlias:     s.connectInstanceAlias(),
-			SourcePhoneNumber: cfg.SourcePhoneNumber,
-			ClaimCountry:      cfg.ClaimPhoneNumberCountry,
-			Voice:             cfg.Voice,
-			FlowName:          s.NamePrefix + "-alert",
-			Partition:         s.Partition,
-			Region:            s.Region,
-			AccountID:         s.AccountID,
-		})
-		if err != nil {
-			return err
-		}
 	}
 	s.Data, err = NewData(ctx, dataName, &DataArgs{
 		NamePrefix:     s.NamePrefix,
@@ -182,8 +171,12 @@ func (s *Stack) buildDelivery(ctx *pulumi.Context) error {
 	return err
 }
 
-// buildEntry creates where an alert enters and what watches it: the API
-// keys, the functions, the API and the alarms.
+// buildEntry creates where an alert enters and what watches it, in
+// dependency order: the API keys, the REST API (whose id the
+// acknowledgment links need), the escalation timers' group and role, the
+// functions that call nobody (the ack function among them), the Connect
+// side (its flow invokes the ack function), the functions that deliver
+// (they need the flow), the API's routes and stage, and the alarms.
 func (s *Stack) buildEntry(ctx *pulumi.Context) error {
 	cfg := s.Config
 	var err error
@@ -191,7 +184,56 @@ func (s *Stack) buildEntry(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	s.Functions, err = NewFunctions(ctx, functionsName, &FunctionsArgs{
+	if s.API, err = NewAPI(ctx, apiName, &APIArgs{Name: s.NamePrefix}); err != nil {
+		return err
+	}
+	if cfg.AsksForAcknowledgment() {
+		s.Timers, err = NewTimers(ctx, timersName, &TimersArgs{NamePrefix: s.NamePrefix, Partition: s.Partition, Region: s.Region, AccountID: s.AccountID})
+		if err != nil {
+			return err
+		}
+	}
+	fargs := s.functionsArgs()
+	if s.Functions, err = NewFunctions(ctx, functionsName, fargs); err != nil {
+		return err
+	}
+	if cfg.UsesCalls() {
+		if s.Voice, err = NewVoice(ctx, voiceName, s.voiceArgs()); err != nil {
+			return err
+		}
+	}
+	if err := s.Functions.AddDeliverers(ctx, functionsName, fargs, s.Voice); err != nil {
+		return err
+	}
+	if err := s.API.Build(ctx, apiName, s.apiArgs()); err != nil {
+		return err
+	}
+	s.Alarms, err = NewAlarms(ctx, alarmsName, s.alarmsArgs())
+	return err
+}
+
+// voiceArgs configures the Connect side.
+func (s *Stack) voiceArgs() *VoiceArgs {
+	cfg := s.Config
+	return &VoiceArgs{
+		InstanceID:        cfg.ConnectInstanceID,
+		InstanceAlias:     s.connectInstanceAlias(),
+		SourcePhoneNumber: cfg.SourcePhoneNumber,
+		ClaimCountry:      cfg.ClaimPhoneNumberCountry,
+		Voice:             cfg.Voice,
+		FlowName:          s.NamePrefix + "-alert",
+		Partition:         s.Partition,
+		Region:            s.Region,
+		AccountID:         s.AccountID,
+		Ack:               s.Functions.Ack,
+	}
+}
+
+// functionsArgs configures the functions from the configuration and what
+// the stack built before them.
+func (s *Stack) functionsArgs() *FunctionsArgs {
+	cfg := s.Config
+	args := &FunctionsArgs{
 		NamePrefix:                    s.NamePrefix,
 		Roles:                         s.Roles,
 		ArtifactDir:                   cfg.ArtifactDir,
@@ -210,23 +252,38 @@ func (s *Stack) buildEntry(ctx *pulumi.Context) error {
 		TopicARNs:                     s.Messaging.TopicARNList(),
 		KeyARN:                        s.Messaging.Key.Arn,
 		Region:                        s.Region,
-		Voice:                         s.Voice,
 		PHIDetectors:                  cfg.PHIDetectors,
 		AuthorizerReservedConcurrency: cfg.AuthorizerReservedConcurrency,
 		ProcessorReservedConcurrency:  cfg.ProcessorReservedConcurrency,
 		SMSContent:                    cfg.SMSContent,
 		Async:                         s.Async,
 		RetryDelay:                    cfg.AsyncRetryDelay,
-	})
-	if err != nil {
-		return err
+		InboundSMSTopic:               s.Messaging.InboundSMSTopic,
+		Partition:                     s.Partition,
+		AccountID:                     s.AccountID,
+		Escalation: EscalationEnv{
+			Set: cfg.EscalationSet(), Timers: s.Timers, AckBaseURL: s.AckBaseURL(), AckGrace: cfg.AckGrace,
+			ReplyCodes: cfg.TwoWaySMS,
+		},
 	}
-	s.API, err = NewAPI(ctx, apiName, s.apiArgs())
-	if err != nil {
-		return err
+	return args
+}
+
+// AckBaseURL is the base of the acknowledgment links: the stack's
+// ackBaseUrl, else the stage's execute-api URL.
+func (s *Stack) AckBaseURL() pulumi.StringOutput {
+	if s.Config.AckBaseURL != "" {
+		return pulumi.String(strings.TrimSuffix(s.Config.AckBaseURL, "/")).ToStringOutput()
 	}
-	s.Alarms, err = NewAlarms(ctx, alarmsName, s.alarmsArgs())
-	return err
+	return s.API.StageURL(s.Region, dnsSuffix(s.Partition))
+}
+
+// dnsSuffix is the DNS suffix of AWS endpoints in partition.
+func dnsSuffix(partition string) string {
+	if partition == "aws-cn" {
+		return "amazonaws.com.cn"
+	}
+	return "amazonaws.com"
 }
 
 // apiArgs configures the API from the configuration and the functions.
@@ -241,6 +298,7 @@ func (s *Stack) apiArgs() *APIArgs {
 		Authorizer:         s.Functions.Authorizer,
 		Processor:          s.Functions.Processor,
 		Status:             s.Functions.Status,
+		Ack:                s.Functions.Ack,
 		AuthorizerCacheTTL: cfg.AuthorizerCacheTTL,
 		ThrottleRateLimit:  cfg.ThrottleRateLimit,
 		ThrottleBurstLimit: cfg.ThrottleBurstLimit,
@@ -275,6 +333,7 @@ func (s *Stack) alarmsArgs() *AlarmsArgs {
 		},
 		AlertQueue:           AlertQueueName(s.NamePrefix),
 		DeadLetterQueue:      DeadLetterQueueName(s.NamePrefix),
+		EscalateLogGroup:     s.Functions.EscalateLogs.Name,
 		TopicNames:           s.Messaging.TopicNames(),
 		SMSMonthlySpendLimit: cfg.SMSMonthlySpendLimit,
 		SMSSpendAlarmPercent: cfg.SMSSpendAlarmPercent,
@@ -312,6 +371,18 @@ func (s *Stack) export(ctx *pulumi.Context) {
 	ctx.Export(names.OutputDeadLetterQueueURL, s.Async.DeadLetters.Url)
 	ctx.Export(names.OutputWorkerFunction, s.Functions.Worker.Name)
 	ctx.Export(names.OutputDeadLetterFunction, s.Functions.DeadLetter.Name)
+	ctx.Export(names.OutputAckFunction, s.Functions.Ack.Name)
+	ctx.Export(names.OutputEscalateFunction, s.Functions.Escalate.Name)
+	ctx.Export(names.OutputAckBaseURL, s.AckBaseURL())
+	group, inbound := pulumi.String("").ToStringOutput(), pulumi.String("").ToStringOutput()
+	if s.Timers != nil {
+		group = s.Timers.Group.Name
+	}
+	if s.Messaging.InboundSMSTopic != nil {
+		inbound = s.Messaging.InboundSMSTopic.Arn
+	}
+	ctx.Export(names.OutputScheduleGroup, group)
+	ctx.Export(names.OutputInboundSMSTopicARN, inbound)
 }
 
 // connectInstanceAlias is the configured alias of a created Connect

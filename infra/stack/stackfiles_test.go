@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
@@ -54,8 +55,14 @@ func TestStackFilesBuild(t *testing.T) {
 			if s.Config.AuthorizerCacheTTL != 0 || s.Region != mockRegion {
 				t.Errorf("local: authorizer TTL %d; want 0", s.Config.AuthorizerCacheTTL)
 			}
-			if len(s.Config.Contacts) != 2 || s.Config.Contacts[0].ID != "C-1" || s.Config.Contacts[1].ID != "C-2" {
-				t.Fatalf("local contacts = %+v, want C-1 and C-2", s.Config.Contacts)
+			if len(s.Config.Contacts) != 5 || s.Config.Contacts[0].ID != "C-1" || s.Config.Contacts[1].ID != "C-2" {
+				t.Fatalf("local contacts = %+v, want C-1 to C-5", s.Config.Contacts)
+			}
+			// A test stack whose windows are seconds; C-3 escalates to its
+			// registrar C-4 and to the fail-safe C-5.
+			if !s.Config.TestStack || s.Config.Escalation[alert.PriorityHigh].Stages[0].After != 5*time.Second ||
+				s.Config.Contacts[2].Secondary != "C-4" || s.Config.FailSafeContact != "C-5" {
+				t.Errorf("local escalation %+v, fail-safe %q", s.Config.Escalation, s.Config.FailSafeContact)
 			}
 			// C-2 shows the fallback: its call (to a number the Connect
 			// stub refuses) falls back to the SMS.
@@ -70,8 +77,8 @@ func TestStackFilesBuild(t *testing.T) {
 			if got := len(s.Config.APIClients); got != 1 {
 				t.Errorf("local has %d API clients, want 1", got)
 			}
-			if n := len(contactTopicNames(m)); n != 4 {
-				t.Errorf("local has %d contact topics, want 4 (sms and email of each)", n)
+			if n := len(contactTopicNames(m)); n != 9 {
+				t.Errorf("local has %d contact topics, want 9 (the sms and email each contact uses)", n)
 			}
 		}},
 		{"localstack", func(t *testing.T, s *Stack, _ *mocks) {

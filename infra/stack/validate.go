@@ -68,6 +68,7 @@ func (c *Config) Validate(project string) error {
 	v.api(c)
 	v.operations(c)
 	v.async(c)
+	v.escalation(c)
 	if len(v.problems) > 0 {
 		return &ConfigError{Problems: v.problems}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/connect"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
@@ -17,13 +18,34 @@ const VoiceType = "a2p:voice:Connect"
 
 // Identifiers of the contact flow's actions.
 const (
-	flowActionSetVoice   = "set-voice"
-	flowActionSpeak      = "speak-alert"
-	flowActionDisconnect = "disconnect"
+	flowActionSetVoice    = "set-voice"
+	flowActionAsk         = "ask-to-acknowledge"
+	flowActionAskAgain    = "ask-again"
+	flowActionAcknowledge = "acknowledge"
+	flowActionCheck       = "check-acknowledgment"
+	flowActionRecorded    = "acknowledgment-recorded"
+	flowActionNotRecorded = "acknowledgment-not-recorded"
+	flowActionDisconnect  = "disconnect"
 	// flowVersion is the Amazon Connect flow language version.
 	flowVersion = "2019-10-30"
 	// flowErrorNoMatch catches every error of an action.
 	flowErrorNoMatch = "NoMatchingError"
+	// flowErrorTimeout is GetParticipantInput's error when nothing was
+	// pressed in time; flowErrorNoCondition when a key matched no
+	// condition (or Compare's value matched none).
+	flowErrorTimeout     = "InputTimeLimitExceeded"
+	flowErrorNoCondition = "NoMatchingCondition"
+	// keypadAckDigit is the key that acknowledges.
+	keypadAckDigit = "1"
+	// keypadInputSeconds is how long the flow waits for the key.
+	keypadInputSeconds = "8"
+	// ackInvocationSeconds is Connect's limit (at most 8 s) on the ack
+	// function's answer.
+	ackInvocationSeconds = "8"
+	// ackResultPath is where the flow reads the ack function's answer.
+	ackResultPath = "$.External.result"
+	// ackAcknowledged is the answer that says the press was recorded.
+	ackAcknowledged = "acknowledged"
 )
 
 // ContactFlow is an Amazon Connect flow in the flow language.
@@ -42,8 +64,9 @@ type FlowAction struct {
 	Identifier string `json:"Identifier"`
 	// Type is the flow-language action type.
 	Type string `json:"Type"`
-	// Parameters are the action's parameters.
-	Parameters map[string]string `json:"Parameters"`
+	// Parameters are the action's parameters: strings, or an object
+	// (InvokeLambdaFunction's ResponseValidation).
+	Parameters map[string]any `json:"Parameters"`
 	// Transitions say what runs next.
 	Transitions FlowTransitions `json:"Transitions"`
 }
@@ -52,8 +75,24 @@ type FlowAction struct {
 type FlowTransitions struct {
 	// NextAction runs after success.
 	NextAction string `json:"NextAction,omitempty"`
+	// Conditions route by a value: a key pressed, or Compare's value.
+	Conditions []FlowCondition `json:"Conditions,omitempty"`
 	// Errors route errors to actions.
 	Errors []FlowError `json:"Errors,omitempty"`
+}
+
+// FlowCondition routes one value of an action to an action.
+type FlowCondition struct {
+	// NextAction runs when the condition holds.
+	NextAction string `json:"NextAction"`
+	// Condition is the test.
+	Condition FlowTest `json:"Condition"`
+}
+
+// FlowTest compares the action's value with operands.
+type FlowTest struct {
+	Operator string   `json:"Operator"`
+	Operands []string `json:"Operands"`
 }
 
 // FlowError routes one error type of an action.
@@ -65,16 +104,48 @@ type FlowError struct {
 }
 
 // AlertContactFlow returns the outbound call's flow: set the Polly voice,
-// speak the alert, hang up. On any error the call hangs up too.
+// speak the alert and ask the clinician to press 1; with no key (or
+// another), ask once more, then hang up unacknowledged. On 1, invoke the
+// ack function ackARN (which accepts the press only for the ContactId the
+// call's attempt recorded), and say whether it recorded the
+// acknowledgment; then hang up. Any error hangs up.
 //
 // Each action has the transitions the Flow language reference documents
 // for its type (see flowActionShapes in the tests):
-// UpdateContactTextToSpeechVoice and MessageParticipant a NextAction and a
-// NoMatchingError branch, DisconnectParticipant none. The current English
-// reference for UpdateContactTextToSpeechVoice says NoMatchingError "must
-// always be defined"; older, translated pages still say it has no errors.
-func AlertContactFlow(voice string) ContactFlow {
-	onError := []FlowError{{NextAction: flowActionDisconnect, ErrorType: flowErrorNoMatch}}
+// UpdateContactTextToSpeechVoice and MessageParticipant a NextAction and
+// a NoMatchingError branch; GetParticipantInput conditions on the key and
+// InputTimeLimitExceeded, NoMatchingCondition and NoMatchingError
+// branches; InvokeLambdaFunction a NextAction and NoMatchingError;
+// Compare conditions and NoMatchingCondition; DisconnectParticipant none.
+// The current English reference for UpdateContactTextToSpeechVoice says
+// NoMatchingError "must always be defined"; older, translated pages still
+// say it has no errors.
+func AlertContactFlow(voice, ackARN string) ContactFlow {
+	hangUp := []FlowError{{NextAction: flowActionDisconnect, ErrorType: flowErrorNoMatch}}
+	pressed := []FlowCondition{{NextAction: flowActionAcknowledge, Condition: FlowTest{Operator: "Equals", Operands: []string{keypadAckDigit}}}}
+	// The contact attribute is inserted into SSML as is. The processor
+	// XML-escapes the alert text (& < > " ') before it sets the attribute,
+	// so only escaped text reaches Polly and a caller cannot inject SSML
+	// markup.
+	ask := func(id, prefix, again string) FlowAction {
+		return FlowAction{
+			Identifier: id,
+			Type:       "GetParticipantInput",
+			Parameters: map[string]any{
+				"SSML":                  "<speak>" + prefix + "$.Attributes." + names.ConnectMessageAttribute + ` <break time="1s"/>Press 1 to acknowledge this alert.</speak>`,
+				"StoreInput":            "False",
+				"InputTimeLimitSeconds": keypadInputSeconds,
+			},
+			Transitions: FlowTransitions{Conditions: pressed, Errors: []FlowError{
+				{NextAction: again, ErrorType: flowErrorTimeout}, {NextAction: again, ErrorType: flowErrorNoCondition},
+				{NextAction: flowActionDisconnect, ErrorType: flowErrorNoMatch},
+			}},
+		}
+	}
+	say := func(id, text string) FlowAction {
+		return FlowAction{Identifier: id, Type: "MessageParticipant", Parameters: map[string]any{"Text": text},
+			Transitions: FlowTransitions{NextAction: flowActionDisconnect, Errors: hangUp}}
+	}
 	return ContactFlow{
 		Version:     flowVersion,
 		StartAction: flowActionSetVoice,
@@ -82,23 +153,36 @@ func AlertContactFlow(voice string) ContactFlow {
 			{
 				Identifier:  flowActionSetVoice,
 				Type:        "UpdateContactTextToSpeechVoice",
-				Parameters:  map[string]string{"TextToSpeechVoice": voice},
-				Transitions: FlowTransitions{NextAction: flowActionSpeak, Errors: onError},
+				Parameters:  map[string]any{"TextToSpeechVoice": voice},
+				Transitions: FlowTransitions{NextAction: flowActionAsk, Errors: hangUp},
+			},
+			ask(flowActionAsk, "", flowActionAskAgain),
+			ask(flowActionAskAgain, "Again. ", flowActionDisconnect),
+			{
+				Identifier: flowActionAcknowledge,
+				Type:       "InvokeLambdaFunction",
+				Parameters: map[string]any{
+					"LambdaFunctionARN":          ackARN,
+					"InvocationTimeLimitSeconds": ackInvocationSeconds,
+					"ResponseValidation":         map[string]string{"ResponseType": "STRING_MAP"},
+				},
+				Transitions: FlowTransitions{NextAction: flowActionCheck, Errors: []FlowError{{NextAction: flowActionNotRecorded, ErrorType: flowErrorNoMatch}}},
 			},
 			{
-				Identifier: flowActionSpeak,
-				Type:       "MessageParticipant",
-				// The contact attribute is inserted into SSML as is. The
-				// processor XML-escapes the alert text (& < > " ') before
-				// it sets the attribute, so only escaped text reaches
-				// Polly and a caller cannot inject SSML markup.
-				Parameters:  map[string]string{"SSML": "<speak>$.Attributes." + names.ConnectMessageAttribute + "</speak>"},
-				Transitions: FlowTransitions{NextAction: flowActionDisconnect, Errors: onError},
+				Identifier: flowActionCheck,
+				Type:       "Compare",
+				Parameters: map[string]any{"ComparisonValue": ackResultPath},
+				Transitions: FlowTransitions{
+					Conditions: []FlowCondition{{NextAction: flowActionRecorded, Condition: FlowTest{Operator: "Equals", Operands: []string{ackAcknowledged}}}},
+					Errors:     []FlowError{{NextAction: flowActionNotRecorded, ErrorType: flowErrorNoCondition}},
+				},
 			},
+			say(flowActionRecorded, "Thank you. Your acknowledgment is recorded."),
+			say(flowActionNotRecorded, "Your acknowledgment could not be recorded. Please acknowledge with the link or the code in your message."),
 			{
 				Identifier:  flowActionDisconnect,
 				Type:        "DisconnectParticipant",
-				Parameters:  map[string]string{},
+				Parameters:  map[string]any{},
 				Transitions: FlowTransitions{},
 			},
 		},
@@ -132,6 +216,8 @@ type VoiceArgs struct {
 	FlowName string
 	// Partition, Region, AccountID locate an existing instance's ARN.
 	Partition, Region, AccountID string
+	// Ack is the ack function the flow invokes when 1 is pressed.
+	Ack *lambda.Function
 }
 
 // Voice holds the Amazon Connect side of delivery.
@@ -153,6 +239,11 @@ type Voice struct {
 	// ContactFlowID is the flow's id (not the Pulumi id, which also holds
 	// the instance id).
 	ContactFlowID pulumi.StringOutput
+	// AckAssociation associates the ack function with the instance (a
+	// flow may only invoke associated functions), and AckPermission lets
+	// this instance, and no other, invoke it.
+	AckAssociation *connect.LambdaFunctionAssociation
+	AckPermission  *lambda.Permission
 }
 
 // NewVoice creates the contact flow and, as configured, the instance and a
@@ -196,17 +287,18 @@ func NewVoice(ctx *pulumi.Context, name string, args *VoiceArgs, opts ...pulumi.
 		v.SourcePhoneNumber = pulumi.String(args.SourcePhoneNumber).ToStringOutput()
 	}
 
-	content, err := AlertContactFlow(args.Voice).JSON()
-	if err != nil {
+	if err := v.associateAck(ctx, name, args); err != nil {
 		return nil, err
 	}
+	content := applyString(args.Ack.Arn, func(arn string) (string, error) { return AlertContactFlow(args.Voice, arn).JSON() })
+	var err error
 	v.ContactFlow, err = connect.NewContactFlow(ctx, name+"-contact-flow", &connect.ContactFlowArgs{
 		InstanceId:  v.InstanceID,
 		Name:        pulumi.String(args.FlowName),
-		Description: pulumi.String("a2p-alerts: speaks an alert and hangs up"),
+		Description: pulumi.String("a2p-alerts: speaks an alert and asks the clinician to press 1 to acknowledge it"),
 		Type:        pulumi.String("CONTACT_FLOW"),
-		Content:     pulumi.String(content),
-	}, pulumi.Parent(v))
+		Content:     content,
+	}, pulumi.Parent(v), pulumi.DependsOn([]pulumi.Resource{v.AckAssociation, v.AckPermission}))
 	if err != nil {
 		return nil, fmt.Errorf("create contact flow: %w", err)
 	}
@@ -220,4 +312,31 @@ func NewVoice(ctx *pulumi.Context, name string, args *VoiceArgs, opts ...pulumi.
 		return nil, fmt.Errorf("register %s outputs: %w", name, err)
 	}
 	return v, nil
+}
+
+// connectService is Amazon Connect's service principal.
+const connectService = "connect.amazonaws.com"
+
+// associateAck associates the ack function with the instance and lets the
+// instance (and only it, in this account) invoke it.
+func (v *Voice) associateAck(ctx *pulumi.Context, name string, args *VoiceArgs) error {
+	var err error
+	v.AckPermission, err = lambda.NewPermission(ctx, name+"-ack-invoke-by-connect", &lambda.PermissionArgs{
+		Function:      args.Ack.Name,
+		Action:        pulumi.String("lambda:InvokeFunction"),
+		Principal:     pulumi.String(connectService),
+		SourceArn:     v.InstanceARN,
+		SourceAccount: pulumi.String(args.AccountID),
+	}, pulumi.Parent(v))
+	if err != nil {
+		return fmt.Errorf("create the ack function's permission for connect: %w", err)
+	}
+	v.AckAssociation, err = connect.NewLambdaFunctionAssociation(ctx, name+"-ack-association", &connect.LambdaFunctionAssociationArgs{
+		InstanceId:  v.InstanceID,
+		FunctionArn: args.Ack.Arn,
+	}, pulumi.Parent(v), pulumi.DependsOn([]pulumi.Resource{v.AckPermission}))
+	if err != nil {
+		return fmt.Errorf("associate the ack function with the instance: %w", err)
+	}
+	return nil
 }

@@ -65,6 +65,12 @@ type Options struct {
 	// PollQueues runs every queue poller (Sandbox.Pollers) until Close, as
 	// the event source mappings would. Off, tests drive them (Poll).
 	PollQueues bool
+	// FireSchedules runs the standin.ScheduleFirer in the background: each
+	// escalation timer fires when due (make dev, make demo). Off, a test
+	// fires them (Sandbox.Firer.Fire).
+	FireSchedules bool
+	// OnFireError, if set, receives the background firer's errors.
+	OnFireError func(error)
 }
 
 // Timings are the durations of Start's steps.
@@ -100,6 +106,9 @@ type Sandbox struct {
 	Clients    *emulator.Clients
 	Deployment *provision.Deployment
 	Connect    *standin.ConnectStub
+	// Firer fires the escalation timers, which kumo never does; nil when
+	// the stack sets none.
+	Firer *standin.ScheduleFirer
 	// SNS injects SNS faults; nil unless Options.SNSFaults.
 	SNS  *standin.SNSProxy
 	XRay *observe.XRayCollector
@@ -114,6 +123,7 @@ type Sandbox struct {
 	proxy     *lambdahost.RuntimeProxy
 	stopPolls context.CancelFunc
 	polling   sync.WaitGroup
+	stopFirer context.CancelFunc
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -169,6 +179,7 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	}
 
 	s.Timings.Functions = time.Since(t)
+	s.startLoop(opts)
 
 	s.startPollers(ctx, opts)
 
@@ -292,6 +303,9 @@ func (s *Sandbox) startFunctions(ctx context.Context, output io.Writer) error {
 		host.SNSEndpoint = s.SNS.URL
 	}
 
+	// The links point at kumo's stage, not at amazonaws.com.
+	host.Env = map[string]string{names.EnvAckBaseURL: strings.TrimSuffix(s.URL, "/"+names.NotificationPath)}
+
 	for _, spec := range s.Deployment.Functions {
 		s.proxy.SetTracing(spec.Name, spec.ActiveTracing)
 
@@ -336,6 +350,29 @@ func (s *Sandbox) startPollers(ctx context.Context, opts Options) {
 				}
 			})
 		})
+	}
+}
+
+// startLoop readies the stand-ins of the acknowledgment loop: the Connect
+// stub learns the function the flow invokes, and the firer the timers'
+// group (started in the background with opts.FireSchedules).
+func (s *Sandbox) startLoop(opts Options) {
+	instance := s.Stack.Config[s.Stack.Key(names.ConfigConnectInstanceID)]
+	s.Connect.UseFlowFunction(s.Clients.Lambda, s.Deployment.OutputString(names.OutputAckFunction),
+		fmt.Sprintf("arn:aws:connect:%s:%s:instance/%s", s.Deployment.Region, emulator.Account, instance))
+	group := s.Deployment.OutputString(names.OutputScheduleGroup)
+	if group == "" {
+		return
+	}
+	s.Firer = standin.NewScheduleFirer(s.Clients.Scheduler, s.Clients.Lambda, group)
+	if opts.FireSchedules {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopFirer = cancel
+		report := opts.OnFireError
+		if report == nil {
+			report = func(error) {}
+		}
+		go s.Firer.Run(ctx, report)
 	}
 }
 
@@ -429,6 +466,9 @@ func (s *Sandbox) Close() error {
 		if s.stopPolls != nil {
 			s.stopPolls()
 			s.polling.Wait()
+		}
+		if s.stopFirer != nil {
+			s.stopFirer()
 		}
 
 		for _, fn := range s.Functions {

@@ -35,6 +35,8 @@ var functions = []struct{ name, pkg string }{
 	{names.FunctionAuthorizer, "./services/authorizer"},
 	{names.FunctionProcessor, "./services/processor"},
 	{names.FunctionStatus, "./services/processor/cmd/status"},
+	{names.FunctionAck, "./services/processor/cmd/ack"},
+	{names.FunctionEscalate, "./services/processor/cmd/escalate"},
 	{names.FunctionWorker, "./services/processor/cmd/worker"},
 	{names.FunctionDeadLetter, "./services/processor/cmd/deadletter"},
 }

@@ -340,7 +340,7 @@ func assertAllow(tb testing.TB, got events.APIGatewayCustomAuthorizerResponse, c
 	// cached answer must not refuse the token's next request on another
 	// route.
 	base := arn[:strings.LastIndex(arn, "/POST/")]
-	want := []string{base + "/POST/notification", base + "/GET/notification/*"}
+	want := []string{base + "/POST/notification", base + "/GET/notification/*", base + "/POST/notification/*/ack"}
 	if st.Effect != "Allow" || len(st.Action) != 1 || st.Action[0] != "execute-api:Invoke" || !slices.Equal(st.Resource, want) {
 		tb.Errorf("statement = %+v, want Allow execute-api:Invoke on %v", st, want)
 	}
@@ -377,7 +377,8 @@ func TestInvoke(t *testing.T) {
 		var want any
 		wantJSON := `{"principalId":"ward-7","policyDocument":{"Version":"2012-10-17","Statement":[` +
 			`{"Action":["execute-api:Invoke"],"Effect":"Allow","Resource":["` + fixtureArn + `","` +
-			strings.TrimSuffix(fixtureArn, "POST/notification") + `GET/notification/*"]}]},` +
+			strings.TrimSuffix(fixtureArn, "POST/notification") + `GET/notification/*","` +
+			strings.TrimSuffix(fixtureArn, "POST/notification") + `POST/notification/*/ack"]}]},` +
 			`"context":{"client":"ward-7"}}`
 		if err := json.Unmarshal([]byte(wantJSON), &want); err != nil {
 			t.Fatalf("decode want: %v", err)

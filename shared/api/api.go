@@ -75,11 +75,22 @@ const (
 	CodeRejected Code = "rejected"
 )
 
+// The error codes of acknowledgment (issue 12).
+const (
+	// CodeNotAcknowledgeable: the alert failed on every channel, so
+	// nobody received it and there is nothing to acknowledge (409).
+	CodeNotAcknowledgeable Code = "not_acknowledgeable"
+	// CodeGone: the acknowledgment link has expired or was already used
+	// (410, an HTML page that says which).
+	CodeGone Code = "gone"
+)
+
 // Codes lists every code, in the order of the README's status table.
 var Codes = []Code{
 	CodeInvalid, CodeNotFound, CodeInProgress, CodeIdempotencyMismatch, CodeNoDestination,
 	CodeUndeliverableAllChannels, CodeUnavailable, CodeDeliveryUnknown, CodeInternal,
 	CodeUnauthorized, CodeForbidden, CodeThrottled, CodeTimeout, CodeRejected,
+	CodeNotAcknowledgeable, CodeGone,
 }
 
 // statuses is the one table from code to HTTP status.
@@ -99,6 +110,9 @@ var statuses = map[Code]int{
 	CodeThrottled:    http.StatusTooManyRequests,
 	CodeTimeout:      http.StatusGatewayTimeout,
 	CodeRejected:     http.StatusBadRequest,
+	// Acknowledgment.
+	CodeNotAcknowledgeable: http.StatusConflict,
+	CodeGone:               http.StatusGone,
 }
 
 // Status returns the HTTP status for c; unknown codes are 500.
@@ -172,4 +186,31 @@ type Accepted struct {
 	MessageID string `json:"message_id"`
 	// Status is always StatusAccepted.
 	Status string `json:"status"`
+}
+
+// StatusAcknowledged is the status of an acknowledged alert.
+const StatusAcknowledged = "acknowledged"
+
+// Acknowledged is the body of a successful POST
+// /notification/{message_id}/ack: the acknowledgment in force, the
+// first one's when the alert was already acknowledged.
+type Acknowledged struct {
+	// MessageID echoes the alert's message_id.
+	MessageID string `json:"message_id"`
+	// Status is always StatusAcknowledged.
+	Status string `json:"status"`
+	// AcknowledgedAt is when the (first) acknowledgment was recorded.
+	AcknowledgedAt string `json:"acknowledged_at"`
+	// AcknowledgedBy is who acknowledged: "client:<name>" or
+	// "contact:<id>".
+	AcknowledgedBy string `json:"acknowledged_by"`
+	// Method is how: api, link, keypad or sms.
+	Method string `json:"method"`
+	// Late is true when it came after the alert's window.
+	Late bool `json:"late"`
+	// AlreadyAcknowledged is true when this request found the alert
+	// acknowledged already and changed nothing.
+	AlreadyAcknowledged bool `json:"already_acknowledged"`
+	// AcceptedToAcknowledgedMS is the time from accepted to acknowledged.
+	AcceptedToAcknowledgedMS int64 `json:"accepted_to_acknowledged_ms"`
 }

@@ -29,6 +29,8 @@ func TestCodeStatus(t *testing.T) {
 		api.CodeThrottled:                http.StatusTooManyRequests,
 		api.CodeTimeout:                  http.StatusGatewayTimeout,
 		api.CodeRejected:                 http.StatusBadRequest,
+		api.CodeNotAcknowledgeable:       http.StatusConflict,
+		api.CodeGone:                     http.StatusGone,
 		api.Code("no_such_code"):         http.StatusInternalServerError,
 	}
 	for code, want := range tests {

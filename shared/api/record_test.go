@@ -24,6 +24,9 @@ func TestAlertRecordSchemaMatchesTheStructs(t *testing.T) {
 	checkObject(t, "AlertRecord", schema, reflect.TypeFor[api.AlertRecord]())
 	checkObject(t, "Attempt", object(t, object(t, props["attempts"])["items"]), reflect.TypeFor[api.AttemptRecord]())
 	checkObject(t, "Event", object(t, object(t, props["events"])["items"]), reflect.TypeFor[api.EventRecord]())
+	esc := object(t, props["escalation"])
+	checkObject(t, "Escalation", esc, reflect.TypeFor[api.EscalationRecord]())
+	checkObject(t, "EscalationStage", object(t, object(t, object(t, esc["properties"])["stages"])["items"]), reflect.TypeFor[api.EscalationStageRecord]())
 	if schema["$schema"] != "http://json-schema.org/draft-04/schema#" {
 		t.Errorf("$schema = %v", schema["$schema"])
 	}

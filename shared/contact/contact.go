@@ -86,6 +86,12 @@ type Contact struct {
 	SMSTopicARN string
 	// EmailTopicARN is the SNS topic that delivers email to the contact.
 	EmailTopicARN string
+	// SMSPhone is the E.164 number the SMS topic texts: an SMS reply that
+	// acknowledges an alert must come from it.
+	SMSPhone string
+	// Secondary is the contact an escalation policy's "secondary" target
+	// reaches for this one (a registrar); "" when it has none.
+	Secondary string
 }
 
 // ErrNoDestination reports that a contact has no destination for any of
@@ -152,6 +158,8 @@ func (c Contact) Item() map[string]string {
 		names.AttrCallPhone:     c.CallPhone,
 		names.AttrSMSTopicARN:   c.SMSTopicARN,
 		names.AttrEmailTopicARN: c.EmailTopicARN,
+		names.AttrSMSPhone:      c.SMSPhone,
+		names.AttrSecondary:     c.Secondary,
 	} {
 		if v != "" {
 			item[attr] = v
@@ -176,6 +184,8 @@ func FromItem(item map[string]string) (Contact, error) {
 		CallPhone:     item[names.AttrCallPhone],
 		SMSTopicARN:   item[names.AttrSMSTopicARN],
 		EmailTopicARN: item[names.AttrEmailTopicARN],
+		SMSPhone:      item[names.AttrSMSPhone],
+		Secondary:     item[names.AttrSecondary],
 	}
 	if c.ID == "" {
 		return Contact{}, fmt.Errorf("contact item has no %s", names.AttrContactID)

@@ -94,10 +94,12 @@ func TestParseChannels(t *testing.T) {
 func TestItemRoundTrip(t *testing.T) {
 	t.Parallel()
 	c := sample()
+	c.SMSPhone, c.Secondary = "+447700900124", "C-2"
 	item := c.Item()
 	want := map[string]string{
 		"contact_id": "C-1", "name": "Dr Example", "pref_H": "call,sms", "pref_M": "sms", "pref_L": "email",
 		"call_phone": "+447700900123", "sms_topic_arn": c.SMSTopicARN, "email_topic_arn": c.EmailTopicARN,
+		"sms_phone": "+447700900124", "secondary": "C-2",
 	}
 	if !reflect.DeepEqual(item, want) {
 		t.Errorf("Item() = %v, want %v", item, want)

@@ -27,8 +27,27 @@ const (
 	AlertFailed AlertStatus = "failed"
 )
 
+// The alert statuses of acknowledgment and escalation (issue 12).
+const (
+	// AlertAcknowledged: a clinician (or the owning API client) confirmed
+	// receipt. Final: a second acknowledgment answers the first one's.
+	AlertAcknowledged AlertStatus = "acknowledged"
+	// AlertEscalated: no acknowledgment came within a stage's window, and
+	// the alert's escalation policy moved it to its next stage (the stage
+	// is in the record). It moves on to the next stage, or to
+	// acknowledged, or to unacknowledged.
+	AlertEscalated AlertStatus = "escalated"
+	// AlertUnacknowledged: the policy's last window passed without an
+	// acknowledgment; an alarm fires. A late acknowledgment still moves it
+	// to acknowledged (marked late).
+	AlertUnacknowledged AlertStatus = "unacknowledged"
+)
+
 // AlertStatuses lists every status an alert record can hold.
-var AlertStatuses = []AlertStatus{AlertAccepted, AlertSent, AlertFailed}
+var AlertStatuses = []AlertStatus{
+	AlertAccepted, AlertSent, AlertFailed,
+	AlertAcknowledged, AlertEscalated, AlertUnacknowledged,
+}
 
 // AttemptStatus is where one attempt stands: one delivery on one channel
 // to one contact.
@@ -83,12 +102,21 @@ func orNone(s string) string {
 // ErrTransition reports a move the state machine forbids.
 var ErrTransition = errors.New("transition not allowed")
 
-// AlertTransitions is the one table of the alert's allowed moves. The
-// acknowledgment issue adds acknowledged, escalated and unacknowledged
-// here, and nowhere else.
+// AlertTransitions is the one table of the alert's allowed moves.
+//
+// An accepted alert (delivery under way, or its outcome unknown) and a
+// sent one may be acknowledged, escalated (the timer is the safety net
+// for an unknown outcome) or expire unacknowledged; an escalated one
+// moves to its next stage (escalated again) or ends the same ways; an
+// unacknowledged one may still be acknowledged, late. A failed alert
+// reached nobody and is never escalated (its alarm fires instead);
+// acknowledged is final.
 var AlertTransitions = Transitions[AlertStatus]{
-	AlertNone:     {AlertAccepted},
-	AlertAccepted: {AlertSent, AlertFailed},
+	AlertNone:           {AlertAccepted},
+	AlertAccepted:       {AlertSent, AlertFailed, AlertAcknowledged, AlertEscalated, AlertUnacknowledged},
+	AlertSent:           {AlertAcknowledged, AlertEscalated, AlertUnacknowledged},
+	AlertEscalated:      {AlertEscalated, AlertAcknowledged, AlertUnacknowledged},
+	AlertUnacknowledged: {AlertAcknowledged},
 }
 
 // AttemptTransitions is the one table of an attempt's allowed moves.
@@ -127,12 +155,26 @@ const (
 	EventFallback EventType = "fallback"
 )
 
+// The audit event types of acknowledgment and escalation (issue 12).
+const (
+	EventAcknowledged   EventType = "acknowledged"
+	EventEscalated      EventType = "escalated"
+	EventUnacknowledged EventType = "unacknowledged"
+	// EventTargetSkipped: a stage's target had nobody to reach (no next
+	// channel, no phone for a repeat call, no route for a contact).
+	EventTargetSkipped EventType = "escalation_target_skipped"
+)
+
 // EventTypes lists every event type.
 var EventTypes = []EventType{
 	EventAccepted, EventAttemptStarted, EventFallback, EventAttemptSent, EventAttemptFailed, EventAttemptUnknown,
 	EventSent, EventFailed,
+	EventEscalated, EventTargetSkipped, EventAcknowledged, EventUnacknowledged,
 	EventRequeued,
 }
+
+// NoteEvents are the event types that record a decision, not a move.
+var NoteEvents = []EventType{EventFallback, EventTargetSkipped, EventRequeued}
 
 // Event types of the asynchronous path (issue 13). Like EventFallback,
 // each records a decision, not a move.
@@ -167,6 +209,7 @@ var Reasons = []Reason{ReasonDeadLettered, ReasonNotQueued}
 var (
 	alertEvents = map[AlertStatus]EventType{
 		AlertAccepted: EventAccepted, AlertSent: EventSent, AlertFailed: EventFailed,
+		AlertAcknowledged: EventAcknowledged, AlertEscalated: EventEscalated, AlertUnacknowledged: EventUnacknowledged,
 	}
 	attemptEvents = map[AttemptStatus]EventType{
 		AttemptSending: EventAttemptStarted, AttemptSent: EventAttemptSent,
@@ -187,8 +230,8 @@ type ActorKind string
 const (
 	// ActorClient: the API client that sent or asked about the alert.
 	ActorClient ActorKind = "client"
-	// ActorContact: the clinician (an acknowledgment, from the next
-	// issue).
+	// ActorContact: the clinician (an acknowledgment by link, keypad or
+	// SMS reply).
 	ActorContact ActorKind = "contact"
 	// ActorSystem: the service itself (attempts, fallback, timers).
 	ActorSystem ActorKind = "system"
@@ -206,6 +249,9 @@ var System = Actor{Kind: ActorSystem}
 
 // Client is the API client named name.
 func Client(name string) Actor { return Actor{Kind: ActorClient, ID: name} }
+
+// Contact is the clinician with contact id id.
+func Contact(id string) Actor { return Actor{Kind: ActorContact, ID: id} }
 
 // String is the actor's stored form: "system", "client:<name>" or
 // "contact:<id>" (ParseActor inverts it).
@@ -252,3 +298,23 @@ const (
 
 // Outcomes lists every outcome.
 var Outcomes = []Outcome{OutcomeSent, OutcomeFailed, OutcomeUnknown, OutcomeRetry}
+
+// AckMethod is how an acknowledgment arrived.
+type AckMethod string
+
+// The ways to acknowledge an alert. Each drives the one Acknowledge rule
+// of the alerting core.
+const (
+	// AckAPI: POST /notification/{message_id}/ack by the owning API
+	// client (ward software, an EHR).
+	AckAPI AckMethod = "api"
+	// AckLink: POST /ack/{token} from the link in an SMS or email.
+	AckLink AckMethod = "link"
+	// AckKeypad: 1 pressed on the call, reported by the contact flow.
+	AckKeypad AckMethod = "keypad"
+	// AckSMS: a reply with the SMS's code, from the number it went to.
+	AckSMS AckMethod = "sms"
+)
+
+// AckMethods lists every acknowledgment method.
+var AckMethods = []AckMethod{AckAPI, AckLink, AckKeypad, AckSMS}

@@ -17,6 +17,17 @@ var (
 		{delivery.AlertNone, delivery.AlertAccepted}:   true,
 		{delivery.AlertAccepted, delivery.AlertSent}:   true,
 		{delivery.AlertAccepted, delivery.AlertFailed}: true,
+		// Acknowledgment and escalation (issue 12).
+		{delivery.AlertAccepted, delivery.AlertAcknowledged}:       true,
+		{delivery.AlertAccepted, delivery.AlertEscalated}:          true,
+		{delivery.AlertAccepted, delivery.AlertUnacknowledged}:     true,
+		{delivery.AlertSent, delivery.AlertAcknowledged}:           true,
+		{delivery.AlertSent, delivery.AlertEscalated}:              true,
+		{delivery.AlertSent, delivery.AlertUnacknowledged}:         true,
+		{delivery.AlertEscalated, delivery.AlertEscalated}:         true,
+		{delivery.AlertEscalated, delivery.AlertAcknowledged}:      true,
+		{delivery.AlertEscalated, delivery.AlertUnacknowledged}:    true,
+		{delivery.AlertUnacknowledged, delivery.AlertAcknowledged}: true,
 	}
 	wantAttemptMoves = map[[2]delivery.AttemptStatus]bool{
 		{delivery.AttemptNone, delivery.AttemptSending}:    true,
@@ -98,11 +109,15 @@ func TestEveryMoveHasOneEvent(t *testing.T) {
 		}
 		seen[e] = "attempt " + string(s)
 	}
-	seen[delivery.EventFallback] = "fallback"
-	seen[delivery.EventRequeued] = "requeued"
+	for _, e := range delivery.NoteEvents {
+		if seen[e] != "" {
+			t.Errorf("note event %s also records a move (%s)", e, seen[e])
+		}
+		seen[e] = "note"
+	}
 	for _, e := range delivery.EventTypes {
 		if seen[e] == "" {
-			t.Errorf("event type %s records no move and is not a decision (fallback, requeued)", e)
+			t.Errorf("event type %s records no move and is not a note", e)
 		}
 	}
 	if len(seen) != len(delivery.EventTypes) {

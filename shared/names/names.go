@@ -339,7 +339,7 @@ const (
 // Functions lists every Lambda function the stack deploys, in the order
 // their packages are built, checked and created. A new function is added
 // here (and to scripts/lambdazip's packages).
-var Functions = []string{FunctionAuthorizer, FunctionProcessor, FunctionStatus, FunctionWorker, FunctionDeadLetter}
+var Functions = []string{FunctionAuthorizer, FunctionProcessor, FunctionStatus, FunctionAck, FunctionEscalate, FunctionWorker, FunctionDeadLetter}
 
 // AuthorizedRoutes lists every method and resource path behind the
 // authorizer, as the end of an execute-api ARN ("<METHOD>/<path>", with
@@ -350,6 +350,7 @@ var Functions = []string{FunctionAuthorizer, FunctionProcessor, FunctionStatus, 
 var AuthorizedRoutes = []string{
 	"POST/" + NotificationPath,
 	"GET/" + NotificationPath + "/*",
+	"POST/" + NotificationPath + "/*/" + AckPath,
 }
 
 // Attribute names of the alerts table. One partition per alert key; each
@@ -436,6 +437,141 @@ const (
 	// LogAlertNotRecorded: a change of an alert record could not be
 	// written (a conflicting write, or DynamoDB failed); the audit lacks it.
 	LogAlertNotRecorded = "an alert record change could not be written; the record and its audit trail lack it"
+)
+
+// Names added by the acknowledgment and escalation issue (12): the ack and
+// escalate functions, their routes, the escalation timers, the record's
+// acknowledgment attributes and metrics.
+const (
+	// FunctionAck acknowledges alerts, whichever way the acknowledgment
+	// arrives: POST /notification/{message_id}/ack, GET and POST
+	// /ack/{token}, the contact flow's keypad, an SMS reply.
+	FunctionAck = "ack"
+	// FunctionEscalate runs one escalation timer (an EventBridge
+	// Scheduler schedule's target).
+	FunctionEscalate = "escalate"
+
+	// EnvEscalation is the stack's escalation policies and fail-safe
+	// contact, as escalation.Set's JSON. Optional; nothing escalates.
+	EnvEscalation = "A2P_ESCALATION"
+	// EnvAckBaseURL is the public base of the acknowledgment links
+	// (<base>/ack/<token>): the stage's URL, or the stack's ackBaseUrl.
+	EnvAckBaseURL = "A2P_ACK_BASE_URL"
+	// EnvAckGrace is how long after an alert's window its links and codes
+	// still acknowledge it (late), as a Go duration.
+	EnvAckGrace = "A2P_ACK_GRACE"
+	// EnvAckReplyCodes is "true" when SMS replies reach the ack function
+	// (the stack's twoWaySms): only then does an SMS carry a reply code.
+	EnvAckReplyCodes = "A2P_ACK_REPLY_CODES"
+	// EnvScheduleGroup is the EventBridge Scheduler group of the timers.
+	EnvScheduleGroup = "A2P_SCHEDULE_GROUP"
+	// EnvEscalateFunctionARN is the timers' target.
+	EnvEscalateFunctionARN = "A2P_ESCALATE_FUNCTION_ARN"
+	// EnvSchedulerRoleARN is the role the scheduler invokes it with.
+	EnvSchedulerRoleARN = "A2P_SCHEDULER_ROLE_ARN"
+
+	// AckPath is the last path part of POST /notification/{message_id}/ack
+	// and the first of /ack/{token}.
+	AckPath = "ack"
+	// PathParamToken is the path parameter of /ack/{token}.
+	PathParamToken = "token"
+
+	// Contact attributes of a call, which the contact flow hands the ack
+	// function with the ContactId: the alert's key (stored form), its
+	// instance and the attempt's number. The ack function accepts a keypad
+	// acknowledgment only when that attempt recorded that ContactId.
+	ConnectAlertAttribute    = "a2p_alert"
+	ConnectInstanceAttribute = "a2p_instance"
+	ConnectAttemptAttribute  = "a2p_attempt"
+
+	// OutputAckFunction, OutputEscalateFunction and OutputScheduleGroup
+	// name the ack and escalate functions and the timers' group.
+	OutputAckFunction      = "ackFunction"
+	OutputEscalateFunction = "escalateFunction"
+	OutputScheduleGroup    = "scheduleGroup"
+	// OutputInboundSMSTopicARN is the topic two-way SMS publishes replies
+	// to; "" when the stack takes no replies.
+	OutputInboundSMSTopicARN = "inboundSmsTopicArn"
+	// OutputAckBaseURL is EnvAckBaseURL's value.
+	OutputAckBaseURL = "ackBaseUrl"
+
+	// ConfigEscalation is the escalation policy per priority (structured:
+	// H, M, L to "none" or {stages: [{after, targets}],
+	// unacknowledgedAfter}); unset priorities take the defaults.
+	ConfigEscalation = "escalation"
+	// ConfigFailSafeContact is the contact id the policies' fail-safe
+	// target reaches (the site's on-call or bleep holder).
+	ConfigFailSafeContact = "failSafeContact"
+	// ConfigTestStack marks a stack that runs tests: escalation windows
+	// and the ack grace may then be given in seconds. Refused with
+	// protection: full.
+	ConfigTestStack = "testStack"
+	// ConfigAckGrace is how long after an alert's window its links and
+	// codes still acknowledge it (late).
+	ConfigAckGrace = "ackGrace"
+	// ConfigAckBaseURL is the public base of acknowledgment links (a
+	// custom domain); unset, the stage's execute-api URL.
+	ConfigAckBaseURL = "ackBaseUrl"
+	// ConfigTwoWaySMS creates the topic two-way SMS publishes replies to,
+	// and subscribes the ack function to it.
+	ConfigTwoWaySMS = "twoWaySms"
+
+	// LogTimerNotSet: an escalation timer could not be created, so the
+	// alert will not escalate (an alarm watches for it).
+	LogTimerNotSet = "an escalation timer could not be set; the alert will not escalate unless someone acknowledges it"
+)
+
+// Attribute names of the alerts table added by issue 12: the state item's
+// policy, stage and acknowledgment; the lookup items of ack tokens and
+// codes (partition "ACKTOKEN#<hash>" or "ACKCODE#<hash>", sort key the
+// same word); the contacts table's secondary and SMS number.
+const (
+	// AttrPolicy is the escalation policy in force, as JSON (absent when
+	// it asks for no acknowledgment).
+	AttrPolicy = "policy"
+	// AttrStage is the alert's escalation stage (state, attempt, event):
+	// 0 until it escalates.
+	AttrStage = "stage"
+	// AttrAckedAt, AttrAckedBy, AttrAckMethod and AttrAckAttempt record the
+	// acknowledgment: when (Unix ms), who (an actor), how (a
+	// delivery.AckMethod) and for which attempt (0: none).
+	AttrAckedAt    = "acked_at_ms"
+	AttrAckedBy    = "acked_by"
+	AttrAckMethod  = "ack_method"
+	AttrAckAttempt = "ack_attempt"
+	// AttrLate is 1 on an acknowledgment after the alert's window.
+	AttrLate = "late"
+	// AttrTarget is, on a skipped target's event, the target.
+	AttrTarget = "target"
+	// AttrAlertKey names, on a lookup item, the alert's key (stored form).
+	AttrAlertKey = "alert"
+	// AttrValidUntil is when a lookup stops acknowledging, Unix ms.
+	AttrValidUntil = "valid_until_ms"
+	// AttrUsedAt is when a lookup was used, Unix ms (single use).
+	AttrUsedAt = "used_at_ms"
+	// AttrSecondary is a contact's secondary contact id (contacts table).
+	AttrSecondary = "secondary"
+	// AttrSMSPhone is the E.164 number a contact's SMS go to (contacts
+	// table): SMS replies are matched on it.
+	AttrSMSPhone = "sms_phone"
+)
+
+// Metrics of acknowledgment and escalation (same namespace and format as
+// the processor's).
+const (
+	// MetricAcceptedToAcknowledged is the milliseconds from accepted to
+	// acknowledged, by DimPriority.
+	MetricAcceptedToAcknowledged = "AcceptedToAcknowledgedLatency"
+	// MetricAcknowledgments counts acknowledgments by DimPriority and
+	// DimMethod.
+	MetricAcknowledgments = "Acknowledgments"
+	// MetricEscalations counts stages reached, by DimPriority.
+	MetricEscalations = "Escalations"
+	// MetricUnacknowledged counts alerts whose window passed without an
+	// acknowledgment (no dimension, and by DimPriority): an alarm fires.
+	MetricUnacknowledged = "AlertsUnacknowledged"
+	// DimMethod is api, link, keypad or sms.
+	DimMethod = "Method"
 )
 
 // The Go runtime's own GOGC, which the infra program sets on the processor

@@ -68,10 +68,41 @@ const minimalSMSPointer = "For details, open the app or your email."
 // 1600-character limit for one Publish. Segments reports the count so the
 // processor can log it.
 func SMS(a alert.Alert, content SMSContent) SMSText {
+	return SMSWithAck(a, content, Ack{})
+}
+
+// Ack is how a clinician acknowledges an alert from its message: a link
+// to the acknowledgment page and, in an SMS, a code to reply with. The
+// zero value asks for nothing.
+type Ack struct {
+	// Link is the acknowledgment page's URL ("" for none).
+	Link string
+	// Code is the SMS reply code ("" for none).
+	Code string
+}
+
+// smsLine is the SMS's acknowledgment line, "" when it asks for nothing.
+func (k Ack) smsLine() string {
+	switch {
+	case k.Code != "" && k.Link != "":
+		return "To acknowledge, reply " + k.Code + " or open " + k.Link + "\n"
+	case k.Code != "":
+		return "Reply " + k.Code + " to acknowledge\n"
+	case k.Link != "":
+		return "To acknowledge, open " + k.Link + "\n"
+	}
+	return ""
+}
+
+// SMSWithAck is SMS with the acknowledgment line before the reference
+// (which stays last in a full SMS: "Ref: <message_id>"; a minimal SMS
+// ends with where the details are).
+func SMSWithAck(a alert.Alert, content SMSContent, ack Ack) SMSText {
 	// Concatenated rather than formatted: one allocation per text.
-	text := title(a.Priority) + " priority: " + a.Type + "\nPatient: " + a.PatientID + "\n" + a.Description + "\nRef: " + a.MessageID
+	line := ack.smsLine()
+	text := title(a.Priority) + " priority: " + a.Type + "\nPatient: " + a.PatientID + "\n" + a.Description + "\n" + line + "Ref: " + a.MessageID
 	if content == SMSMinimal {
-		text = title(a.Priority) + " priority: " + a.Type + "\nRef: " + a.MessageID + "\n" + minimalSMSPointer
+		text = title(a.Priority) + " priority: " + a.Type + "\nRef: " + a.MessageID + "\n" + line + minimalSMSPointer
 	}
 	enc, segs := smsSegments(text)
 	return SMSText{Text: text, Encoding: enc, Segments: segs}
@@ -89,13 +120,21 @@ type EmailText struct {
 const maxSubject = 100
 
 // Email builds the email for a.
-func Email(a alert.Alert) EmailText {
+func Email(a alert.Alert) EmailText { return EmailWithAck(a, Ack{}) }
+
+// EmailWithAck is Email with a paragraph asking to acknowledge by the
+// link (the code is for SMS replies only).
+func EmailWithAck(a alert.Alert, ack Ack) EmailText {
 	subject := "[" + title(a.Priority) + " priority] " + a.Type + " (ref " + a.MessageID + ")"
 	if len(subject) > maxSubject { // all fields in the subject are ASCII
 		subject = subject[:maxSubject-3] + "..."
 	}
+	ackPara := ""
+	if ack.Link != "" {
+		ackPara = "Please confirm that you have it: open " + ack.Link + " and press Acknowledge.\n\n"
+	}
 	body := "A " + a.Priority.Label() + " priority alert needs your attention.\n\nType: " + a.Type + "\nPatient: " + a.PatientID +
-		"\n\n" + a.Description + "\n\nReference: " + a.MessageID + "\n"
+		"\n\n" + a.Description + "\n\n" + ackPara + "Reference: " + a.MessageID + "\n"
 	return EmailText{Subject: subject, Body: body}
 }
 

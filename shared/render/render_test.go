@@ -173,6 +173,29 @@ func TestParseSMSContent(t *testing.T) {
 	}
 }
 
+func TestAckInMessages(t *testing.T) {
+	t.Parallel()
+	a := alert.Alert{MessageID: "msg-1", Type: "blood_test_alert", PatientID: "P-1", ContactID: "C-1", Description: "K 6.9", Priority: alert.PriorityHigh}
+	ack := render.Ack{Link: "https://x.example/v1/ack/tok", Code: "482913"}
+	sms := render.SMSWithAck(a, render.SMSFull, ack).Text
+	if !strings.Contains(sms, "\nTo acknowledge, reply 482913 or open https://x.example/v1/ack/tok\n") || !strings.HasSuffix(sms, "\nRef: msg-1") {
+		t.Errorf("SMS %q: want the code and link before the reference", sms)
+	}
+	if got := render.SMSWithAck(a, render.SMSFull, render.Ack{}).Text; got != render.SMS(a, render.SMSFull).Text || strings.Contains(got, "acknowledge") {
+		t.Errorf("SMS without an ack %q asks to acknowledge", got)
+	}
+	if m := render.SMSWithAck(a, render.SMSMinimal, ack).Text; !strings.Contains(m, "reply 482913") || strings.Contains(m, "K 6.9") {
+		t.Errorf("minimal SMS %q: want the code, not the description", m)
+	}
+	mail := render.EmailWithAck(a, ack).Body
+	if !strings.Contains(mail, "open https://x.example/v1/ack/tok and press Acknowledge") || strings.Contains(mail, "482913") {
+		t.Errorf("email %q: want the link and no reply code", mail)
+	}
+	if render.EmailWithAck(a, render.Ack{}) != render.Email(a) {
+		t.Error("an email without an ack differs from Email")
+	}
+}
+
 // TestTextsKeepTheirFormat: the texts are built by concatenation; they are
 // exactly what the format strings they replaced would print, whatever the
 // fields hold (format verbs included) and whatever the priority.

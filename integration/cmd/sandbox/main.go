@@ -5,9 +5,12 @@
 //	-mode dev   serve on 127.0.0.1:4566, print the invoke URL, a fresh token
 //	            and, per priority, a curl command to send an alert and one
 //	            to read its record, then every delivery until Ctrl-C (make dev)
-//	-mode demo  send one alert per priority, then one whose call fails and
-//	            falls back to SMS; show the deliveries and that alert's
-//	            record, and exit 0 only if all four arrived (make demo)
+//	-mode demo  send one alert per priority (the call is answered and 1
+//	            pressed), then one whose call fails and falls back to SMS,
+//	            acknowledged by the ward system, then the loop: an alert
+//	            whose call rings unanswered, the SMS with a link at stage 1,
+//	            the link pressed; show the deliveries and the records, and
+//	            exit 0 only if all arrived and the loop closed (make demo)
 package main
 
 import (
@@ -21,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -28,6 +32,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/emulator"
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/standin"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/api"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
@@ -66,7 +71,8 @@ func run(ctx context.Context, mode string, port int, verbose bool) error {
 		output = os.Stderr
 	}
 	fmt.Println("Building the functions for this machine and starting the sandbox...")
-	env, err := sandbox.Start(ctx, sandbox.Options{Port: port, Output: output, OnDelivery: printDelivery, PollQueues: true})
+	env, err := sandbox.Start(ctx, sandbox.Options{Port: port, Output: output, OnDelivery: printDelivery, PollQueues: true, FireSchedules: true,
+		OnFireError: func(err error) { fmt.Fprintln(os.Stderr, "sandbox: escalation timer:", err) }})
 	if err != nil {
 		return err
 	}
@@ -77,7 +83,9 @@ func run(ctx context.Context, mode string, port int, verbose bool) error {
 		}
 	}()
 	fmt.Println(env.Timings)
+	env.Connect.SetScript(answerHighToC1)
 	go printCalls(ctx, env)
+	go printCallResults(ctx, env)
 
 	if mode == "demo" {
 		return demo(ctx, env)
@@ -90,11 +98,22 @@ func run(ctx context.Context, mode string, port int, verbose bool) error {
 
 // The sandbox stack's contacts: C-1 has one channel per priority; C-2's
 // calls are refused by the Connect stub, so its high-priority alerts fall
-// back to SMS.
+// back to SMS; C-3's calls ring unanswered, so its high-priority alerts
+// escalate (the stack's stage 1 is due 5 s after acceptance).
 const (
 	contactOne         = "C-1"
 	contactUnreachable = "C-2"
+	contactEscalating  = "C-3"
 )
+
+// answerHighToC1 scripts the Connect stub: C-1 answers and presses 1 (the
+// flow invokes the ack function); every other call rings unanswered.
+func answerHighToC1(c standin.OutboundCall) standin.CallOutcome {
+	if c.DestinationPhoneNumber == "+15555550100" {
+		return standin.AnsweredPressed1
+	}
+	return standin.NotAnswered
+}
 
 // sample is the alert sent to contactID for priority p.
 func sample(contactID string, p alert.Priority, id string) alert.Alert {
@@ -126,6 +145,10 @@ func printUsage(env *sandbox.Sandbox) {
 		label string
 		a     alert.Alert
 	}{"high priority to C-2, whose call fails: the SMS follows at once", sample(contactUnreachable, alert.PriorityHigh, "dev-"+stamp+"-fallback")})
+	examples = append(examples, struct {
+		label string
+		a     alert.Alert
+	}{"high priority to C-3, whose call rings unanswered: 5 s later the SMS brings a link (open it in a browser)", sample(contactEscalating, alert.PriorityHigh, "dev-"+stamp+"-loop")})
 	for _, ex := range examples {
 		body, _ := json.Marshal(ex.a)
 		fmt.Printf("# %s\ncurl -sS -X POST '%s' -H 'Authorization: %s' -H 'Content-Type: application/json' -d '%s'\n",
@@ -137,6 +160,8 @@ func printUsage(env *sandbox.Sandbox) {
 	fmt.Printf("# medium priority, answered 202 at once and delivered by the worker from the queue\n"+
 		"curl -sS -i -X POST '%s' -H 'Authorization: %s' -H 'Prefer: respond-async' -H 'Content-Type: application/json' -d '%s'\n\n",
 		env.URL, env.Token, async)
+	fmt.Printf("# acknowledge one as the ward system (the SMS's link and the answered call's 1 are the clinician's ways)\n"+
+		"curl -sS -X POST '%s/<message_id>/%s' -H 'Authorization: %s'\n\n", env.URL, names.AckPath, env.Token)
 	fmt.Println("Each delivery is printed below as it happens. Ctrl-C stops the sandbox.")
 }
 
@@ -158,7 +183,10 @@ func demo(ctx context.Context, env *sandbox.Sandbox) error {
 		return fmt.Errorf("waiting for the call: %w", err)
 	}
 	fmt.Println("\nAll three deliveries seen: call, SMS and email.")
-	return demoFallback(ctx, client, env, stamp)
+	if err := demoFallback(ctx, client, env, stamp); err != nil {
+		return err
+	}
+	return demoLoop(ctx, client, env, stamp)
 }
 
 // demoFallback sends a high-priority alert to C-2, whose call the Connect
@@ -186,22 +214,83 @@ func demoFallback(ctx context.Context, client *http.Client, env *sandbox.Sandbox
 	}
 	printRecord(rec)
 	fmt.Println("\nThe call failed, the SMS followed in the same request, and the record shows both attempts.")
+	status, body, err = request(ctx, client, env, http.MethodPost, env.URL+"/"+a.MessageID+"/"+names.AckPath, nil)
+	fmt.Printf("The ward system acknowledges it: POST %s/%s/%s -> %d %s\n", env.URL, a.MessageID, names.AckPath, status, body)
+	if err != nil || status != http.StatusOK {
+		return fmt.Errorf("acknowledge %s: %d %w", a.MessageID, status, err)
+	}
+	return nil
+}
+
+// ackLink and pageTitle find an SMS's acknowledgment link and a page's
+// heading.
+var (
+	ackLink   = regexp.MustCompile(`https?://\S+/` + names.AckPath + `/[A-Za-z0-9_-]+`)
+	pageTitle = regexp.MustCompile(`<h1>([^<]*)</h1>`)
+)
+
+// demoLoop closes the loop: a high-priority alert to C-3, whose call rings
+// unanswered; at stage 1 the sandbox fires the timer and the SMS brings a
+// link; the demo presses the link's button (POST, as the page's form does)
+// and prints the final record.
+func demoLoop(ctx context.Context, client *http.Client, env *sandbox.Sandbox, stamp string) error {
+	fmt.Printf("\nThe loop: a high-priority alert to %s, whose call rings unanswered; stage 1 is due 5 s after acceptance:\n", contactEscalating)
+	a := sample(contactEscalating, alert.PriorityHigh, "demo-"+stamp+"-loop")
+	if err := demoPost(ctx, client, env, a, "POST priority H to "+contactEscalating); err != nil {
+		return err
+	}
+	wait, cancel := context.WithTimeout(ctx, demoWait)
+	defer cancel()
+	sms, err := env.Tap.WaitFor(wait, 1, func(d observe.Delivery) bool {
+		return strings.HasSuffix(d.Message, "\nRef: "+a.MessageID) && ackLink.MatchString(d.Message)
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for the stage-1 SMS: %w", err)
+	}
+	link := ackLink.FindString(sms[0].Message)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, link, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("POST the link: %w", err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	title := append(pageTitle.FindStringSubmatch(string(page)), "", "")[1]
+	fmt.Printf("\nThe clinician opens the link and presses Acknowledge: POST %s -> %d, the page says %q\n", link, resp.StatusCode, title)
+	status, body, err := request(ctx, client, env, http.MethodGet, env.URL+"/"+a.MessageID, nil)
+	var rec api.AlertRecord
+	if err != nil || status != http.StatusOK || json.Unmarshal([]byte(body), &rec) != nil || rec.Status != api.StatusAcknowledged || rec.AckMethod != "link" {
+		return fmt.Errorf("the record answered %d, not acknowledged by link: %s %v", status, body, err)
+	}
+	fmt.Printf("\nGET %s/%s -> %d\n", env.URL, a.MessageID, status)
+	printRecord(rec)
+	fmt.Printf("\nUnanswered call, SMS and repeat call at stage %d, acknowledged by link %d ms after acceptance: no later stage runs.\n",
+		rec.Stage, rec.AcceptedToAcknowledgedMS)
 	return nil
 }
 
 // printRecord shows an alert's record, one line per attempt and event.
 func printRecord(rec api.AlertRecord) {
-	fmt.Printf("  status %s, priority %s, channels %s, accepted %s, sent %s\n",
-		rec.Status, rec.Priority, strings.Join(rec.Channels, " then "), rec.AcceptedAt, rec.SentAt)
+	fmt.Printf("  status %s, priority %s, channels %s, accepted %s, sent %s, stage %d\n",
+		rec.Status, rec.Priority, strings.Join(rec.Channels, " then "), rec.AcceptedAt, rec.SentAt, rec.Stage)
+	if rec.AcknowledgedAt != "" {
+		fmt.Printf("  acknowledged %s by %s (%s), %d ms after acceptance\n", rec.AcknowledgedAt, rec.AcknowledgedBy, rec.AckMethod, rec.AcceptedToAcknowledgedMS)
+	}
 	for _, at := range rec.Attempts {
-		fmt.Printf("  attempt %d  %-5s %-7s %s%s\n", at.Attempt, at.Channel, at.Status, at.FailureClass, at.ProviderRef)
+		fmt.Printf("  attempt %d  %-5s %-4s %-7s stage %d %s%s\n", at.Attempt, at.Channel, at.ContactID, at.Status, at.Stage, at.FailureClass, at.ProviderRef)
 	}
 	for _, e := range rec.Events {
 		detail := e.Channel
 		if e.FromChannel != "" {
 			detail = e.FromChannel + " -> " + e.Channel
 		}
-		fmt.Printf("  event %d  %-16s %-14s %-15s %s\n", e.Seq, e.Type, detail+" "+e.FailureClass, e.Actor, e.At)
+		if e.Stage != 0 {
+			detail = fmt.Sprintf("%s stage %d %s", detail, e.Stage, e.Method+e.Target)
+		}
+		fmt.Printf("  event %d  %-16s %-22s %-15s %s\n", e.Seq, e.Type, strings.TrimSpace(detail+" "+e.FailureClass), e.Actor, e.At)
 	}
 }
 
@@ -258,6 +347,22 @@ func printDelivery(d observe.Delivery) {
 		fmt.Printf("Subject: %s\n", d.Subject)
 	}
 	fmt.Println(d.Message)
+}
+
+// printCallResults prints how each placed call went until ctx ends.
+func printCallResults(ctx context.Context, env *sandbox.Sandbox) {
+	for n := 1; ; n++ {
+		res, err := env.Connect.WaitForResults(ctx, n, nil)
+		if err != nil {
+			return
+		}
+		r := res[n-1]
+		fmt.Printf("\n--- call %s: %s", r.Call.ContactID, r.Outcome)
+		if r.Answer != nil || r.Err != nil {
+			fmt.Printf("; the flow's ack function answered %v %v", r.Answer, r.Err)
+		}
+		fmt.Println()
+	}
 }
 
 // printCalls prints each call the Connect stub receives until ctx ends.

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -41,6 +42,7 @@ type Clients struct {
 	IAM        *iam.Client
 	KMS        *kms.Client
 	Lambda     *lambda.Client
+	Scheduler  *scheduler.Client
 	SNS        *sns.Client
 	SQS        *sqs.Client
 	STS        *sts.Client
@@ -74,12 +76,13 @@ func NewClients(endpoint, region string) *Clients {
 		DynamoDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 			o.DisableValidateResponseChecksum = true
 		}),
-		Events: eventbridge.NewFromConfig(cfg),
-		IAM:    iam.NewFromConfig(cfg),
-		KMS:    kms.NewFromConfig(cfg),
-		Lambda: lambda.NewFromConfig(cfg),
-		SNS:    sns.NewFromConfig(cfg),
-		SQS:    sqs.NewFromConfig(cfg),
-		STS:    sts.NewFromConfig(cfg),
+		Events:    eventbridge.NewFromConfig(cfg),
+		IAM:       iam.NewFromConfig(cfg),
+		KMS:       kms.NewFromConfig(cfg),
+		Lambda:    lambda.NewFromConfig(cfg),
+		Scheduler: scheduler.NewFromConfig(cfg),
+		SNS:       sns.NewFromConfig(cfg),
+		SQS:       sqs.NewFromConfig(cfg),
+		STS:       sts.NewFromConfig(cfg),
 	}
 }

@@ -72,6 +72,9 @@ type Host struct {
 	// SNSEndpoint is AWS_ENDPOINT_URL_SNS ("" to leave it unset: SNS is
 	// the emulator's).
 	SNSEndpoint string
+	// Env replaces deployed variables a function has with values for this
+	// machine (the acknowledgment links' base: kumo's stage URL).
+	Env map[string]string
 	// Output, if set, also receives the process's output live.
 	Output io.Writer
 }
@@ -239,6 +242,12 @@ func lambdaEnv(spec provision.Function, host Host, dir string) map[string]string
 
 	if host.SNSEndpoint != "" {
 		env["AWS_ENDPOINT_URL_SNS"] = host.SNSEndpoint
+	}
+
+	for k, v := range host.Env {
+		if _, deployed := env[k]; deployed {
+			env[k] = v
+		}
 	}
 
 	return env

@@ -19,6 +19,8 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
+	schedulertypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/archive"
 )
 
@@ -188,15 +190,39 @@ func createPermission(ctx context.Context, p *Provisioner, name string, in props
 
 	sid := autoName(nil, name, 100)
 
-	if _, err := p.clients.Lambda.AddPermission(ctx, &lambda.AddPermissionInput{
+	input := &lambda.AddPermissionInput{
 		FunctionName: aws.String(fn),
 		StatementId:  aws.String(sid),
 		Action:       aws.String(in.str("action")),
 		Principal:    aws.String(in.str("principal")),
 		SourceArn:    aws.String(in.str("sourceArn")),
-	}); err != nil {
+	}
+	if acct := in.str("sourceAccount"); acct != "" {
+		input.SourceAccount = aws.String(acct)
+	}
+
+	if _, err := p.clients.Lambda.AddPermission(ctx, input); err != nil {
 		return "", nil, fmt.Errorf("AddPermission %s on %s: %w", sid, fn, err)
 	}
 
 	return sid, map[string]any{"statementId": sid}, nil
+}
+
+// createScheduleGroup creates the escalation timers' group; the functions
+// create the schedules in it at run time (and kumo never fires them:
+// standin.ScheduleFirer does).
+func createScheduleGroup(ctx context.Context, p *Provisioner, name string, in props) (string, map[string]any, error) {
+	name = autoName(in, name, 64)
+
+	input := &scheduler.CreateScheduleGroupInput{Name: aws.String(name)}
+	for k, v := range in.strMap("tags") {
+		input.Tags = append(input.Tags, schedulertypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+
+	out, err := p.clients.Scheduler.CreateScheduleGroup(ctx, input)
+	if err != nil {
+		return "", nil, fmt.Errorf("CreateScheduleGroup %s: %w", name, err)
+	}
+
+	return name, map[string]any{"arn": aws.ToString(out.ScheduleGroupArn), "name": name, "state": "ACTIVE"}, nil
 }

@@ -50,6 +50,28 @@ var NotEmulated = map[string]Unhosted{
 		StandIn: "standin.ConnectStub answers the faults a test's decide function returns, DropAnswer included, and refuses every call " +
 			"to a destination it is told to fail (FailDestination; standin.UnreachableNumber, C-2's number in Pulumi.local.yaml, always)",
 	},
+	"behaviour: EventBridge Scheduler never fires a schedule": {
+		Reason: "kumo stores schedules (CreateSchedule, GetSchedule, ListSchedules, DeleteSchedule) but never invokes their target, " +
+			"and applies no ActionAfterCompletion",
+		StandIn: "standin.ScheduleFirer reads a schedule, waits for its at() time, invokes its target with its input as Scheduler would " +
+			"and deletes it (Fire, from a test; Run, in make dev and make demo)",
+	},
+	"behaviour: Amazon Connect's contact flow (the call, the keypad, InvokeLambdaFunction)": {
+		Reason: "kumo has no Amazon Connect: no call is placed and no flow runs",
+		StandIn: "standin.ConnectStub.Script: per call, answered with 1 pressed (it invokes the ack function with the call's " +
+			"events.ConnectEvent, as the flow would), answered with no input, or not answered",
+	},
+	"behaviour: AWS End User Messaging two-way SMS (inbound replies), and SNS's delivery to Lambda": {
+		Reason: "kumo has no End User Messaging: nothing receives an SMS reply; and kumo's SNS delivers to a Lambda subscriber " +
+			"only at localhost:4566, whatever port kumo serves on",
+		StandIn: "standin.PublishInboundSMS reads the replies topic's Lambda subscriptions from kumo and invokes each with the " +
+			"events.SNSEvent SNS would send, holding the reply in End User Messaging's JSON",
+	},
+	"behaviour: API Gateway's public host name in the acknowledgment links": {
+		Reason: "the stack builds the links from https://<api id>.execute-api.<region>.amazonaws.com/v1; " +
+			"kumo serves the API at http://<api id>.execute-api.localhost:<port>/v1",
+		StandIn: "the sandbox points the functions' A2P_ACK_BASE_URL at the emulator's stage URL (lambdahost.Host.Env)",
+	},
 	"behaviour: CloudWatch's extraction of embedded-metric-format log lines into metrics": {
 		Reason: "nothing ships the functions' output to kumo's CloudWatch Logs, and kumo extracts no metrics from log lines",
 		StandIn: "none for the metrics: the integration tests read the processor's EMF lines from its output (TestMetricLines); " +
@@ -85,6 +107,13 @@ var NotEmulated = map[string]Unhosted{
 			id := newUUID()
 
 			return id, map[string]any{"arn": p.arn("connect", "phone-number/"+id), "phoneNumber": fictionalNumber(in.str("countryCode"))}
+		},
+	},
+	"aws:connect/lambdaFunctionAssociation:LambdaFunctionAssociation": {
+		Reason:  "kumo has no Amazon Connect",
+		StandIn: "standin.ConnectStub invokes the ack function itself, with the events.ConnectEvent the flow's InvokeLambdaFunction would send",
+		record: func(_ *Provisioner, _ string, in props) (string, map[string]any) {
+			return in.str("instanceId") + "," + in.str("functionArn"), nil
 		},
 	},
 	"aws:connect/contactFlow:ContactFlow": {

@@ -99,6 +99,10 @@ type ConnectStub struct {
 	// refused maps a destination to the fault every call to it gets.
 	refused map[string]*ConnectError
 	calls   observe.List[OutboundCall]
+	// script and flow play placed calls (callscript.go).
+	script  func(OutboundCall) CallOutcome
+	flow    flowFunction
+	results observe.List[CallResult]
 }
 
 // StartConnectStub serves a ConnectStub on a free port of 127.0.0.1.
@@ -230,6 +234,10 @@ func (c *ConnectStub) startOutboundVoiceContact(w http.ResponseWriter, r *http.R
 
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]string{"ContactId": call.ContactID})
+
+	if !call.Replayed {
+		go c.play(call) // the call rings after StartOutboundVoiceContact answers
+	}
 }
 
 // validateCall checks what Connect requires of the request.

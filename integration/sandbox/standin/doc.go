@@ -7,21 +7,19 @@
 //
 // One file per stand-in:
 //
-//	connect.go   Amazon Connect StartOutboundVoiceContact (ConnectStub),
-//	             with injected faults of each class
-//	snsproxy.go  SNS failures: a proxy in front of kumo's SNS
-//	             (AWS_ENDPOINT_URL_SNS) injecting faults (SNSProxy)
+//	connect.go      Amazon Connect StartOutboundVoiceContact (ConnectStub),
+//	                with injected faults of each class
+//	callscript.go   scripted outcomes of placed calls (answered and 1
+//	                pressed, no input, not answered), invoking the ack
+//	                function as Connect's flow would
+//	schedules.go    EventBridge Scheduler firing (ScheduleFirer: kumo never
+//	                fires a schedule)
+//	inboundsms.go   an SMS reply, published as AWS End User Messaging
+//	                two-way SMS would (PublishInboundSMS)
+//	snsproxy.go     SNS failures: a proxy in front of kumo's SNS
+//	                (AWS_ENDPOINT_URL_SNS) injecting faults (SNSProxy)
 //	queuepoller.go  the SQS -> Lambda event source mapping (kumo stores
 //	                mappings and never polls): QueuePoller
-//
-// and the planned homes of the next ones, each in its own file here:
-//
-//	schedules.go    EventBridge Scheduler firing (kumo never fires a
-//	                schedule)
-//	callscript.go   scripted outcomes of placed calls, invoking the ack
-//	                function as Connect's flow would
-//	inboundsms.go   publishing an inbound SMS reply as AWS End User
-//	                Messaging would
 //
 // Rewriting the events kumo hands the functions (API Gateway's
 // requestContext.authorizer) is not a stand-in: it belongs to

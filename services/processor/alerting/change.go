@@ -50,8 +50,9 @@ func (c *change) alertTo(status delivery.AlertStatus) *change {
 	return c
 }
 
-// startAttempt creates attempt n on ch as sending.
-func (c *change) startAttempt(n int, ch contact.Channel) *change {
+// startAttempt creates attempt n on ch to contactID, of escalation
+// stage stage (0: the first delivery), as sending.
+func (c *change) startAttempt(n int, ch contact.Channel, contactID string, stage int) *change {
 	if c.err != nil {
 		return c
 	}
@@ -60,9 +61,50 @@ func (c *change) startAttempt(n int, ch contact.Channel) *change {
 		return c
 	}
 	c.next.Attempts = append(c.next.Attempts, Attempt{
-		Number: n, Channel: ch, ContactID: c.next.ContactID, Status: delivery.AttemptNone, StartedAt: c.at,
+		Number: n, Channel: ch, ContactID: contactID, Status: delivery.AttemptNone, StartedAt: c.at, Stage: stage,
 	})
 	return c.attemptTo(n, delivery.AttemptSending, nil)
+}
+
+// acknowledge moves the alert to acknowledged, recording ack.
+func (c *change) acknowledge(ack Ack) *change {
+	if c.err != nil {
+		return c
+	}
+	if err := delivery.AlertTransitions.Check(c.next.Status, delivery.AlertAcknowledged); err != nil {
+		c.err = fmt.Errorf("alert %s: %w", c.next.Key, err)
+		return c
+	}
+	c.next.Status, c.next.Ack = delivery.AlertAcknowledged, &ack
+	c.event(Event{Type: delivery.EventAcknowledged, Attempt: ack.Attempt, Method: ack.Method, Late: ack.Late, Stage: c.next.Stage})
+	return c
+}
+
+// reach moves the alert to escalation timer n: escalated at stage n, or
+// unacknowledged when n is the policy's final timer.
+func (c *change) reach(n int) *change {
+	if c.err != nil {
+		return c
+	}
+	to := delivery.AlertEscalated
+	if n == c.next.Policy.Final() {
+		to = delivery.AlertUnacknowledged
+	}
+	if err := delivery.AlertTransitions.Check(c.next.Status, to); err != nil {
+		c.err = fmt.Errorf("alert %s: %w", c.next.Key, err)
+		return c
+	}
+	c.next.Status, c.next.Stage = to, n
+	c.event(Event{Type: delivery.AlertEvent(to), Stage: n})
+	return c
+}
+
+// with writes lookups (tokens and codes) with the change.
+func (c *change) with(lookups ...Lookup) *change {
+	if c.err == nil {
+		c.out.Lookups = append(c.out.Lookups, lookups...)
+	}
+	return c
 }
 
 // attemptTo moves attempt n to status; set, when not nil, fills in the
@@ -95,7 +137,7 @@ func (c *change) attemptTo(n int, status delivery.AttemptStatus, set func(*Attem
 		set(at)
 	}
 	c.out.Attempt = at
-	c.event(Event{Type: delivery.AttemptEvent(status), Attempt: n, Channel: at.Channel, Failure: at.Failure})
+	c.event(Event{Type: delivery.AttemptEvent(status), Attempt: n, Channel: at.Channel, Failure: at.Failure, Stage: at.Stage})
 	return c
 }
 
@@ -141,7 +183,7 @@ func (c *change) commit(ctx context.Context, store Store) error {
 	if c.err != nil {
 		return c.err
 	}
-	if len(c.out.Events) == 0 {
+	if len(c.out.Events) == 0 && len(c.out.Lookups) == 0 {
 		return nil
 	}
 	for i := range c.out.Events {

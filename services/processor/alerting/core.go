@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
+	"github.com/a2p-alerts/a2p-alerts/shared/escalation"
 	"github.com/a2p-alerts/a2p-alerts/shared/render"
 )
 
@@ -51,12 +53,39 @@ type Config struct {
 	// after it (and a margin) for one whose invocation is over. Optional;
 	// DefaultDeliveryTimeout.
 	DeliveryTimeout time.Duration
+
+	// Escalation is the stack's escalation policies and fail-safe
+	// contact. An alert copies its priority's policy when it is accepted.
+	// Optional: without it nothing asks for an acknowledgment.
+	Escalation escalation.Set
+	// Timers sets and cancels escalation timers. Required when some
+	// policy of Escalation asks for an acknowledgment.
+	Timers Timers
+	// AckBaseURL is the public base of acknowledgment links
+	// ("<AckBaseURL>/ack/<token>"); "" puts no link in messages (SMS keep
+	// their reply code).
+	AckBaseURL string
+	// AckGrace is how long after an alert's window its links and codes
+	// still acknowledge it (late). Optional; DefaultAckGrace.
+	AckGrace time.Duration
+	// AckReplyCodes puts a reply code in each SMS (SMS replies reach the
+	// ack function). Optional; without it an SMS carries the link only.
+	AckReplyCodes bool
+	// Timeliness receives acknowledgment and escalation figures.
+	// Optional.
+	Timeliness Timeliness
 }
+
+// DefaultAckGrace is how long after its window an alert's links and codes
+// still acknowledge it, late.
+const DefaultAckGrace = time.Hour
 
 // Core accepts, delivers and reads alerts. It is safe for concurrent use.
 type Core struct {
 	cfg Config
 	*Records
+	// acksOnly: built by NewAcknowledger; it never delivers.
+	acksOnly bool
 }
 
 // New builds a Core, checking that every required part is present.
@@ -76,12 +105,45 @@ func New(cfg Config) (*Core, error) {
 	if cfg.Retention <= 0 {
 		return nil, fmt.Errorf("alerting: Retention must be positive, got %s", cfg.Retention)
 	}
+	if cfg.Escalation.Enabled() && cfg.Timers == nil {
+		return nil, errors.New("alerting: an escalation policy asks for acknowledgments but no Timers are set")
+	}
 	if cfg.Budget == (delivery.Budget{}) {
 		cfg.Budget = delivery.DefaultBudget
 	}
 	if err := cfg.Budget.Validate(); err != nil {
 		return nil, err
 	}
+	return newCore(cfg, false)
+}
+
+// NewAcknowledger builds a Core that only reads and acknowledges alerts
+// (Acknowledge, AckByLookup, Peek, Latest): the ack function's, whose
+// role may neither publish, call nor read contacts. Only Store is
+// required; Timers (to delete a pending timer), Timeliness, AckGrace and
+// Now are used. Its Accept, Deliver and Escalate refuse to run.
+func NewAcknowledger(cfg Config) (*Core, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("alerting: missing Store")
+	}
+	return newCore(cfg, true)
+}
+
+// newCore fills the optional parts of cfg and builds the Core with its
+// Records.
+func newCore(cfg Config, acksOnly bool) (*Core, error) {
+	cfg = withDefaults(cfg)
+	records, err := NewRecords(RecordsConfig{Store: cfg.Store, Metrics: cfg.Metrics, Now: cfg.Now, DeliveryTimeout: cfg.DeliveryTimeout})
+	if err != nil {
+		return nil, err
+	}
+	return &Core{cfg: cfg, Records: records, acksOnly: acksOnly}, nil
+}
+
+// withDefaults fills the optional parts of cfg.
+func withDefaults(cfg Config) Config {
+	cfg.AckGrace = cmp.Or(cfg.AckGrace, DefaultAckGrace)
+	cfg.Timeliness = cmp.Or[Timeliness](cfg.Timeliness, noMetrics{})
 	cfg.Metrics = cmp.Or[Metrics](cfg.Metrics, noMetrics{})
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -89,12 +151,11 @@ func New(cfg Config) (*Core, error) {
 	if cfg.Random == nil {
 		cfg.Random = randomHex
 	}
-	records, err := NewRecords(RecordsConfig{Store: cfg.Store, Metrics: cfg.Metrics, Now: cfg.Now, DeliveryTimeout: cfg.DeliveryTimeout})
-	if err != nil {
-		return nil, err
-	}
-	return &Core{cfg: cfg, Records: records}, nil
+	return cfg
 }
+
+// errAcksOnly refuses a delivery on a Core from NewAcknowledger.
+var errAcksOnly = errors.New("alerting: this core only acknowledges (NewAcknowledger)")
 
 func randomHex() string {
 	b := make([]byte, instanceRandom/2)
@@ -142,8 +203,9 @@ var ErrNoDestination = contact.ErrNoDestination
 // in memory what must never be stored in the record's plan or logged: the
 // destinations, and the texts rendered from the alert.
 type Accepted struct {
-	alert   *Alert
-	routes  []contact.Route
+	alert *Alert
+	// first is the first delivery: the alert's contact on its channels.
+	first   reach
 	secrets []string
 	started bool
 	// actor accepted the alert; its acceptance is still to be written
@@ -187,6 +249,14 @@ func (a *Accepted) Scrub(s string) string {
 	return s
 }
 
+// addReach adds a reach's destinations and phone numbers to the secrets.
+func (a *Accepted) addReach(r reach) {
+	a.addSecrets(r.contact.CallPhone, r.contact.SMSPhone)
+	for _, rt := range r.routes {
+		a.addSecrets(rt.Destination)
+	}
+}
+
 func (a *Accepted) addSecrets(s ...string) {
 	for _, v := range s {
 		if v != "" {
@@ -202,6 +272,9 @@ func (a *Accepted) addSecrets(s ...string) {
 // destination for any preferred channel (ErrNoDestination); any other
 // error is the contact store's or the record's.
 func (c *Core) Accept(ctx context.Context, in Intake) (*Accepted, error) {
+	if c.acksOnly {
+		return nil, errAcksOnly
+	}
 	ct, err := c.cfg.Contacts.GetContact(ctx, in.Alert.ContactID)
 	if err != nil {
 		return nil, fmt.Errorf("load contact %s: %w", in.Alert.ContactID, err)
@@ -214,15 +287,14 @@ func (c *Core) Accept(ctx context.Context, in Intake) (*Accepted, error) {
 	a := &Alert{
 		Key: in.Key, Instance: in.Instance, Priority: in.Alert.Priority, ContactID: ct.ID,
 		PayloadHash: in.Alert.Hash(), Content: in.Alert, ExpiresAt: now.Add(c.cfg.Retention),
+		Policy: c.cfg.Escalation.For(in.Alert.Priority, ct.Secondary),
 	}
 	for _, r := range routes {
 		a.Channels = append(a.Channels, r.Channel)
 	}
-	acc := &Accepted{alert: a, routes: routes, actor: in.Actor, planned: len(routes)}
+	acc := &Accepted{alert: a, first: reach{contact: ct, routes: routes}, actor: in.Actor, planned: len(routes)}
 	acc.addSecrets(in.Alert.Description, render.EscapeSSML(in.Alert.Description), in.Alert.PatientID)
-	for _, r := range routes {
-		acc.addSecrets(r.Destination)
-	}
+	acc.addReach(acc.first)
 	if in.WithFirstWrite {
 		return acc, nil
 	}

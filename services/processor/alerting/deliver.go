@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
 	"github.com/a2p-alerts/a2p-alerts/shared/render"
 )
 
@@ -50,6 +52,9 @@ type Result struct {
 	// without a provider call, a conclusion or metrics (Outcome is
 	// OutcomeRetry). A second taker of a queued message gets this.
 	Taken bool
+	// TimerErr says why the alert's first escalation timer could not be
+	// set: it will not escalate.
+	TimerErr error
 }
 
 // Summary is what Metrics receives about one alert.
@@ -69,6 +74,16 @@ type Summary struct {
 // errOutOfTime says why no further attempt started.
 var errOutOfTime = errors.New("too little time left to try a channel and record the outcome")
 
+// reach is one contact reached on its channels in order, falling back
+// from a failed channel to the next: the first delivery of an alert, or
+// one target of an escalation stage.
+type reach struct {
+	contact contact.Contact
+	routes  []contact.Route
+	// stage is the escalation stage (0: the first delivery).
+	stage int
+}
+
 // Deliver tries acc's channels in order until one is sent. Each attempt
 // is recorded as sending before its provider is called and with its
 // outcome after; a failed attempt falls back to the next channel at once
@@ -77,13 +92,31 @@ var errOutOfTime = errors.New("too little time left to try a channel and record 
 // its start could not be recorded. The alert ends sent, failed, or (when
 // an outcome is unknown) accepted; a queued alert (Resume) that may
 // succeed on a retry ends accepted and requeued instead of failed. When
-// another writer changed the record first, it stops at once
-// (Result.Taken).
+// another delivery took the alert first, it stops at once (Result.Taken).
+// When it is sent or unknown and its policy asks for an acknowledgment,
+// its first escalation timer is set (Result.TimerErr says when that
+// failed).
 func (c *Core) Deliver(ctx context.Context, acc *Accepted, deadline time.Time) Result {
 	var res Result
+	fallbacks := c.deliverReach(ctx, acc, acc.first, deadline, &res)
+	if res.Taken {
+		return res
+	}
+	c.conclude(ctx, acc, &res)
+	c.cfg.Metrics.Finished(c.summary(acc.alert, &res, fallbacks))
+	if res.Outcome == OutcomeSent || res.Outcome == OutcomeUnknown {
+		res.TimerErr = c.arm(ctx, acc.alert, 1)
+	}
+	return res
+}
+
+// deliverReach tries r's channels in order until one is sent, adding its
+// attempts to res; it returns how often it fell back.
+func (c *Core) deliverReach(ctx context.Context, acc *Accepted, r reach, deadline time.Time, res *Result) int {
 	fallbacks := 0
-	for i, route := range acc.routes {
-		if i > 0 && !c.mayFallBack(res.Attempts[len(res.Attempts)-1]) {
+	var last Attempt
+	for i := range r.routes {
+		if i > 0 && !c.mayFallBack(last) {
 			break
 		}
 		if window := deadline.Sub(c.cfg.Now()) - c.cfg.Budget.Reserve; window < c.cfg.Budget.Attempt {
@@ -93,22 +126,21 @@ func (c *Core) Deliver(ctx context.Context, acc *Accepted, deadline time.Time) R
 		if i > 0 || len(acc.prior) > 0 {
 			fallbacks++
 		}
-		at, ok := c.attempt(ctx, acc, route, deadline, &res)
-		if !ok && errors.Is(res.Cause, ErrConflict) {
+		at, ok := c.attempt(ctx, acc, r, i, deadline, res)
+		if !ok && errors.Is(res.Cause, errTaken) {
 			res.Outcome, res.Taken = OutcomeRetry, true
-			return res
+			return fallbacks
 		}
 		if !ok {
 			break
 		}
 		res.Attempts = append(res.Attempts, at)
+		last = at
 		if at.Status == delivery.AttemptSent {
 			break
 		}
 	}
-	c.conclude(ctx, acc, &res)
-	c.cfg.Metrics.Finished(c.summary(acc.alert, &res, fallbacks))
-	return res
+	return fallbacks
 }
 
 // mayFallBack reports whether the channel after attempt at may be tried.
@@ -116,26 +148,58 @@ func (c *Core) mayFallBack(at Attempt) bool {
 	return at.Status == delivery.AttemptFailed || (at.Status == delivery.AttemptUnknown && c.cfg.FallbackOnUnknown)
 }
 
-// attempt records the next attempt as sending (after a fallback event
-// when it is not the first), calls the provider and records the outcome.
-// ok is false when the start could not be recorded: then nothing was
-// sent.
-func (c *Core) attempt(ctx context.Context, acc *Accepted, route contact.Route, deadline time.Time, res *Result) (Attempt, bool) {
-	a := acc.alert
-	n := len(a.Attempts) + 1
-	start := acc.newChangeOf(c.cfg.Now())
-	if n-1 > acc.from { // the previous attempt is this round's: fall back from it
-		prev := a.Attempts[n-2]
-		start.note(Event{Type: delivery.EventFallback, Attempt: n, Channel: route.Channel, FromChannel: prev.Channel})
+// errAcknowledged stops a delivery: the alert was acknowledged meanwhile.
+var errAcknowledged = errors.New("the alert was acknowledged meanwhile")
+
+// errTaken stops a delivery: another delivery started an attempt of the
+// alert since it was read (a second taker of a queued message).
+var errTaken = fmt.Errorf("another delivery took the alert: %w", ErrConflict)
+
+// attempt records route i of r as the alert's next attempt, sending
+// (after a fallback event when it is not r's first route), with the ack
+// token and code its message carries; calls the provider; and records
+// the outcome. ok is false when the start could not be recorded (then
+// nothing was sent), the alert was acknowledged meanwhile, or another
+// delivery took it (errTaken: the record gained an attempt since it was
+// read).
+func (c *Core) attempt(ctx context.Context, acc *Accepted, r reach, i int, deadline time.Time, res *Result) (Attempt, bool) {
+	a, route := acc.alert, r.routes[i]
+	var n int
+	var ack render.Ack
+	read, taken := len(a.Attempts), false
+	err := c.write(ctx, a, func(a *Alert) *change {
+		if taken = len(a.Attempts) != read; taken || a.Status == delivery.AlertAcknowledged {
+			return nil
+		}
+		n = len(a.Attempts) + 1
+		start := acc.newChangeOf(c.cfg.Now())
+		switch {
+		case i > 0:
+			start.note(Event{Type: delivery.EventFallback, Attempt: n, Channel: route.Channel, FromChannel: r.routes[i-1].Channel, Stage: r.stage})
+		case len(acc.prior) > 0: // a queued alert's round goes on after its last failed attempt
+			start.note(Event{Type: delivery.EventFallback, Attempt: n, Channel: route.Channel, FromChannel: acc.prior[len(acc.prior)-1].Channel})
+		}
+		var lookups []Lookup
+		ack, lookups = c.ackFor(start.next, r.contact, route.Channel, n)
+		return start.startAttempt(n, route.Channel, r.contact.ID, r.stage).with(lookups...)
+	})
+	switch {
+	case err == nil && taken:
+		err = errTaken
+	case err == nil && a.Status == delivery.AlertAcknowledged:
+		err = errAcknowledged
 	}
-	if err := start.startAttempt(n, route.Channel).commit(ctx, c.cfg.Store); err != nil {
-		res.RecordErrors = append(res.RecordErrors, err)
+	if err != nil {
+		if !errors.Is(err, errAcknowledged) && !errors.Is(err, errTaken) {
+			res.RecordErrors = append(res.RecordErrors, err)
+		}
 		res.Cause = err
 		return Attempt{}, false
 	}
+	acc.addSecrets(ack.Link, ack.Code)
 
 	sendCtx, cancel := context.WithDeadline(ctx, c.sendDeadline(deadline))
-	ref, err := c.send(sendCtx, acc, route, n, res)
+	ref, err := c.send(sendCtx, acc, r, route, n, ack, res)
 	cancel()
 
 	status, set := delivery.AttemptSent, func(at *Attempt) { at.ProviderRef = ref }
@@ -144,15 +208,57 @@ func (c *Core) attempt(ctx context.Context, acc *Accepted, route contact.Route, 
 		class, code := classify(err)
 		status, set = delivery.AttemptStatusOf(class), func(at *Attempt) { at.Failure, at.FailureCode = class, code }
 	}
-	finish := newChange(a, delivery.System, c.cfg.Now()).attemptTo(n, status, set)
-	if status == delivery.AttemptSent && delivery.AlertTransitions.Allows(a.Status, delivery.AlertSent) {
-		finish.alertTo(delivery.AlertSent)
+	out := Attempt{}
+	werr := c.writeAfterSend(ctx, a, func(a *Alert) *change {
+		if at := a.attempt(n); at == nil || at.Status != delivery.AttemptSending {
+			return nil
+		}
+		finish := newChange(a, delivery.System, c.cfg.Now()).attemptTo(n, status, set)
+		if status == delivery.AttemptSent && delivery.AlertTransitions.Allows(a.Status, delivery.AlertSent) {
+			finish.alertTo(delivery.AlertSent)
+		}
+		if at := finish.next.attempt(n); at != nil {
+			out = *at // what happened, recorded or not
+		}
+		return finish
+	})
+	if werr != nil {
+		res.RecordErrors = append(res.RecordErrors, werr)
 	}
-	if err := c.commitAfterSend(ctx, finish); err != nil {
-		res.RecordErrors = append(res.RecordErrors, err)
+	if out.Number == 0 && a.attempt(n) != nil {
+		out = *a.attempt(n)
 	}
-	out := *finish.next.attempt(n) // what happened, recorded or not
 	return out, true
+}
+
+// ackFor returns what the message of attempt n (to ct on ch) asks the
+// clinician to acknowledge with, and the lookups that record it: a link
+// token (with Config.AckBaseURL) for SMS and email, a reply code (with
+// Config.AckReplyCodes) for SMS to a contact whose number is known. Calls carry their attempt instead
+// (CallRequest.Ref). Nothing when the alert's policy asks for no
+// acknowledgment. Each is valid until the alert's window and the grace
+// have passed.
+func (c *Core) ackFor(a *Alert, ct contact.Contact, ch contact.Channel, n int) (render.Ack, []Lookup) {
+	if !a.Policy.Enabled() || ch == contact.ChannelCall {
+		return render.Ack{}, nil
+	}
+	ref := AckRef{Key: a.Key, Instance: a.Instance, Attempt: n, ContactID: ct.ID}
+	lookup := func(kind LookupKind, hash string) Lookup {
+		return Lookup{Kind: kind, Hash: hash, Ref: ref, ExpiresAt: a.ExpiresAt,
+			ValidUntil: a.AcceptedAt.Add(a.Policy.UnacknowledgedAfter + c.cfg.AckGrace)}
+	}
+	var ack render.Ack
+	var lookups []Lookup
+	if c.cfg.AckBaseURL != "" {
+		token := NewToken()
+		ack.Link = strings.TrimSuffix(c.cfg.AckBaseURL, "/") + "/" + names.AckPath + "/" + token
+		lookups = append(lookups, lookup(LookupToken, TokenHash(token)))
+	}
+	if c.cfg.AckReplyCodes && ch == contact.ChannelSMS && ct.SMSPhone != "" {
+		ack.Code = NewCode()
+		lookups = append(lookups, lookup(LookupCode, CodeHash(ct.SMSPhone, ack.Code)))
+	}
+	return ack, lookups
 }
 
 // sendDeadline is when one channel's attempt must end: at the reserve
@@ -165,13 +271,48 @@ func (c *Core) sendDeadline(deadline time.Time) time.Time {
 	return end
 }
 
-// commitAfterSend writes a change that follows a provider call: not
+// writeAfterSend writes a change that follows a provider call: not
 // cancelled with the request (the outcome must be recorded even then),
 // bounded by the reserve.
-func (c *Core) commitAfterSend(ctx context.Context, ch *change) error {
+func (c *Core) writeAfterSend(ctx context.Context, a *Alert, build func(*Alert) *change) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Budget.Reserve)
 	defer cancel()
-	return ch.commit(ctx, c.cfg.Store)
+	return c.write(ctx, a, build)
+}
+
+// maxReloads bounds how often one write is built again after another
+// writer changed the record first.
+const maxReloads = 4
+
+// write commits the change build makes from a's current state. When
+// another writer changed the record first (a version conflict: an
+// acknowledgment racing a timer, or a delivery's outcome), it reloads a
+// and builds again, so the loser applies its move to what the winner
+// left, or finds that the move no longer applies; unless the record it
+// finds was moved without an audit event (an inconsistent record, which
+// nothing is written on top of). build returns nil when there is nothing
+// left to write.
+func (c *Core) write(ctx context.Context, a *Alert, build func(*Alert) *change) error {
+	for i := 0; ; i++ {
+		ch := build(a)
+		if ch == nil {
+			return nil
+		}
+		err := ch.commit(ctx, c.cfg.Store)
+		if err == nil || !errors.Is(err, ErrConflict) || i == maxReloads {
+			return err
+		}
+		fresh, lerr := c.cfg.Store.Load(ctx, a.Key, a.Instance)
+		switch {
+		case errors.Is(lerr, ErrNotFound) && a.Version == 0:
+			continue // nothing recorded yet: a new lookup collided; build again
+		case lerr != nil:
+			return errors.Join(err, lerr)
+		case !fresh.consistent():
+			return err
+		}
+		*a = *fresh
+	}
 }
 
 // classify returns the class and code of a provider error.
@@ -183,9 +324,10 @@ func classify(err error) (delivery.Class, string) {
 	return delivery.Ambiguous, "unclassified"
 }
 
-// send renders the alert for the route's channel and hands it to the
-// provider. Errors are the provider's, classified by the adapter.
-func (c *Core) send(ctx context.Context, acc *Accepted, route contact.Route, n int, res *Result) (string, error) {
+// send renders the alert for the route's channel, with what it asks to
+// acknowledge with, and hands it to the provider. Errors are the
+// provider's, classified by the adapter.
+func (c *Core) send(ctx context.Context, acc *Accepted, r reach, route contact.Route, n int, ack render.Ack, res *Result) (string, error) {
 	a := acc.alert
 	if route.Destination == "" { // a queued alert's contact lost the channel's destination since
 		return "", &delivery.Error{Class: delivery.Permanent, Code: "no_destination",
@@ -193,12 +335,12 @@ func (c *Core) send(ctx context.Context, acc *Accepted, route contact.Route, n i
 	}
 	switch route.Channel {
 	case contact.ChannelEmail:
-		e := render.Email(a.Content)
+		e := render.EmailWithAck(a.Content, ack)
 		acc.addSecrets(e.Body)
 		acc.started = true
 		return c.cfg.Publisher.PublishEmail(ctx, route.Destination, e.Subject, e.Body)
 	case contact.ChannelSMS:
-		s := render.SMS(a.Content, c.cfg.SMSContent)
+		s := render.SMSWithAck(a.Content, c.cfg.SMSContent, ack)
 		acc.addSecrets(s.Text)
 		res.SMSSegments = s.Segments
 		acc.started = true
@@ -211,10 +353,14 @@ func (c *Core) send(ctx context.Context, acc *Accepted, route contact.Route, n i
 		voice := render.Voice(a.Content)
 		acc.addSecrets(voice)
 		acc.started = true
-		return c.cfg.Caller.Call(ctx, CallRequest{
+		req := CallRequest{
 			Destination: route.Destination, MessageSSML: voice,
-			ClientToken: delivery.CallClientToken(a.Key, a.PayloadHash, delivery.CallAttempt{ContactID: a.ContactID, Number: n}),
-		})
+			ClientToken: delivery.CallClientToken(a.Key, a.PayloadHash, delivery.CallAttempt{ContactID: r.contact.ID, Number: n}),
+		}
+		if a.Policy.Enabled() {
+			req.Ref = AckRef{Key: a.Key, Instance: a.Instance, Attempt: n, ContactID: r.contact.ID}
+		}
+		return c.cfg.Caller.Call(ctx, req)
 	default:
 		return "", &delivery.Error{Class: delivery.Permanent, Code: "unknown_channel", Err: fmt.Errorf("unknown channel %q", route.Channel)}
 	}
@@ -239,17 +385,17 @@ func (c *Core) conclude(ctx context.Context, acc *Accepted, res *Result) {
 	if res.Outcome != OutcomeFailed && res.Outcome != OutcomeRetry {
 		return
 	}
-	a := acc.alert
-	if a.Status != delivery.AlertNone && !delivery.AlertTransitions.Allows(a.Status, delivery.AlertFailed) {
-		return
-	}
-	ch := acc.newChangeOf(c.cfg.Now())
-	if res.Outcome == OutcomeRetry && acc.queued {
-		ch = ch.note(Event{Type: delivery.EventRequeued, Attempt: len(a.Attempts)})
-	} else {
-		ch = ch.alertTo(delivery.AlertFailed)
-	}
-	if err := c.commitAfterSend(ctx, ch); err != nil {
+	err := c.writeAfterSend(ctx, acc.alert, func(a *Alert) *change {
+		if a.Status != delivery.AlertNone && !delivery.AlertTransitions.Allows(a.Status, delivery.AlertFailed) {
+			return nil
+		}
+		ch := acc.newChangeOf(c.cfg.Now())
+		if res.Outcome == OutcomeRetry && acc.queued {
+			return ch.note(Event{Type: delivery.EventRequeued, Attempt: len(a.Attempts)})
+		}
+		return ch.alertTo(delivery.AlertFailed)
+	})
+	if err != nil {
 		res.RecordErrors = append(res.RecordErrors, err)
 	}
 }

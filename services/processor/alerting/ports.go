@@ -3,9 +3,12 @@ package alerting
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
+	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
+	"github.com/a2p-alerts/a2p-alerts/shared/escalation"
 )
 
 // ContactStore reads contacts.
@@ -40,6 +43,11 @@ type CallRequest struct {
 	// (delivery.CallClientToken): the provider starts at most one call per
 	// token.
 	ClientToken string
+	// Ref names the attempt, when the alert asks for an acknowledgment:
+	// the call carries it (contact attributes) to the contact flow, whose
+	// keypad acknowledgment hands it back with the call's ContactId. Zero
+	// when no acknowledgment is asked for.
+	Ref AckRef
 }
 
 // Caller places outbound voice calls. Errors wrap a *delivery.Error, as
@@ -63,11 +71,12 @@ type Store interface {
 	// attempts and events in order. It returns an error wrapping
 	// ErrNotFound when the key has none.
 	Latest(ctx context.Context, key alert.Key) (*Alert, error)
-	// Load returns one instance of the alert key, with its attempts and
-	// events in order (the asynchronous path names the instance it
-	// queued). It returns an error wrapping ErrNotFound when there is
-	// none.
+	// Load returns one instance of the alert key, as Latest does, or an
+	// error wrapping ErrNotFound.
 	Load(ctx context.Context, key alert.Key, instance string) (*Alert, error)
+	// FindLookup returns the lookup of kind with hash, or an error
+	// wrapping ErrNotFound.
+	FindLookup(ctx context.Context, kind LookupKind, hash string) (Lookup, error)
 }
 
 // ErrConflict reports a write refused because the record changed since it
@@ -88,4 +97,45 @@ type Metrics interface {
 // noMetrics records nothing.
 type noMetrics struct{}
 
-func (noMetrics) Finished(Summary) {}
+func (noMetrics) Finished(Summary)            {}
+func (noMetrics) Acknowledged(AckSummary)     {}
+func (noMetrics) Escalated(EscalationSummary) {}
+
+// Timers sets and cancels escalation timers (EventBridge Scheduler
+// one-time schedules, the scheduler adapter). A timer's Name is its
+// identity: setting one that exists already succeeds.
+type Timers interface {
+	// Set creates the timer, due at at.
+	Set(ctx context.Context, t escalation.Timer, at time.Time) error
+	// Cancel deletes the timer, if it exists. Only a best effort: a timer
+	// that fires anyway finds its stage passed and does nothing.
+	Cancel(ctx context.Context, t escalation.Timer) error
+}
+
+// Timeliness receives the figures of acknowledgment and escalation (the
+// emf adapter writes them as metrics). It must never fail the caller.
+type Timeliness interface {
+	// Acknowledged records one acknowledgment.
+	Acknowledged(s AckSummary)
+	// Escalated records one escalation timer that moved an alert on.
+	Escalated(s EscalationSummary)
+}
+
+// AckSummary is what Timeliness receives about an acknowledgment.
+type AckSummary struct {
+	Priority alert.Priority
+	Method   delivery.AckMethod
+	Late     bool
+	// AcceptedToAcknowledged is the time to acknowledge.
+	AcceptedToAcknowledged time.Duration
+}
+
+// EscalationSummary is what Timeliness receives about a timer that moved
+// an alert on.
+type EscalationSummary struct {
+	Priority alert.Priority
+	// Stage is the stage reached.
+	Stage int
+	// Unacknowledged is true when the window passed (the final timer).
+	Unacknowledged bool
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
+	"github.com/a2p-alerts/a2p-alerts/shared/escalation"
 )
 
 // Alert is one alert instance as recorded: its state, its attempts and,
@@ -45,6 +46,30 @@ type Alert struct {
 	// Events is its audit trail, in order; filled by Store.Latest and
 	// Store.Load only.
 	Events []Event
+
+	// Policy is the escalation policy in force, copied (and resolved for
+	// the contact) when the alert was accepted.
+	Policy escalation.Policy
+	// Stage is the escalation stage reached: 0 until the first, then the
+	// stage number, and Policy.Final() once unacknowledged.
+	Stage int
+	// Ack is the acknowledgment, nil until one is recorded.
+	Ack *Ack
+}
+
+// Ack is an alert's acknowledgment: who, how, when.
+type Ack struct {
+	// At is when it was recorded.
+	At time.Time
+	// By is who acknowledged: a contact, or the API client.
+	By delivery.Actor
+	// Method is how it arrived.
+	Method delivery.AckMethod
+	// Attempt is the attempt it answered (its link, code or call); 0 for
+	// an acknowledgment by the API.
+	Attempt int
+	// Late is true when it came after the alert's window.
+	Late bool
 }
 
 // Attempt is one delivery on one channel to one contact.
@@ -65,6 +90,9 @@ type Attempt struct {
 	Failure delivery.Class
 	// FailureCode is the provider's error code (no PHI).
 	FailureCode string
+	// Stage is the escalation stage the attempt belongs to (0: the first
+	// delivery).
+	Stage int
 }
 
 // Event is one audit event.
@@ -90,6 +118,16 @@ type Event struct {
 	Failure delivery.Class
 	// Reason is, for an alert given up (GiveUp), why.
 	Reason delivery.Reason
+	// Stage is, for an escalation, the stage reached; for an
+	// acknowledgment, the stage it came at; for a skipped target, its
+	// stage.
+	Stage int
+	// Method is, for an acknowledgment, how it came.
+	Method delivery.AckMethod
+	// Late is true on an acknowledgment after the window.
+	Late bool
+	// Target is, for a skipped target, which one.
+	Target escalation.Target
 }
 
 // Change is one atomic write of an alert record (Store.Write).
@@ -106,6 +144,9 @@ type Change struct {
 	AttemptFrom delivery.AttemptStatus
 	// Events are appended, with Seq From+1, From+2, ...
 	Events []Event
+	// Lookups are written with the change: ack tokens and codes created
+	// for the attempt it starts, or the one an acknowledgment used.
+	Lookups []Lookup
 }
 
 // instanceRandom is how many hex digits end an instance.
@@ -136,5 +177,20 @@ func (a *Alert) clone() *Alert {
 	c.Channels = append([]contact.Channel(nil), a.Channels...)
 	c.Attempts = append([]Attempt(nil), a.Attempts...)
 	c.Events = append([]Event(nil), a.Events...)
+	if a.Ack != nil {
+		ack := *a.Ack
+		c.Ack = &ack
+	}
 	return &c
+}
+
+// consistent reports whether every change of the record has its event:
+// the version is the last event's sequence number. A writer that moved
+// the version without an event (an operator's hand edit) leaves it
+// inconsistent; nothing is written on top of that.
+func (a *Alert) consistent() bool {
+	if len(a.Events) == 0 {
+		return a.Version == 0
+	}
+	return a.Events[len(a.Events)-1].Seq == a.Version
 }

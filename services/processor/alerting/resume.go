@@ -41,13 +41,12 @@ func (c *Core) Resume(ctx context.Context, a *Alert) (*Accepted, error) {
 		return nil, fmt.Errorf("load contact %s: %w", a.ContactID, err)
 	}
 	from := roundStart(a)
-	acc := &Accepted{alert: a, actor: delivery.System, planned: len(a.Channels), from: from, queued: true}
-	acc.addSecrets(a.Content.Description, render.EscapeSSML(a.Content.Description), a.Content.PatientID)
+	acc := &Accepted{alert: a, first: reach{contact: ct}, actor: delivery.System, planned: len(a.Channels), from: from, queued: true}
 	for _, ch := range a.Channels {
-		dest := ct.Destination(ch)
-		acc.routes = append(acc.routes, contact.Route{Channel: ch, Destination: dest})
-		acc.addSecrets(dest)
+		acc.first.routes = append(acc.first.routes, contact.Route{Channel: ch, Destination: ct.Destination(ch)})
 	}
+	acc.addSecrets(a.Content.Description, render.EscapeSSML(a.Content.Description), a.Content.PatientID)
+	acc.addReach(acc.first)
 	interruptedNow := false
 	if last := lastAttempt(a.Attempts[from:]); last != nil && last.Status == delivery.AttemptSending {
 		if !c.abandoned(*last, c.cfg.Now()) {
@@ -65,9 +64,9 @@ func (c *Core) Resume(ctx context.Context, a *Alert) (*Accepted, error) {
 	case !c.mayFallBack(*last) && !interruptedNow:
 		return nil, fmt.Errorf("resume alert %s/%s: attempt %d is %s: %w", a.Key, a.Instance, last.Number, last.Status, ErrSettled)
 	case !c.mayFallBack(*last):
-		acc.routes = nil // Deliver concludes: the outcome is unknown
+		acc.first.routes = nil // Deliver concludes: the outcome is unknown
 	default:
-		acc.routes = acc.routes[min(len(acc.prior), len(acc.routes)):]
+		acc.first.routes = acc.first.routes[min(len(acc.prior), len(acc.first.routes)):]
 	}
 	return acc, nil
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -107,7 +108,7 @@ func (c *Caller) Call(ctx context.Context, req alerting.CallRequest) (string, er
 		ContactFlowId:          aws.String(c.settings.ContactFlowID),
 		SourcePhoneNumber:      aws.String(c.settings.SourcePhone),
 		DestinationPhoneNumber: aws.String(req.Destination),
-		Attributes:             map[string]string{names.ConnectMessageAttribute: req.MessageSSML},
+		Attributes:             attributes(req),
 		ClientToken:            aws.String(req.ClientToken),
 	})
 	if err != nil {
@@ -119,4 +120,17 @@ func (c *Caller) Call(ctx context.Context, req alerting.CallRequest) (string, er
 			Err: errors.New("start outbound voice contact: the answer holds no contact id")}
 	}
 	return aws.ToString(out.ContactId), nil
+}
+
+// attributes are the call's contact attributes: the text to speak and,
+// when the alert asks for an acknowledgment, the attempt the contact
+// flow's keypad acknowledgment names (alert key, instance, attempt).
+func attributes(req alerting.CallRequest) map[string]string {
+	attrs := map[string]string{names.ConnectMessageAttribute: req.MessageSSML}
+	if ref := req.Ref; ref.Attempt > 0 {
+		attrs[names.ConnectAlertAttribute] = ref.Key.String()
+		attrs[names.ConnectInstanceAttribute] = ref.Instance
+		attrs[names.ConnectAttemptAttribute] = strconv.Itoa(ref.Attempt)
+	}
+	return attrs
 }

@@ -112,6 +112,27 @@ func TestCall(t *testing.T) {
 	}
 }
 
+// TestCallNamesItsAttempt: a call of an alert that asks for an
+// acknowledgment carries its attempt, which the contact flow hands the
+// ack function with the call's ContactId.
+func TestCallNamesItsAttempt(t *testing.T) {
+	t.Parallel()
+	f := &fakeConnect{}
+	r := req
+	r.Ref = alerting.AckRef{Key: alert.Key{Client: "ward-7", MessageID: "msg-0001"}, Instance: "1796115600000-0a1b2c3d", Attempt: 3, ContactID: "dr-jones"}
+	if _, err := caller(t, f, time.Second).Call(t.Context(), r); err != nil {
+		t.Fatal(err)
+	}
+	attrs, _ := f.bodies[0]["Attributes"].(map[string]any)
+	want := map[string]any{
+		names.ConnectMessageAttribute: r.MessageSSML, names.ConnectAlertAttribute: "6:ward-7:msg-0001",
+		names.ConnectInstanceAttribute: r.Ref.Instance, names.ConnectAttemptAttribute: "3",
+	}
+	if !maps.Equal(attrs, want) {
+		t.Errorf("attributes = %v, want %v", attrs, want)
+	}
+}
+
 // TestCallFailures checks each class end to end through the real SDK
 // client: how often Connect is asked, and how the failure is classified.
 func TestCallFailures(t *testing.T) {

@@ -28,6 +28,8 @@ type AlertsAPI interface {
 	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 	// Query reads items of one partition.
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	// GetItem reads one lookup item (an ack token or code).
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 }
 
 var _ AlertsAPI = (*dynamodb.Client)(nil)
@@ -119,6 +121,9 @@ func (s *AlertStore) Write(ctx context.Context, ch alerting.Change) error {
 	for _, e := range ch.Events {
 		items = append(items, s.put(eventItem(a, e), true, "", nil))
 	}
+	for _, l := range ch.Lookups {
+		items = append(items, s.putLookup(l))
+	}
 	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 		TransactItems:      items,
 		ClientRequestToken: aws.String(requestToken(a)),
@@ -201,6 +206,21 @@ func stateItem(a *alerting.Alert) (map[string]types.AttributeValue, error) {
 		item[k] = v
 	}
 	setTime(item, names.AttrSentAt, a.SentAt)
+	if a.Policy.Enabled() {
+		policy, err := json.Marshal(a.Policy)
+		if err != nil {
+			return nil, fmt.Errorf("alert %s policy: %w", a.Key, err)
+		}
+		item[names.AttrPolicy] = str(string(policy))
+	}
+	setNum(item, names.AttrStage, a.Stage)
+	if ack := a.Ack; ack != nil {
+		item[names.AttrAckedAt] = num(ack.At.UnixMilli())
+		item[names.AttrAckedBy] = str(ack.By.String())
+		item[names.AttrAckMethod] = str(string(ack.Method))
+		setNum(item, names.AttrAckAttempt, ack.Attempt)
+		setFlag(item, names.AttrLate, ack.Late)
+	}
 	return item, nil
 }
 
@@ -215,6 +235,7 @@ func attemptItem(a *alerting.Alert, at *alerting.Attempt) map[string]types.Attri
 	setStr(item, names.AttrProviderRef, at.ProviderRef)
 	setStr(item, names.AttrFailureClass, string(at.Failure))
 	setStr(item, names.AttrFailureCode, at.FailureCode)
+	setNum(item, names.AttrStage, at.Stage)
 	return item
 }
 
@@ -232,7 +253,24 @@ func eventItem(a *alerting.Alert, e alerting.Event) map[string]types.AttributeVa
 	setStr(item, names.AttrFromChannel, string(e.FromChannel))
 	setStr(item, names.AttrFailureClass, string(e.Failure))
 	setStr(item, names.AttrReason, string(e.Reason))
+	setNum(item, names.AttrStage, e.Stage)
+	setStr(item, names.AttrAckMethod, string(e.Method))
+	setFlag(item, names.AttrLate, e.Late)
+	setStr(item, names.AttrTarget, string(e.Target))
 	return item
+}
+
+func setNum(item map[string]types.AttributeValue, name string, n int) {
+	if n != 0 {
+		item[name] = num(int64(n))
+	}
+}
+
+// setFlag writes a true flag as the number 1; false is absent.
+func setFlag(item map[string]types.AttributeValue, name string, b bool) {
+	if b {
+		item[name] = num(1)
+	}
 }
 
 func setStr(item map[string]types.AttributeValue, name, v string) {
@@ -245,6 +283,23 @@ func setTime(item map[string]types.AttributeValue, name string, t time.Time) {
 	if !t.IsZero() {
 		item[name] = num(t.UnixMilli())
 	}
+}
+
+// Load reads one instance of key: every item of it, with consistent
+// reads.
+func (s *AlertStore) Load(ctx context.Context, key alert.Key, instance string) (*alerting.Alert, error) {
+	items, err := s.instanceItems(ctx, key, instance)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 {
+		return nil, fmt.Errorf("alert %s/%s: %w", key, instance, alerting.ErrNotFound)
+	}
+	a, err := decodeAlert(items)
+	if err != nil {
+		return nil, fmt.Errorf("alert %s/%s in %s: %w", key, instance, s.table, err)
+	}
+	return a, nil
 }
 
 // Latest reads the newest instance of key: the partition's last item
@@ -271,24 +326,6 @@ func (s *AlertStore) Latest(ctx context.Context, key alert.Key) (*alerting.Alert
 		return nil, fmt.Errorf("alert %s: the partition's last item is not a state item", key)
 	}
 	return s.Load(ctx, key, instance)
-}
-
-// Load reads every item of one instance of key (one query on the sort key
-// prefix "<instance>#", consistent reads). No item is
-// alerting.ErrNotFound.
-func (s *AlertStore) Load(ctx context.Context, key alert.Key, instance string) (*alerting.Alert, error) {
-	items, err := s.instanceItems(ctx, key, instance)
-	if err != nil {
-		return nil, err
-	}
-	if len(items) == 0 {
-		return nil, fmt.Errorf("alert %s/%s: %w", key, instance, alerting.ErrNotFound)
-	}
-	a, err := decodeAlert(items)
-	if err != nil {
-		return nil, fmt.Errorf("alert %s/%s in %s: %w", key, instance, s.table, err)
-	}
-	return a, nil
 }
 
 // instanceItems reads every item of one instance, in sort key order.

@@ -13,6 +13,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
+	"github.com/a2p-alerts/a2p-alerts/shared/escalation"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
@@ -85,7 +86,36 @@ func decodeState(r *itemReader) *alerting.Alert {
 			r.err = fmt.Errorf("attribute %s is not an alert", names.AttrContent) // never quote the content
 		}
 	}
+	decodeEscalation(r, a)
 	return a
+}
+
+// decodeEscalation reads the state item's policy, stage and
+// acknowledgment.
+func decodeEscalation(r *itemReader, a *alerting.Alert) {
+	a.Stage = int(r.num(names.AttrStage))
+	if policy := r.str(names.AttrPolicy, false); policy != "" && r.err == nil {
+		if err := json.Unmarshal([]byte(policy), &a.Policy); err != nil {
+			r.err = fmt.Errorf("attribute %s: %w", names.AttrPolicy, err)
+		}
+	}
+	at := r.time(names.AttrAckedAt)
+	if at.IsZero() || r.err != nil {
+		return
+	}
+	ack := &alerting.Ack{
+		At:      at,
+		Method:  delivery.AckMethod(r.str(names.AttrAckMethod, true)),
+		Attempt: int(r.num(names.AttrAckAttempt)),
+		Late:    r.num(names.AttrLate) == 1,
+	}
+	if by := r.str(names.AttrAckedBy, true); r.err == nil {
+		var err error
+		if ack.By, err = delivery.ParseActor(by); err != nil {
+			r.err = err
+		}
+	}
+	a.Ack = ack
 }
 
 func decodeAttempt(r *itemReader) alerting.Attempt {
@@ -99,6 +129,7 @@ func decodeAttempt(r *itemReader) alerting.Attempt {
 		ProviderRef: r.str(names.AttrProviderRef, false),
 		Failure:     delivery.Class(r.str(names.AttrFailureClass, false)),
 		FailureCode: r.str(names.AttrFailureCode, false),
+		Stage:       int(r.num(names.AttrStage)),
 	}
 }
 
@@ -113,6 +144,10 @@ func decodeEvent(r *itemReader) alerting.Event {
 		FromChannel: contact.Channel(r.str(names.AttrFromChannel, false)),
 		Failure:     delivery.Class(r.str(names.AttrFailureClass, false)),
 		Reason:      delivery.Reason(r.str(names.AttrReason, false)),
+		Stage:       int(r.num(names.AttrStage)),
+		Method:      delivery.AckMethod(r.str(names.AttrAckMethod, false)),
+		Late:        r.num(names.AttrLate) == 1,
+		Target:      escalation.Target(r.str(names.AttrTarget, false)),
 	}
 	if actor := r.str(names.AttrActor, true); r.err == nil {
 		var err error

@@ -80,6 +80,13 @@ func (f *fakeTable) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(
 	return out, nil
 }
 
+func (f *fakeTable) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	return &dynamodb.GetItemOutput{Item: f.items[key(in.Key)]}, nil
+}
+
 var (
 	akey = alert.Key{Client: "ward-7", MessageID: "lab-1"}
 	at0  = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)

@@ -6,7 +6,10 @@
 // Per alert: names.MetricAlerts (by DimOutcome, and by DimPriority and
 // DimOutcome), names.MetricFallbacks and, once sent,
 // names.MetricAcceptedToSent (by DimPriority). Per attempt:
-// names.MetricAttempts (by DimChannel and DimResult). Every dimension
+// names.MetricAttempts (by DimChannel and DimResult). Per acknowledgment
+// and per escalation timer (alerting.Timeliness): the time to
+// acknowledge, acknowledgments by method, stages reached, and alerts left
+// unacknowledged. Every dimension
 // takes values from a fixed set (priorities, outcomes, channels, failure
 // classes): no line holds a message_id, a contact or any text of an alert.
 package emf
@@ -41,7 +44,10 @@ type Metrics struct {
 	now       func() time.Time
 }
 
-var _ alerting.Metrics = (*Metrics)(nil)
+var (
+	_ alerting.Metrics    = (*Metrics)(nil)
+	_ alerting.Timeliness = (*Metrics)(nil)
+)
 
 // New returns Metrics writing lines in namespace to w.
 func New(w io.Writer, namespace string) *Metrics {
@@ -93,6 +99,42 @@ func (m *Metrics) Finished(s alerting.Summary) {
 		})
 	}
 	m.write(lines)
+}
+
+// Acknowledged writes an acknowledgment's line:
+// names.MetricAcknowledgments by DimPriority and DimMethod, and
+// names.MetricAcceptedToAcknowledged (the time to acknowledge) by
+// DimPriority. Whether it was late is a property, not a dimension.
+func (m *Metrics) Acknowledged(s alerting.AckSummary) {
+	ts := m.now().UnixMilli()
+	m.write([]map[string]any{{
+		"_aws": m.block(ts,
+			directive{m.namespace, [][]string{{names.DimPriority, names.DimMethod}}, []metric{{names.MetricAcknowledgments, unitCount}}},
+			directive{m.namespace, [][]string{{names.DimPriority}}, []metric{{names.MetricAcceptedToAcknowledged, unitMilliseconds}}},
+		),
+		names.DimPriority:                  string(s.Priority),
+		names.DimMethod:                    string(s.Method),
+		names.MetricAcknowledgments:        1,
+		names.MetricAcceptedToAcknowledged: s.AcceptedToAcknowledged.Milliseconds(),
+		"late":                             s.Late,
+	}})
+}
+
+// Escalated writes a timer's line: names.MetricEscalations by
+// DimPriority for a stage reached (the stage is a property), or
+// names.MetricUnacknowledged, without dimensions (the alarm's) and by
+// DimPriority, when the window passed.
+func (m *Metrics) Escalated(s alerting.EscalationSummary) {
+	ts := m.now().UnixMilli()
+	line := map[string]any{names.DimPriority: string(s.Priority), "stage": s.Stage}
+	if s.Unacknowledged {
+		line[names.MetricUnacknowledged] = 1
+		line["_aws"] = m.block(ts, directive{m.namespace, [][]string{{}, {names.DimPriority}}, []metric{{names.MetricUnacknowledged, unitCount}}})
+	} else {
+		line[names.MetricEscalations] = 1
+		line["_aws"] = m.block(ts, directive{m.namespace, [][]string{{names.DimPriority}}, []metric{{names.MetricEscalations, unitCount}}})
+	}
+	m.write([]map[string]any{line})
 }
 
 func (m *Metrics) block(ts int64, ds ...directive) map[string]any {

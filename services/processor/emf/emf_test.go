@@ -3,6 +3,7 @@ package emf_test
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -118,5 +119,53 @@ func TestLines(t *testing.T) {
 	dims := lines[0].AWS.CloudWatchMetrics[0].Dimensions
 	if !slices.ContainsFunc(dims, func(d []string) bool { return slices.Equal(d, []string{names.DimOutcome}) }) {
 		t.Errorf("alerts metric dimensions %v lack [Outcome] alone, which the failed-alerts alarm watches", dims)
+	}
+}
+
+// TestTimelinessLines checks the acknowledgment and escalation lines: the
+// time to acknowledge by priority, acknowledgments by method, and the
+// unacknowledged count with no dimension (the alarm's), as valid EMF
+// holding nothing of the alert.
+func TestTimelinessLines(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	m := emf.New(&buf, "a2p-alerts-dev")
+	m.Acknowledged(alerting.AckSummary{Priority: alert.PriorityHigh, Method: delivery.AckKeypad, AcceptedToAcknowledged: 42 * time.Second})
+	m.Escalated(alerting.EscalationSummary{Priority: alert.PriorityMedium, Stage: 2})
+	m.Escalated(alerting.EscalationSummary{Priority: alert.PriorityHigh, Stage: 4, Unacknowledged: true})
+	lines := parse(t, buf.String())
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want 3:\n%s", len(lines), buf.String())
+	}
+	dims := map[string][][]string{}
+	for i, l := range lines {
+		for _, d := range l.AWS.CloudWatchMetrics {
+			for _, mt := range d.Metrics {
+				if _, ok := l.values[mt.Name].(float64); !ok {
+					t.Errorf("line %d declares %s without a number", i, mt.Name)
+				}
+				dims[mt.Name] = d.Dimensions
+			}
+			for _, set := range d.Dimensions {
+				for _, dim := range set {
+					if v, _ := l.values[dim].(string); v == "" {
+						t.Errorf("line %d: dimension %s has no value", i, dim)
+					}
+				}
+			}
+		}
+	}
+	if got := lines[0].values[names.MetricAcceptedToAcknowledged]; got != 42000.0 {
+		t.Errorf("time to acknowledge %v, want 42000 ms", got)
+	}
+	if !reflect.DeepEqual(dims[names.MetricAcceptedToAcknowledged], [][]string{{names.DimPriority}}) ||
+		!reflect.DeepEqual(dims[names.MetricAcknowledgments], [][]string{{names.DimPriority, names.DimMethod}}) {
+		t.Errorf("dimensions %v", dims)
+	}
+	if !slices.ContainsFunc(dims[names.MetricUnacknowledged], func(d []string) bool { return len(d) == 0 }) {
+		t.Errorf("unacknowledged dimensions %v lack the empty set the alarm watches", dims[names.MetricUnacknowledged])
+	}
+	if lines[1].values[names.MetricEscalations] != 1.0 || lines[2].values[names.MetricUnacknowledged] != 1.0 {
+		t.Errorf("escalation lines %v, %v", lines[1].values, lines[2].values)
 	}
 }

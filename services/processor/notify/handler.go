@@ -190,6 +190,10 @@ func (h *Handler) process(ctx context.Context, ev events.APIGatewayProxyRequest,
 		h.logger.LogAttrs(ctx, slog.LevelError, names.LogAlertNotRecorded,
 			slog.String(logRequestID, r.id), slog.String(logMessageID, r.messageID), slog.String(logError, r.scrub(err.Error())))
 	}
+	if res.TimerErr != nil {
+		h.logger.LogAttrs(ctx, slog.LevelError, names.LogTimerNotSet,
+			slog.String(logRequestID, r.id), slog.String(logMessageID, r.messageID), slog.String(logError, r.scrub(res.TimerErr.Error())))
+	}
 	return h.answer(ctx, r, res)
 }
 

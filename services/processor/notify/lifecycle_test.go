@@ -14,6 +14,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/api"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
+	"github.com/a2p-alerts/a2p-alerts/shared/escalation"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
@@ -170,5 +171,33 @@ func TestRecordWriteFailureIsLogged(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no ERROR line %q:\n%s", names.LogAlertNotRecorded, f.logs.String())
+	}
+}
+
+type failingTimers struct{}
+
+func (failingTimers) Set(context.Context, escalation.Timer, time.Time) error {
+	return errors.New("scheduler throttled")
+}
+func (failingTimers) Cancel(context.Context, escalation.Timer) error { return nil }
+
+// TestTimerNotSetIsLogged: when the first escalation timer cannot be set,
+// the alert is still answered as sent, and the processor logs the line
+// the timer-not-set alarm matches.
+func TestTimerNotSetIsLogged(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(c *alerting.Config) {
+		c.Escalation = escalation.Set{Policies: escalation.Defaults(), FailSafe: "C-1"}
+		c.Timers = failingTimers{}
+	})
+	mustStatus(t, f.invoke(t, eventFor(t, testAlert())), http.StatusOK)
+	found := false
+	for _, l := range f.logLines(t) {
+		if l["msg"] == names.LogTimerNotSet && l["level"] == "ERROR" && l["message_id"] == testAlert().MessageID {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no ERROR line %q:\n%s", names.LogTimerNotSet, f.logs.String())
 	}
 }

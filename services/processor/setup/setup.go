@@ -1,6 +1,6 @@
-// Package setup is the wiring the processor's delivering functions share
-// (the processor behind POST /notification, and the asynchronous path's
-// worker): reading the alerting core's settings from the environment
+// Package setup is the wiring the processor's functions share (the
+// processor behind POST /notification, the asynchronous path's worker, the
+// escalate function; the ack function reads the escalation settings): reading the alerting core's settings from the environment
 // (LoadCore, with the parsers each function's own settings use too) and
 // building the core on its AWS adapters (NewCore). It is wiring only;
 // each function's main calls it.
@@ -18,12 +18,14 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconnect "github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awsscheduler "github.com/aws/aws-sdk-go-v2/service/scheduler"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/connect"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/dynamo"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/emf"
+	"github.com/a2p-alerts/a2p-alerts/services/processor/scheduler"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/sdkhttp"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/sns"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
@@ -57,6 +59,9 @@ type Core struct {
 	// DeliveryTimeout is alerting.Config.DeliveryTimeout.
 	DeliveryTimeout time.Duration
 	LogLevel        slog.Level
+	// Escalation is the escalation policies, the timers' scheduler and
+	// what messages ask to acknowledge with.
+	Escalation Escalation
 }
 
 // LoadCore reads the core's settings. Required: names.EnvContactsTable,
@@ -64,8 +69,8 @@ type Core struct {
 // (names.DefaultAlertRetentionDays), names.EnvFallbackOnUnknown (false),
 // names.EnvMetricsNamespace (no metrics), names.EnvSMSContent (full),
 // names.EnvDeliveryTimeout (alerting.DefaultDeliveryTimeout),
-// names.EnvLogLevel (INFO), and the three names.EnvConnect* settings, all
-// or none. An empty value counts as unset. Every error names the variable
+// names.EnvLogLevel (INFO), the three names.EnvConnect* settings, all
+// or none, and the escalation settings (LoadEscalation). An empty value counts as unset. Every error names the variable
 // at fault.
 func LoadCore(get Getter) (Core, error) {
 	var c Core
@@ -95,6 +100,9 @@ func LoadCore(get Getter) (Core, error) {
 	if c.LogLevel, err = LogLevel(get(names.EnvLogLevel)); err != nil {
 		return c, err
 	}
+	if c.Escalation, err = LoadEscalation(get); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
@@ -110,8 +118,9 @@ func SendFromMemory(awsCfg *aws.Config) {
 
 // NewCore builds the alerting core on its adapters from awsCfg (already
 // instrumented as the function wants): the contacts and alerts tables, SNS
-// and, when configured, Amazon Connect, with the default budget, and EMF
-// metrics written to out.
+// and, when configured, Amazon Connect and EventBridge Scheduler (the
+// escalation timers), with the default budget, and EMF metrics written to
+// out.
 func NewCore(c Core, awsCfg aws.Config, out io.Writer) (*alerting.Core, error) {
 	db := dynamodb.NewFromConfig(awsCfg)
 	budget := delivery.DefaultBudget
@@ -124,9 +133,16 @@ func NewCore(c Core, awsCfg aws.Config, out io.Writer) (*alerting.Core, error) {
 		caller = cl
 	}
 	var metrics alerting.Metrics
+	var timeliness alerting.Timeliness
 	if c.MetricsNamespace != "" {
-		metrics = emf.New(out, c.MetricsNamespace)
+		m := emf.New(out, c.MetricsNamespace)
+		metrics, timeliness = m, m
 	}
+	timers, err := Timers(c.Escalation, awsCfg)
+	if err != nil {
+		return nil, err
+	}
+	esc := c.Escalation
 	return alerting.New(alerting.Config{
 		Store:             dynamo.NewAlertStore(db, c.AlertsTable),
 		Contacts:          dynamo.NewContactStore(db, c.ContactsTable),
@@ -138,7 +154,22 @@ func NewCore(c Core, awsCfg aws.Config, out io.Writer) (*alerting.Core, error) {
 		FallbackOnUnknown: c.FallbackOnUnknown,
 		Budget:            budget,
 		DeliveryTimeout:   c.DeliveryTimeout,
+		Escalation:        esc.Set,
+		Timers:            timers,
+		AckBaseURL:        esc.AckBaseURL,
+		AckGrace:          esc.AckGrace,
+		AckReplyCodes:     esc.ReplyCodes,
+		Timeliness:        timeliness,
 	})
+}
+
+// Timers returns the escalation timers' scheduler from awsCfg, nil when
+// the stack names none (nothing escalates).
+func Timers(e Escalation, awsCfg aws.Config) (alerting.Timers, error) {
+	if e.Scheduler == (scheduler.Settings{}) {
+		return nil, nil
+	}
+	return scheduler.New(awsscheduler.NewFromConfig(awsCfg), e.Scheduler)
 }
 
 // RetentionDays parses names.EnvAlertRetentionDays: whole days, at least

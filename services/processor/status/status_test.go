@@ -21,6 +21,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/api"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
+	"github.com/a2p-alerts/a2p-alerts/shared/escalation"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 	"github.com/a2p-alerts/a2p-alerts/shared/phi"
 )
@@ -183,4 +184,62 @@ type failingRecords struct{}
 
 func (failingRecords) Latest(context.Context, alert.Key) (*alerting.Alert, error) {
 	return nil, errors.New("ProvisionedThroughputExceeded")
+}
+
+type noTimers struct{}
+
+func (noTimers) Set(context.Context, escalation.Timer, time.Time) error { return nil }
+func (noTimers) Cancel(context.Context, escalation.Timer) error         { return nil }
+
+// TestGetShowsEscalationAndAcknowledgment: the record of an alert that
+// escalated once and was then acknowledged shows the policy in force, the
+// stage, who acknowledged how and when, and the time to acknowledge.
+func TestGetShowsEscalationAndAcknowledgment(t *testing.T) {
+	t.Parallel()
+	store := alertingtest.NewMemStore()
+	now := t0
+	c := contact.Contact{ID: "C-1", Preferences: map[alert.Priority][]contact.Channel{alert.PriorityHigh: {contact.ChannelSMS}},
+		SMSTopicARN: "arn:aws:sns:eu-west-2:000000000000:c1-sms"}
+	core, err := alerting.New(alerting.Config{
+		Store: store, Contacts: contacts{c}, Publisher: providers{}, Retention: time.Hour, Timers: noTimers{},
+		Escalation: escalation.Set{Policies: escalation.Defaults(), FailSafe: "C-1"},
+		Now:        func() time.Time { return now }, Random: func() string { return "0a1b2c3d" },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := alert.Key{Client: "ward-7", MessageID: "lab-1"}
+	a := alert.Alert{MessageID: "lab-1", Type: "blood_test_alert", PatientID: patient, ContactID: "C-1", Description: description, Priority: alert.PriorityHigh}
+	acc, err := core.Accept(t.Context(), alerting.Intake{Key: key, Instance: core.NewInstance(), Alert: a, Actor: delivery.Client("ward-7")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	core.Deliver(t.Context(), acc, t0.Add(time.Minute))
+	now = t0.Add(5 * time.Minute)
+	if _, err := core.Escalate(t.Context(), escalation.Timer{Key: key, Instance: acc.Record().Instance, Number: 1}, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	now = t0.Add(6 * time.Minute)
+	if _, err := core.Acknowledge(t.Context(), alerting.AckRequest{Key: key, Method: delivery.AckAPI, By: delivery.Client("ward-7")}); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := newHandler(t, store)
+	var rec api.AlertRecord
+	dec := json.NewDecoder(strings.NewReader(get(t, h, "ward-7", "lab-1").Body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Status != "acknowledged" || rec.Stage != 1 || rec.AcknowledgedBy != "client:ward-7" || rec.AckMethod != "api" ||
+		rec.AcceptedToAcknowledgedMS != 360000 || rec.AcknowledgedAt != "2026-12-01T09:06:00.000Z" || rec.AckLate {
+		t.Errorf("record %+v", rec)
+	}
+	if e := rec.Escalation; e == nil || e.UnacknowledgedAfterSeconds != 1800 || len(e.Stages) != 3 || e.Stages[0].AfterSeconds != 300 ||
+		strings.Join(e.Stages[2].Targets, ",") != "contact:C-1" {
+		t.Errorf("escalation %+v", rec.Escalation)
+	}
+	last := rec.Events[len(rec.Events)-1]
+	if last.Type != "acknowledged" || last.Method != "api" || last.Stage != 1 {
+		t.Errorf("last event %+v", last)
+	}
 }

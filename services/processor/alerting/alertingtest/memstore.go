@@ -14,32 +14,52 @@ import (
 
 	"github.com/a2p-alerts/a2p-alerts/services/processor/alerting"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
-	"github.com/a2p-alerts/a2p-alerts/shared/contact"
 	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 )
 
 // MemStore is an in-memory alerting.Store. Its fields let a test inject
 // failures; every successful write is kept in Writes.
 type MemStore struct {
-	mu     sync.Mutex
-	alerts map[alert.Key]map[string]*alerting.Alert // key -> instance -> alert
+	mu      sync.Mutex
+	alerts  map[alert.Key]map[string]*alerting.Alert // key -> instance -> alert
+	lookups map[string]alerting.Lookup               // kind#hash -> lookup
 
 	// Writes are the changes written, in order.
 	Writes []alerting.Change
 	// FailWrite, when set, is asked before each write; a non-nil error
 	// fails it (nothing written).
 	FailWrite func(ch alerting.Change) error
+	// BeforeWrite, when set, runs before each write, outside the store's
+	// lock: a test lets another writer in between a read and a write.
+	BeforeWrite func(ch alerting.Change)
 }
 
 var _ alerting.Store = (*MemStore)(nil)
 
 // NewMemStore returns an empty store.
 func NewMemStore() *MemStore {
-	return &MemStore{alerts: map[alert.Key]map[string]*alerting.Alert{}}
+	return &MemStore{alerts: map[alert.Key]map[string]*alerting.Alert{}, lookups: map[string]alerting.Lookup{}}
+}
+
+func lookupKey(kind alerting.LookupKind, hash string) string { return string(kind) + "#" + hash }
+
+// checkLookups applies the adapter's conditions to ch's lookups: a new one
+// must not exist, a used one must exist unused.
+func (s *MemStore) checkLookups(ch alerting.Change) error {
+	for _, l := range ch.Lookups {
+		have, ok := s.lookups[lookupKey(l.Kind, l.Hash)]
+		if (!l.Use && ok) || (l.Use && (!ok || have.Used())) {
+			return fmt.Errorf("lookup %s: %w", l.Kind, alerting.ErrConflict)
+		}
+	}
+	return nil
 }
 
 // Write applies ch under the adapter's conditions.
 func (s *MemStore) Write(_ context.Context, ch alerting.Change) error {
+	if s.BeforeWrite != nil {
+		s.BeforeWrite(ch)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.FailWrite != nil {
@@ -50,6 +70,9 @@ func (s *MemStore) Write(_ context.Context, ch alerting.Change) error {
 	a := ch.Alert
 	byInstance := s.alerts[a.Key]
 	cur := byInstance[a.Instance]
+	if err := s.checkLookups(ch); err != nil {
+		return err
+	}
 	switch {
 	case ch.From == 0 && cur != nil, ch.From != 0 && (cur == nil || cur.Version != ch.From):
 		return fmt.Errorf("state of %s/%s: %w", a.Key, a.Instance, alerting.ErrConflict)
@@ -69,8 +92,7 @@ func (s *MemStore) Write(_ context.Context, ch alerting.Change) error {
 			return fmt.Errorf("attempt %d is %q, not %q: %w", ch.Attempt.Number, have, ch.AttemptFrom, alerting.ErrConflict)
 		}
 	}
-	next := *a
-	next.Attempts = append([]alerting.Attempt(nil), a.Attempts...)
+	next := *copyAlert(a)
 	next.Events = nil
 	if cur != nil {
 		next.Events = append(next.Events, cur.Events...)
@@ -81,8 +103,56 @@ func (s *MemStore) Write(_ context.Context, ch alerting.Change) error {
 		s.alerts[a.Key] = byInstance
 	}
 	byInstance[a.Instance] = &next
+	for _, l := range ch.Lookups {
+		s.lookups[lookupKey(l.Kind, l.Hash)] = l
+	}
 	s.Writes = append(s.Writes, ch)
 	return nil
+}
+
+// Load returns one instance of key.
+func (s *MemStore) Load(_ context.Context, key alert.Key, instance string) (*alerting.Alert, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.alerts[key][instance]
+	if !ok {
+		return nil, fmt.Errorf("alert %s/%s: %w", key, instance, alerting.ErrNotFound)
+	}
+	return copyAlert(a), nil
+}
+
+// FindLookup returns the lookup of kind with hash.
+func (s *MemStore) FindLookup(_ context.Context, kind alerting.LookupKind, hash string) (alerting.Lookup, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.lookups[lookupKey(kind, hash)]
+	if !ok {
+		return alerting.Lookup{}, fmt.Errorf("%s: %w", kind, alerting.ErrNotFound)
+	}
+	l.Use = false
+	return l, nil
+}
+
+// Lookups returns every lookup written, in no order.
+func (s *MemStore) Lookups() []alerting.Lookup {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]alerting.Lookup, 0, len(s.lookups))
+	for _, l := range s.lookups {
+		out = append(out, l)
+	}
+	return out
+}
+
+func copyAlert(a *alerting.Alert) *alerting.Alert {
+	c := *a
+	c.Attempts = append([]alerting.Attempt(nil), a.Attempts...)
+	c.Events = append([]alerting.Event(nil), a.Events...)
+	if a.Ack != nil {
+		ack := *a.Ack
+		c.Ack = &ack
+	}
+	return &c
 }
 
 // Latest returns the newest instance of key.
@@ -98,25 +168,7 @@ func (s *MemStore) Latest(_ context.Context, key alert.Key) (*alerting.Alert, er
 		instances = append(instances, i)
 	}
 	sort.Strings(instances)
-	a := *byInstance[instances[len(instances)-1]]
-	a.Attempts = append([]alerting.Attempt(nil), a.Attempts...)
-	a.Events = append([]alerting.Event(nil), a.Events...)
-	return &a, nil
-}
-
-// Load returns instance of key.
-func (s *MemStore) Load(_ context.Context, key alert.Key, instance string) (*alerting.Alert, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	stored, ok := s.alerts[key][instance]
-	if !ok {
-		return nil, fmt.Errorf("alert %s/%s: %w", key, instance, alerting.ErrNotFound)
-	}
-	a := *stored
-	a.Channels = append([]contact.Channel(nil), a.Channels...)
-	a.Attempts = append([]alerting.Attempt(nil), a.Attempts...)
-	a.Events = append([]alerting.Event(nil), a.Events...)
-	return &a, nil
+	return copyAlert(byInstance[instances[len(instances)-1]]), nil
 }
 
 // Instances returns how many instances key has.
@@ -157,6 +209,11 @@ func (Discard) Latest(_ context.Context, key alert.Key) (*alerting.Alert, error)
 }
 
 // Load finds nothing.
-func (Discard) Load(_ context.Context, key alert.Key, instance string) (*alerting.Alert, error) {
-	return nil, fmt.Errorf("alert %s/%s: %w", key, instance, alerting.ErrNotFound)
+func (Discard) Load(_ context.Context, key alert.Key, _ string) (*alerting.Alert, error) {
+	return nil, fmt.Errorf("alert %s: %w", key, alerting.ErrNotFound)
+}
+
+// FindLookup finds nothing.
+func (Discard) FindLookup(context.Context, alerting.LookupKind, string) (alerting.Lookup, error) {
+	return alerting.Lookup{}, alerting.ErrNotFound
 }
