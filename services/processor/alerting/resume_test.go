@@ -310,3 +310,32 @@ func TestGiveUp(t *testing.T) {
 		}
 	})
 }
+
+// TestQueuedAlertEscalates: a queued alert whose policy asks for an
+// acknowledgment gets its first timer when the worker delivers it, as a
+// synchronous one does; a second taker of its message sets none.
+func TestQueuedAlertEscalates(t *testing.T) {
+	t.Parallel()
+	f := newEscFixture(t, sms)
+	id := f.queue(t)
+	first, err := f.take(t, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := f.take(t, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := f.core.Deliver(t.Context(), first, f.clock.Now().Add(25*time.Second)); res.Outcome != alerting.OutcomeSent || res.TimerErr != nil {
+		t.Fatalf("first taker: %+v", res)
+	}
+	if res := f.core.Deliver(t.Context(), second, f.clock.Now().Add(25*time.Second)); !res.Taken || len(res.Attempts) != 0 {
+		t.Fatalf("second taker: %+v, want taken before any attempt", res)
+	}
+	if len(f.prov.got) != 1 || len(f.timers.order) != 1 {
+		t.Fatalf("%d sends, timers %v: want one send and one timer", len(f.prov.got), f.timers.order)
+	}
+	if at, ok := f.timers.at(timer(1)); !ok || !at.Equal(t0.Add(5*time.Minute)) {
+		t.Errorf("timer 1 at %v (%v), want acceptance + 5 minutes", at, ok)
+	}
+}
