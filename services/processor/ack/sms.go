@@ -47,8 +47,8 @@ func (h *Handler) HandleSMS(ctx context.Context, ev events.SNSEvent) error {
 func (h *Handler) reply(ctx context.Context, msg events.SNSEntity) error {
 	via := string(delivery.AckSMS)
 	attrs := []slog.Attr{slog.String("sns_message_id", msg.MessageID)}
-	var in InboundSMS
-	if err := json.Unmarshal([]byte(msg.Message), &in); err != nil || in.OriginationNumber == "" {
+	in, ok := parseInbound(msg.Message)
+	if !ok { // not retried: it never will be one
 		h.logLine(ctx, slog.LevelWarn, via, KeypadRefused, append(attrs, slog.String("reason", "not an inbound SMS"))...)
 		return nil
 	}
@@ -73,4 +73,12 @@ func (h *Handler) reply(ctx context.Context, msg events.SNSEntity) error {
 	}
 	h.logLine(ctx, slog.LevelInfo, via, outcomeOf(res), attrs...)
 	return nil
+}
+
+// parseInbound reads an End User Messaging inbound SMS; ok is false when
+// message is not one.
+func parseInbound(message string) (InboundSMS, bool) {
+	var in InboundSMS
+	err := json.Unmarshal([]byte(message), &in)
+	return in, err == nil && in.OriginationNumber != ""
 }

@@ -44,7 +44,8 @@ func (c *change) alertTo(status delivery.AlertStatus) *change {
 		c.next.AcceptedAt = c.at
 	case delivery.AlertSent:
 		c.next.SentAt = c.at
-	case delivery.AlertNone, delivery.AlertFailed: // no time of their own
+	case delivery.AlertNone, delivery.AlertFailed, delivery.AlertAcknowledged, delivery.AlertEscalated, delivery.AlertUnacknowledged:
+		// no time of their own here (an acknowledgment's is set with it)
 	}
 	c.event(Event{Type: delivery.AlertEvent(status)})
 	return c

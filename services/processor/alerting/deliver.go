@@ -163,6 +163,34 @@ var errTaken = fmt.Errorf("another delivery took the alert: %w", ErrConflict)
 // delivery took it (errTaken: the record gained an attempt since it was
 // read).
 func (c *Core) attempt(ctx context.Context, acc *Accepted, r reach, i int, deadline time.Time, res *Result) (Attempt, bool) {
+	n, ack, err := c.start(ctx, acc, r, i)
+	if err != nil {
+		if !errors.Is(err, errAcknowledged) && !errors.Is(err, errTaken) {
+			res.RecordErrors = append(res.RecordErrors, err)
+		}
+		res.Cause = err
+		return Attempt{}, false
+	}
+	acc.addSecrets(ack.Link, ack.Code)
+
+	sendCtx, cancel := context.WithDeadline(ctx, c.sendDeadline(deadline))
+	ref, err := c.send(sendCtx, acc, r, r.routes[i], n, ack, res)
+	cancel()
+
+	status, set := delivery.AttemptSent, func(at *Attempt) { at.ProviderRef = ref }
+	if err != nil {
+		res.Cause = err
+		class, code := classify(err)
+		status, set = delivery.AttemptStatusOf(class), func(at *Attempt) { at.Failure, at.FailureCode = class, code }
+	}
+	return c.finish(ctx, acc.alert, n, status, set, res), true
+}
+
+// start records route i of r as the alert's next attempt, sending, and
+// returns its number and what its message asks to acknowledge with. It
+// fails with errTaken when the record gained an attempt since it was
+// read, and with errAcknowledged when the alert was acknowledged.
+func (c *Core) start(ctx context.Context, acc *Accepted, r reach, i int) (int, render.Ack, error) {
 	a, route := acc.alert, r.routes[i]
 	var n int
 	var ack render.Ack
@@ -184,30 +212,19 @@ func (c *Core) attempt(ctx context.Context, acc *Accepted, r reach, i int, deadl
 		return start.startAttempt(n, route.Channel, r.contact.ID, r.stage).with(lookups...)
 	})
 	switch {
-	case err == nil && taken:
+	case err != nil:
+	case taken:
 		err = errTaken
-	case err == nil && a.Status == delivery.AlertAcknowledged:
+	case a.Status == delivery.AlertAcknowledged:
 		err = errAcknowledged
 	}
-	if err != nil {
-		if !errors.Is(err, errAcknowledged) && !errors.Is(err, errTaken) {
-			res.RecordErrors = append(res.RecordErrors, err)
-		}
-		res.Cause = err
-		return Attempt{}, false
-	}
-	acc.addSecrets(ack.Link, ack.Code)
+	return n, ack, err
+}
 
-	sendCtx, cancel := context.WithDeadline(ctx, c.sendDeadline(deadline))
-	ref, err := c.send(sendCtx, acc, r, route, n, ack, res)
-	cancel()
-
-	status, set := delivery.AttemptSent, func(at *Attempt) { at.ProviderRef = ref }
-	if err != nil {
-		res.Cause = err
-		class, code := classify(err)
-		status, set = delivery.AttemptStatusOf(class), func(at *Attempt) { at.Failure, at.FailureCode = class, code }
-	}
+// finish records attempt n's outcome (and the alert sent, when it is the
+// first sent attempt) and returns the attempt as it happened, recorded or
+// not.
+func (c *Core) finish(ctx context.Context, a *Alert, n int, status delivery.AttemptStatus, set func(*Attempt), res *Result) Attempt {
 	out := Attempt{}
 	werr := c.writeAfterSend(ctx, a, func(a *Alert) *change {
 		if at := a.attempt(n); at == nil || at.Status != delivery.AttemptSending {
@@ -218,7 +235,7 @@ func (c *Core) attempt(ctx context.Context, acc *Accepted, r reach, i int, deadl
 			finish.alertTo(delivery.AlertSent)
 		}
 		if at := finish.next.attempt(n); at != nil {
-			out = *at // what happened, recorded or not
+			out = *at
 		}
 		return finish
 	})
@@ -228,7 +245,7 @@ func (c *Core) attempt(ctx context.Context, acc *Accepted, r reach, i int, deadl
 	if out.Number == 0 && a.attempt(n) != nil {
 		out = *a.attempt(n)
 	}
-	return out, true
+	return out
 }
 
 // ackFor returns what the message of attempt n (to ct on ch) asks the

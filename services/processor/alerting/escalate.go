@@ -197,13 +197,13 @@ func (c *Core) resolve(ctx context.Context, a *Alert, t escalation.Target) (reac
 		}
 		last := slices.IndexFunc(routes, func(r contact.Route) bool { return r.Channel == lastReached(a) })
 		return reach{contact: ct, routes: routes[last+1:]}, nil
-	default:
-		routes, err := ct.Routes(a.Priority)
-		if err != nil {
-			return reach{}, fmt.Errorf("route contact %s: %w", ct.ID, err)
-		}
-		return reach{contact: ct, routes: routes}, nil
+	case escalation.Secondary, escalation.FailSafe: // resolved to contacts at acceptance (Set.For)
 	}
+	routes, err := ct.Routes(a.Priority)
+	if err != nil {
+		return reach{}, fmt.Errorf("route contact %s: %w", ct.ID, err)
+	}
+	return reach{contact: ct, routes: routes}, nil
 }
 
 // lastReached is the channel the alert's own contact was last sent on

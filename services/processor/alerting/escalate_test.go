@@ -331,6 +331,9 @@ func TestDuplicateLateAndEarlyTimersDoNothing(t *testing.T) {
 	if r := f.escalate(t, 1); r.Outcome != alerting.EscalateSkipped || r.Saw != delivery.AlertEscalated || r.Stage != 1 {
 		t.Errorf("duplicate timer: %+v", r)
 	}
+	if len(f.store.Writes) != writes || len(f.prov.got) != sent {
+		t.Errorf("the duplicate timer wrote %d changes and sent %d messages", len(f.store.Writes)-writes, len(f.prov.got)-sent)
+	}
 	f.escalate(t, 2)
 	writes, sent = len(f.store.Writes), len(f.prov.got)
 	if r := f.escalate(t, 1); r.Outcome != alerting.EscalateSkipped {

@@ -55,6 +55,32 @@ func (s *MemStore) checkLookups(ch alerting.Change) error {
 	return nil
 }
 
+// checkVersions applies the adapter's conditions: the state item's
+// version, and the attempt's status before the change.
+func checkVersions(ch alerting.Change, cur *alerting.Alert) error {
+	a := ch.Alert
+	switch {
+	case ch.From == 0 && cur != nil, ch.From != 0 && (cur == nil || cur.Version != ch.From):
+		return fmt.Errorf("state of %s/%s: %w", a.Key, a.Instance, alerting.ErrConflict)
+	case a.Version != ch.From+len(ch.Events):
+		return fmt.Errorf("version %d after %d events from %d", a.Version, len(ch.Events), ch.From)
+	case ch.Attempt == nil:
+		return nil
+	}
+	var have delivery.AttemptStatus
+	if cur != nil {
+		for _, at := range cur.Attempts {
+			if at.Number == ch.Attempt.Number {
+				have = at.Status
+			}
+		}
+	}
+	if have != ch.AttemptFrom {
+		return fmt.Errorf("attempt %d is %q, not %q: %w", ch.Attempt.Number, have, ch.AttemptFrom, alerting.ErrConflict)
+	}
+	return nil
+}
+
 // Write applies ch under the adapter's conditions.
 func (s *MemStore) Write(_ context.Context, ch alerting.Change) error {
 	if s.BeforeWrite != nil {
@@ -73,24 +99,8 @@ func (s *MemStore) Write(_ context.Context, ch alerting.Change) error {
 	if err := s.checkLookups(ch); err != nil {
 		return err
 	}
-	switch {
-	case ch.From == 0 && cur != nil, ch.From != 0 && (cur == nil || cur.Version != ch.From):
-		return fmt.Errorf("state of %s/%s: %w", a.Key, a.Instance, alerting.ErrConflict)
-	case a.Version != ch.From+len(ch.Events):
-		return fmt.Errorf("version %d after %d events from %d", a.Version, len(ch.Events), ch.From)
-	}
-	if ch.Attempt != nil {
-		var have delivery.AttemptStatus
-		if cur != nil {
-			for _, at := range cur.Attempts {
-				if at.Number == ch.Attempt.Number {
-					have = at.Status
-				}
-			}
-		}
-		if have != ch.AttemptFrom {
-			return fmt.Errorf("attempt %d is %q, not %q: %w", ch.Attempt.Number, have, ch.AttemptFrom, alerting.ErrConflict)
-		}
+	if err := checkVersions(ch, cur); err != nil {
+		return err
 	}
 	next := *copyAlert(a)
 	next.Events = nil
