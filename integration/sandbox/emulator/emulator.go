@@ -32,6 +32,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -117,64 +118,41 @@ func Start(ctx context.Context, opts Options) (*Emulator, error) {
 	if opts.Bin == "" {
 		return nil, errors.New("start emulator: no kumo binary given (see Locate)")
 	}
-
 	if opts.Region == "" {
 		opts.Region = DefaultRegion
 	}
-
-	attempts := 1
-	if opts.Port == 0 {
-		attempts = 3
-	}
-
-	var lastErr error
-
-	for range attempts {
+	var err error
+	for range 3 {
 		port := opts.Port
 		if port == 0 {
-			p, err := FreePort(ctx)
-			if err != nil {
+			if port, err = FreePort(ctx); err != nil {
 				return nil, err
 			}
-
-			port = p
 		}
-
-		em, err := start(ctx, opts, port)
-		if err == nil {
-			return em, nil
-		}
-
-		lastErr = err
-		if ctx.Err() != nil {
-			break
+		var em *Emulator
+		if em, err = start(ctx, opts, port); err == nil || opts.Port != 0 || ctx.Err() != nil {
+			return em, err
 		}
 	}
-
-	return nil, lastErr
+	return nil, err
 }
 
 func start(ctx context.Context, opts Options, port int) (*Emulator, error) {
-	env := append(withoutPrefixes(os.Environ(), "KUMO_", "AWS_"),
-		"KUMO_HOST=127.0.0.1",
-		"KUMO_PORT="+strconv.Itoa(port),
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "KUMO_") || strings.HasPrefix(kv, "AWS_")
+	})
+	env = append(env, "KUMO_HOST=127.0.0.1", "KUMO_PORT="+strconv.Itoa(port),
 		"KUMO_LOG_LEVEL=info", // one line per request, what a failing test wants
-		"AWS_DEFAULT_REGION="+opts.Region,
-	)
-
+		"AWS_DEFAULT_REGION="+opts.Region)
 	p, err := proc.Start(proc.Spec{Name: "kumo", Path: opts.Bin, Env: env, Tee: opts.Output})
 	if err != nil {
 		return nil, err
 	}
-
 	em := &Emulator{Port: port, Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), Region: opts.Region, proc: p}
-
 	if err := em.waitHealthy(ctx); err != nil {
 		_ = em.Stop()
-
 		return nil, fmt.Errorf("%w\nkumo output:\n%s", err, em.Output())
 	}
-
 	return em, nil
 }
 
@@ -249,28 +227,4 @@ func FreePort(ctx context.Context) (int, error) {
 	}
 
 	return addr.Port, nil
-}
-
-// withoutPrefixes returns env without the variables whose names start with
-// any of prefixes.
-func withoutPrefixes(env []string, prefixes ...string) []string {
-	out := make([]string, 0, len(env))
-
-	for _, kv := range env {
-		if !hasAnyPrefix(kv, prefixes) {
-			out = append(out, kv)
-		}
-	}
-
-	return out
-}
-
-func hasAnyPrefix(s string, prefixes []string) bool {
-	for _, p := range prefixes {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-
-	return false
 }
