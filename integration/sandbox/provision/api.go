@@ -20,8 +20,8 @@ func createRestAPI(ctx context.Context, p *Provisioner, name string, in props) (
 	name = autoName(in, name, 128)
 
 	endpointType := apigwtypes.EndpointTypeEdge
-	if ec := in.obj("endpointConfiguration"); ec != nil && ec.str("types") != "" {
-		endpointType = apigwtypes.EndpointType(ec.str("types"))
+	if t := in.obj("endpointConfiguration").str("types"); t != "" {
+		endpointType = apigwtypes.EndpointType(t)
 	}
 
 	out, err := p.clients.APIGateway.CreateRestApi(ctx, &apigateway.CreateRestApiInput{
@@ -58,10 +58,6 @@ func (p *Provisioner) invokeURL(apiID, stage string) string {
 
 func createAPIResource(ctx context.Context, p *Provisioner, _ string, in props) (string, map[string]any, error) {
 	api, parent := in.str("restApi"), in.str("parentId")
-	if api == "" || parent == "" {
-		return "", nil, errMissing("restApi and parentId")
-	}
-
 	out, err := p.clients.APIGateway.CreateResource(ctx, &apigateway.CreateResourceInput{
 		RestApiId: aws.String(api), ParentId: aws.String(parent), PathPart: aws.String(in.str("pathPart")),
 	})
@@ -158,10 +154,6 @@ func createDeployment(ctx context.Context, p *Provisioner, _ string, in props) (
 // writes access logs in the sandbox.
 func createStage(ctx context.Context, p *Provisioner, _ string, in props) (string, map[string]any, error) {
 	api, stage, deployment := in.str("restApi"), in.str("stageName"), in.str("deployment")
-	if api == "" || stage == "" || deployment == "" {
-		return "", nil, errMissing("restApi, stageName and deployment")
-	}
-
 	if _, err := p.clients.APIGateway.CreateStage(ctx, &apigateway.CreateStageInput{
 		RestApiId: aws.String(api), StageName: aws.String(stage), DeploymentId: aws.String(deployment),
 		TracingEnabled: in.flag("xrayTracingEnabled"), Tags: in.strMap("tags"),

@@ -29,13 +29,10 @@ func createTable(ctx context.Context, p *Provisioner, name string, in props) (st
 		BillingMode:               ddbtypes.BillingModePayPerRequest,
 		KeySchema:                 []ddbtypes.KeySchemaElement{{AttributeName: aws.String(hashKey), KeyType: ddbtypes.KeyTypeHash}},
 		DeletionProtectionEnabled: aws.Bool(in.flag("deletionProtectionEnabled")),
+		Tags:                      pairs(in.strMap("tags"), func(k, v *string) ddbtypes.Tag { return ddbtypes.Tag{Key: k, Value: v} }),
 	}
 	if rangeKey := in.str("rangeKey"); rangeKey != "" {
 		input.KeySchema = append(input.KeySchema, ddbtypes.KeySchemaElement{AttributeName: aws.String(rangeKey), KeyType: ddbtypes.KeyTypeRange})
-	}
-
-	for k, v := range in.strMap("tags") {
-		input.Tags = append(input.Tags, ddbtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
 	}
 
 	for _, a := range in.objs("attributes") {
@@ -49,7 +46,7 @@ func createTable(ctx context.Context, p *Provisioner, name string, in props) (st
 		return "", nil, fmt.Errorf("CreateTable %s: %w", name, err)
 	}
 
-	if ttl := in.obj("ttl"); ttl != nil && ttl.flag("enabled") {
+	if ttl := in.obj("ttl"); ttl.flag("enabled") {
 		if _, err := p.clients.DynamoDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 			TableName: aws.String(name),
 			TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{

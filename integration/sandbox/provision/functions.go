@@ -35,17 +35,12 @@ const (
 
 func createRole(ctx context.Context, p *Provisioner, name string, in props) (string, map[string]any, error) {
 	name = autoName(in, name, 64)
-
-	input := &iam.CreateRoleInput{
+	out, err := p.clients.IAM.CreateRole(ctx, &iam.CreateRoleInput{
 		RoleName:                 aws.String(name),
 		AssumeRolePolicyDocument: aws.String(in.str("assumeRolePolicy")),
 		Description:              aws.String(in.str("description")),
-	}
-	for k, v := range in.strMap("tags") {
-		input.Tags = append(input.Tags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
-
-	out, err := p.clients.IAM.CreateRole(ctx, input)
+		Tags:                     pairs(in.strMap("tags"), func(k, v *string) iamtypes.Tag { return iamtypes.Tag{Key: k, Value: v} }),
+	})
 	if err != nil {
 		return "", nil, fmt.Errorf("CreateRole %s: %w", name, err)
 	}
@@ -55,10 +50,6 @@ func createRole(ctx context.Context, p *Provisioner, name string, in props) (str
 
 func createRolePolicy(ctx context.Context, p *Provisioner, name string, in props) (string, map[string]any, error) {
 	role := in.str("role")
-	if role == "" {
-		return "", nil, errMissing("role")
-	}
-
 	name = autoName(in, name, 128)
 
 	if _, err := p.clients.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
@@ -108,6 +99,7 @@ func createFunction(ctx context.Context, p *Provisioner, logical string, in prop
 		Runtime:     in.str("runtime"),
 		Timeout:     int(in.int32("timeout", defaultLambdaTimeout)),
 		MemorySize:  int(in.int32("memorySize", defaultLambdaMemory)),
+		Environment: in.obj("environment").strMap("variables"),
 	}
 
 	var err error
@@ -115,13 +107,9 @@ func createFunction(ctx context.Context, p *Provisioner, logical string, in prop
 		return "", nil, fmt.Errorf("code of %s: %w", fn.Name, err)
 	}
 
-	if env := in.obj("environment"); env != nil {
-		fn.Environment = env.strMap("variables")
-	}
-
 	tracing := lambdatypes.TracingModePassThrough
-	if tc := in.obj("tracingConfig"); tc != nil && tc.str("mode") != "" {
-		tracing = lambdatypes.TracingMode(tc.str("mode"))
+	if mode := in.obj("tracingConfig").str("mode"); mode != "" {
+		tracing = lambdatypes.TracingMode(mode)
 	}
 
 	fn.ActiveTracing = tracing == lambdatypes.TracingModeActive
@@ -184,10 +172,6 @@ func (p *Provisioner) functionZip(in props) ([]byte, error) {
 
 func createPermission(ctx context.Context, p *Provisioner, name string, in props) (string, map[string]any, error) {
 	fn := in.str("function")
-	if fn == "" {
-		return "", nil, errMissing("function")
-	}
-
 	sid := autoName(nil, name, 100)
 
 	input := &lambda.AddPermissionInput{
@@ -213,13 +197,10 @@ func createPermission(ctx context.Context, p *Provisioner, name string, in props
 // standin.ScheduleFirer does).
 func createScheduleGroup(ctx context.Context, p *Provisioner, name string, in props) (string, map[string]any, error) {
 	name = autoName(in, name, 64)
-
-	input := &scheduler.CreateScheduleGroupInput{Name: aws.String(name)}
-	for k, v := range in.strMap("tags") {
-		input.Tags = append(input.Tags, schedulertypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
-
-	out, err := p.clients.Scheduler.CreateScheduleGroup(ctx, input)
+	out, err := p.clients.Scheduler.CreateScheduleGroup(ctx, &scheduler.CreateScheduleGroupInput{
+		Name: aws.String(name),
+		Tags: pairs(in.strMap("tags"), func(k, v *string) schedulertypes.Tag { return schedulertypes.Tag{Key: k, Value: v} }),
+	})
 	if err != nil {
 		return "", nil, fmt.Errorf("CreateScheduleGroup %s: %w", name, err)
 	}

@@ -15,11 +15,10 @@ import (
 )
 
 func createKey(ctx context.Context, p *Provisioner, _ string, in props) (string, map[string]any, error) {
-	input := &kms.CreateKeyInput{Description: aws.String(in.str("description"))}
-	for k, v := range in.strMap("tags") {
-		input.Tags = append(input.Tags, kmstypes.Tag{TagKey: aws.String(k), TagValue: aws.String(v)})
+	input := &kms.CreateKeyInput{
+		Description: aws.String(in.str("description")),
+		Tags:        pairs(in.strMap("tags"), func(k, v *string) kmstypes.Tag { return kmstypes.Tag{TagKey: k, TagValue: v} }),
 	}
-
 	if pol := in.str("policy"); pol != "" {
 		input.Policy = aws.String(pol)
 	}
@@ -38,10 +37,6 @@ func createKey(ctx context.Context, p *Provisioner, _ string, in props) (string,
 
 func createAlias(ctx context.Context, p *Provisioner, _ string, in props) (string, map[string]any, error) {
 	name, target := in.str("name"), in.str("targetKeyId")
-	if name == "" || target == "" {
-		return "", nil, errMissing("name and targetKeyId")
-	}
-
 	if _, err := p.clients.KMS.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(name), TargetKeyId: aws.String(target)}); err != nil {
 		return "", nil, fmt.Errorf("CreateAlias: %w", err)
 	}
@@ -51,14 +46,11 @@ func createAlias(ctx context.Context, p *Provisioner, _ string, in props) (strin
 
 func createTopic(ctx context.Context, p *Provisioner, name string, in props) (string, map[string]any, error) {
 	name = autoName(in, name, 256)
-	attrs := map[string]string{"DisplayName": in.str("displayName"), "KmsMasterKeyId": in.str("kmsMasterKeyId")}
-
-	input := &sns.CreateTopicInput{Name: aws.String(name), Attributes: attrs}
-	for k, v := range in.strMap("tags") {
-		input.Tags = append(input.Tags, snstypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
-
-	out, err := p.clients.SNS.CreateTopic(ctx, input)
+	out, err := p.clients.SNS.CreateTopic(ctx, &sns.CreateTopicInput{
+		Name:       aws.String(name),
+		Attributes: map[string]string{"DisplayName": in.str("displayName"), "KmsMasterKeyId": in.str("kmsMasterKeyId")},
+		Tags:       pairs(in.strMap("tags"), func(k, v *string) snstypes.Tag { return snstypes.Tag{Key: k, Value: v} }),
+	})
 	if err != nil {
 		return "", nil, fmt.Errorf("CreateTopic %s: %w", name, err)
 	}
@@ -70,10 +62,6 @@ func createTopic(ctx context.Context, p *Provisioner, name string, in props) (st
 
 func createTopicPolicy(ctx context.Context, p *Provisioner, _ string, in props) (string, map[string]any, error) {
 	arn := in.str("arn")
-	if arn == "" {
-		return "", nil, errMissing("arn")
-	}
-
 	if _, err := p.clients.SNS.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{
 		TopicArn: aws.String(arn), AttributeName: aws.String("Policy"), AttributeValue: aws.String(in.str("policy")),
 	}); err != nil {
@@ -87,10 +75,6 @@ func createTopicPolicy(ctx context.Context, p *Provisioner, _ string, in props) 
 // NotEmulated).
 func createSubscription(ctx context.Context, p *Provisioner, _ string, in props) (string, map[string]any, error) {
 	topic, protocol := in.str("topic"), in.str("protocol")
-	if topic == "" {
-		return "", nil, errMissing("topic")
-	}
-
 	out, err := p.clients.SNS.Subscribe(ctx, &sns.SubscribeInput{
 		TopicArn: aws.String(topic), Protocol: aws.String(protocol), Endpoint: aws.String(in.str("endpoint")), ReturnSubscriptionArn: true,
 	})

@@ -2,12 +2,12 @@ package provision
 
 import (
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"math"
 	"math/big"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
@@ -60,12 +60,10 @@ func (p props) str(key string) string {
 
 // int32 returns an integer input, or def when absent or out of range.
 func (p props) int32(key string, def int32) int32 {
-	v, ok := p.value(key)
-	if !ok || !v.IsNumber() || v.NumberValue() > math.MaxInt32 || v.NumberValue() < math.MinInt32 {
-		return def
+	if n := p.num(key, math.NaN()); n <= math.MaxInt32 && n >= math.MinInt32 {
+		return int32(n)
 	}
-
-	return int32(v.NumberValue())
+	return def
 }
 
 // num returns a number input, or def when absent.
@@ -143,6 +141,15 @@ func (p props) strMap(key string) map[string]string {
 	return out
 }
 
+// pairs converts a map input (tags, dimensions) to an SDK's key-value type.
+func pairs[T any](m map[string]string, pair func(k, v *string) T) []T {
+	var out []T
+	for k, v := range m {
+		out = append(out, pair(aws.String(k), aws.String(v)))
+	}
+	return out
+}
+
 // state builds the state a resource returns: its inputs echoed, as a
 // provider does, overlaid with the computed outputs.
 func state(inputs resource.PropertyMap, outputs map[string]any) resource.PropertyMap {
@@ -190,8 +197,5 @@ func newUUID() string {
 	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux
 	b[6] = (b[6] & 0x0f) | 0x40
 	b[8] = (b[8] & 0x3f) | 0x80
-
-	h := hex.EncodeToString(b)
-
-	return fmt.Sprintf("%s-%s-%s-%s-%s", h[0:8], h[8:12], h[12:16], h[16:20], h[20:32])
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
