@@ -3,6 +3,7 @@ package lambdahost
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"strings"
 	"sync"
 
@@ -121,12 +122,8 @@ func (a *authorizerContexts) answered(requestID string, allowedAnswer bool, payl
 		}
 	}
 
-	ctx := map[string]any{names.AuthContextPrincipalID: answer.PrincipalID}
-	for k, v := range answer.Context {
-		ctx[k] = v
-	}
-
-	a.allowed[header] = ctx
+	a.allowed[header] = map[string]any{names.AuthContextPrincipalID: answer.PrincipalID}
+	maps.Copy(a.allowed[header], answer.Context)
 }
 
 // withAuthorizer returns the proxy event payload with

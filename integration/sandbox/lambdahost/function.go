@@ -129,19 +129,8 @@ func (f *Function) start() error {
 		return fmt.Errorf("function %s: %w", f.Spec.LogicalName, err)
 	}
 
-	spec := f.Spec
-	if f.extra != nil { // over the deployed variables, under Lambda's own
-		spec.Environment = maps.Clone(spec.Environment)
-		if spec.Environment == nil {
-			spec.Environment = map[string]string{}
-		}
-
-		maps.Copy(spec.Environment, f.extra)
-	}
-
-	env := lambdaEnv(spec, f.host, dir)
+	env := lambdaEnv(f.Spec, f.host, dir, f.extra)
 	list := make([]string, 0, len(env))
-
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		list = append(list, k+"="+env[k])
 	}
@@ -203,15 +192,13 @@ func (f *Function) AddReplica() (*Function, error) {
 	return Start(f.Spec, f.host)
 }
 
-// lambdaEnv is the function's deployed environment plus the variables
-// Lambda sets. Lambda's own variables win, as AWS rejects reserved names in
-// a function's environment.
-func lambdaEnv(spec provision.Function, host Host, dir string) map[string]string {
-	env := maps.Clone(spec.Environment)
-	if env == nil {
-		env = map[string]string{}
-	}
-
+// lambdaEnv is the function's deployed environment, with extra over it,
+// plus the variables Lambda sets. Lambda's own variables win, as AWS rejects
+// reserved names in a function's environment.
+func lambdaEnv(spec provision.Function, host Host, dir string, extra map[string]string) map[string]string {
+	env := map[string]string{}
+	maps.Copy(env, spec.Environment)
+	maps.Copy(env, extra)
 	maps.Copy(env, map[string]string{
 		"AWS_ENDPOINT_URL":                host.Endpoint,
 		"AWS_LAMBDA_RUNTIME_API":          host.RuntimeAPI(spec.Name),
@@ -232,18 +219,13 @@ func lambdaEnv(spec provision.Function, host Host, dir string) map[string]string
 		"PATH":                            "/usr/local/bin:/usr/bin:/bin",
 	})
 
-	if host.XRayDaemon != "" {
-		env["AWS_XRAY_DAEMON_ADDRESS"] = host.XRayDaemon
+	for k, v := range map[string]string{
+		"AWS_XRAY_DAEMON_ADDRESS": host.XRayDaemon, "AWS_ENDPOINT_URL_CONNECT": host.ConnectEndpoint, "AWS_ENDPOINT_URL_SNS": host.SNSEndpoint,
+	} {
+		if v != "" {
+			env[k] = v
+		}
 	}
-
-	if host.ConnectEndpoint != "" {
-		env["AWS_ENDPOINT_URL_CONNECT"] = host.ConnectEndpoint
-	}
-
-	if host.SNSEndpoint != "" {
-		env["AWS_ENDPOINT_URL_SNS"] = host.SNSEndpoint
-	}
-
 	for k, v := range host.Env {
 		if _, deployed := env[k]; deployed {
 			env[k] = v

@@ -7,12 +7,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -130,22 +130,15 @@ func (rp *RuntimeProxy) next(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 
+		maps.Copy(w.Header(), header)
+		w.Header().Del("Content-Length") // the body may have grown
 		if status == http.StatusOK {
 			body = rp.auth.invoked(header.Get("Lambda-Runtime-Aws-Request-Id"), body)
-		}
-
-		for k, vs := range header {
-			w.Header()[k] = vs
-		}
-
-		w.Header().Del("Content-Length") // the body may have grown
-
-		if status == http.StatusOK && w.Header().Get(headerTraceID) == "" {
-			rp.mu.Lock()
-			active := rp.active[fn]
-			rp.mu.Unlock()
-
-			w.Header().Set(headerTraceID, newTraceHeader(active))
+			if w.Header().Get(headerTraceID) == "" {
+				rp.mu.Lock()
+				w.Header().Set(headerTraceID, newTraceHeader(rp.active[fn]))
+				rp.mu.Unlock()
+			}
 		}
 
 		w.WriteHeader(status)
@@ -175,10 +168,7 @@ func (rp *RuntimeProxy) result(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	for k, vs := range header {
-		w.Header()[k] = vs
-	}
-
+	maps.Copy(w.Header(), header)
 	w.WriteHeader(status)
 	_, _ = w.Write(answer)
 }
@@ -193,9 +183,7 @@ func (rp *RuntimeProxy) do(ctx context.Context, method, path string, body []byte
 	}
 
 	for _, h := range header {
-		for k, vs := range h {
-			req.Header[k] = vs
-		}
+		maps.Copy(req.Header, h)
 	}
 
 	resp, err := rp.client.Do(req) //nolint:gosec // the emulator, see above
@@ -229,7 +217,7 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux
 
-	return strings.ToLower(hex.EncodeToString(b))
+	return hex.EncodeToString(b)
 }
 
 // Close stops the proxy at once, cutting any open long-polls.
