@@ -62,9 +62,6 @@ func (c *ConnectStub) UseFlowFunction(client *lambda.Client, name, instanceARN s
 	c.flow = flowFunction{client: client, name: name, instanceARN: instanceARN}
 }
 
-// Results returns how each placed call went, in order.
-func (c *ConnectStub) Results() []CallResult { return c.results.All() }
-
 // WaitForResults waits until n results satisfy match (nil matches all).
 func (c *ConnectStub) WaitForResults(ctx context.Context, n int, match func(CallResult) bool) ([]CallResult, error) {
 	return c.results.WaitFor(ctx, n, match, "connect stub: call results")

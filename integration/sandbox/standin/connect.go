@@ -4,12 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
@@ -33,25 +30,26 @@ var ErrDestinationNotAllowed = &ConnectError{
 	Message: "the stub refuses calls to this destination",
 }
 
-// OutboundCall is one StartOutboundVoiceContact request the stub received.
+// OutboundCall is one StartOutboundVoiceContact request the stub received
+// (its body's fields) and how the stub answered it.
 type OutboundCall struct {
-	InstanceID             string
-	ContactFlowID          string
+	InstanceID             string `json:"InstanceId"`
+	ContactFlowID          string `json:"ContactFlowId"`
 	DestinationPhoneNumber string
 	SourcePhoneNumber      string
-	QueueID                string
+	QueueID                string `json:"QueueId"`
 	Attributes             map[string]string
 	ClientToken            string
 	// ContactID is what the stub answered ("" when it answered an error).
-	ContactID string
+	ContactID string `json:"-"`
 	// Replayed is true when ClientToken repeated an earlier request's, so
 	// the earlier ContactID was answered again.
-	Replayed bool
+	Replayed bool `json:"-"`
 	// Fault is the error answered, if any.
-	Fault *ConnectError
+	Fault *ConnectError `json:"-"`
 	// AnswerDropped is true when the call was placed but the stub closed
 	// the connection instead of answering (ConnectError.DropAnswer).
-	AnswerDropped bool
+	AnswerDropped bool `json:"-"`
 }
 
 // ConnectError is an error the stub answers, in Connect's REST-JSON error
@@ -90,7 +88,6 @@ type ConnectStub struct {
 	// URL is the stub's base URL, for AWS_ENDPOINT_URL_CONNECT.
 	URL string
 
-	ln  net.Listener
 	srv *http.Server
 
 	mu     sync.Mutex
@@ -107,18 +104,7 @@ type ConnectStub struct {
 
 // StartConnectStub serves a ConnectStub on a free port of 127.0.0.1.
 func StartConnectStub(ctx context.Context) (*ConnectStub, error) {
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("connect stub listen: %w", err)
-	}
-
-	c := &ConnectStub{
-		URL:     "http://" + ln.Addr().String(),
-		ln:      ln,
-		tokens:  map[string]string{},
-		refused: map[string]*ConnectError{UnreachableNumber: ErrDestinationNotAllowed},
-	}
-
+	c := &ConnectStub{tokens: map[string]string{}, refused: map[string]*ConnectError{UnreachableNumber: ErrDestinationNotAllowed}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("PUT /contact/outbound-voice", c.startOutboundVoiceContact)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -128,11 +114,10 @@ func StartConnectStub(ctx context.Context) (*ConnectStub, error) {
 			Message: "the Connect stub serves only StartOutboundVoiceContact, not " + r.Method + " " + r.URL.Path,
 		})
 	})
-
-	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-
-	go func() { _ = c.srv.Serve(ln) }()
-
+	var err error
+	if c.srv, c.URL, err = serve(ctx, "connect stub", mux); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -160,44 +145,18 @@ func (c *ConnectStub) FailDestination(number string, fault *ConnectError) {
 	c.refused[number] = fault
 }
 
-type outboundVoiceRequest struct {
-	InstanceID             string            `json:"InstanceId"`
-	ContactFlowID          string            `json:"ContactFlowId"`
-	DestinationPhoneNumber string            `json:"DestinationPhoneNumber"`
-	SourcePhoneNumber      string            `json:"SourcePhoneNumber"`
-	QueueID                string            `json:"QueueId"`
-	Attributes             map[string]string `json:"Attributes"`
-	ClientToken            string            `json:"ClientToken"`
-}
-
 func (c *ConnectStub) startOutboundVoiceContact(w http.ResponseWriter, r *http.Request) {
-	var req outboundVoiceRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+	var call OutboundCall
+	if err := json.NewDecoder(r.Body).Decode(&call); err != nil {
 		writeConnectError(w, &ConnectError{Status: http.StatusBadRequest, Type: "InvalidRequestException", Message: "malformed body: " + err.Error()})
-
 		return
 	}
-
-	call := OutboundCall{
-		InstanceID:             req.InstanceID,
-		ContactFlowID:          req.ContactFlowID,
-		DestinationPhoneNumber: req.DestinationPhoneNumber,
-		SourcePhoneNumber:      req.SourcePhoneNumber,
-		QueueID:                req.QueueID,
-		Attributes:             req.Attributes,
-		ClientToken:            req.ClientToken,
-	}
-
 	c.mu.Lock()
-	decide := c.decide
-	refused := c.refused[call.DestinationPhoneNumber]
+	decide, refused := c.decide, c.refused[call.DestinationPhoneNumber]
 	c.mu.Unlock()
-
-	call.Fault = validateCall(call)
-	if call.Fault == nil {
+	if call.Fault = validateCall(call); call.Fault == nil {
 		call.Fault = refused
 	}
-
 	if call.Fault == nil && decide != nil {
 		call.Fault = decide(call)
 	}
@@ -286,13 +245,7 @@ func (c *ConnectStub) WaitForCalls(ctx context.Context, n int, match func(Outbou
 }
 
 // Close stops the stub.
-func (c *ConnectStub) Close() error {
-	if err := c.srv.Close(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("close connect stub: %w", err)
-	}
-
-	return nil
-}
+func (c *ConnectStub) Close() error { return closeServer(c.srv, "connect stub") }
 
 // newContactID returns a random version-4 UUID, the shape of Connect's
 // contact ids.

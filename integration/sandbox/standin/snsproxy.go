@@ -64,20 +64,11 @@ type SNSProxy struct {
 // StartSNSProxy serves an SNSProxy on a free port of 127.0.0.1, forwarding
 // to the emulator at endpoint.
 func StartSNSProxy(ctx context.Context, endpoint string) (*SNSProxy, error) {
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("sns proxy listen: %w", err)
+	p := &SNSProxy{target: strings.TrimSuffix(endpoint, "/"), client: &http.Client{Timeout: 30 * time.Second}}
+	var err error
+	if p.srv, p.URL, err = serve(ctx, "sns proxy", http.HandlerFunc(p.serve)); err != nil {
+		return nil, err
 	}
-
-	p := &SNSProxy{
-		URL:    "http://" + ln.Addr().String(),
-		target: strings.TrimSuffix(endpoint, "/"),
-		client: &http.Client{Timeout: 30 * time.Second},
-	}
-	p.srv = &http.Server{Handler: http.HandlerFunc(p.serve), ReadHeaderTimeout: 10 * time.Second}
-
-	go func() { _ = p.srv.Serve(ln) }()
-
 	return p, nil
 }
 
@@ -215,11 +206,24 @@ func writeSNSError(w http.ResponseWriter, f *SNSFault) {
 func (p *SNSProxy) Publishes() []Publish { return p.publishes.All() }
 
 // Close stops the proxy.
-func (p *SNSProxy) Close() error {
-	if err := p.srv.Close(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("close sns proxy: %w", err)
-	}
+func (p *SNSProxy) Close() error { return closeServer(p.srv, "sns proxy") }
 
+// serve serves h on a free port of 127.0.0.1 and returns the server and
+// its base URL.
+func serve(ctx context.Context, what string, h http.Handler) (*http.Server, string, error) {
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", fmt.Errorf("%s listen: %w", what, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return srv, "http://" + ln.Addr().String(), nil
+}
+
+func closeServer(srv *http.Server, what string) error {
+	if err := srv.Close(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("close %s: %w", what, err)
+	}
 	return nil
 }
 
