@@ -121,6 +121,7 @@ type Sandbox struct {
 	Timings Timings
 
 	proxy     *lambdahost.RuntimeProxy
+	closers   []func() error // of what Start started, in that order
 	stopPolls context.CancelFunc
 	polling   sync.WaitGroup
 	stopFirer context.CancelFunc
@@ -218,25 +219,22 @@ func (s *Sandbox) configure(ctx context.Context, opts Options) error {
 		return fmt.Errorf("sandbox: %w", err)
 	}
 
-	tok, hash, err := token.Generate()
-	if err != nil {
-		return fmt.Errorf("sandbox: %w", err)
+	var clients []map[string]string
+	toks := []*string{&s.Token, &s.SecondToken}
+	for i, name := range []string{ClientName, SecondClientName} {
+		var hash string
+		if *toks[i], hash, err = token.Generate(); err != nil {
+			return fmt.Errorf("sandbox: %w", err)
+		}
+		clients = append(clients, map[string]string{"name": name, "sha256": hash})
 	}
-
-	tok2, hash2, err := token.Generate()
-	if err != nil {
-		return fmt.Errorf("sandbox: %w", err)
-	}
-
-	clients, err := json.Marshal([]map[string]string{{"name": ClientName, "sha256": hash}, {"name": SecondClientName, "sha256": hash2}})
+	apiClients, err := json.Marshal(clients)
 	if err != nil {
 		return fmt.Errorf("sandbox: api clients: %w", err)
 	}
-
-	s.Token, s.SecondToken = tok, tok2
 	s.Stack.Config[s.Stack.Key(names.ConfigArtifactDir)] = artifacts
 	s.Stack.Config[s.Stack.Key(names.ConfigLambdaArch)] = lambdahost.HostArch()
-	s.Stack.Config[s.Stack.Key(names.ConfigAPIClients)] = string(clients)
+	s.Stack.Config[s.Stack.Key(names.ConfigAPIClients)] = string(apiClients)
 
 	for name, v := range opts.Config {
 		s.Stack.Config[s.Stack.Key(name)] = v
@@ -252,39 +250,37 @@ func (s *Sandbox) startEmulator(ctx context.Context, opts Options) error {
 	if s.Connect, err = standin.StartConnectStub(ctx); err != nil {
 		return err
 	}
-
+	s.closers = append(s.closers, s.Connect.Close)
 	if s.XRay, err = observe.StartXRayCollector(ctx); err != nil {
 		return err
 	}
-
+	s.closers = append(s.closers, s.XRay.Close)
 	bin, err := emulator.Locate(s.Root)
 	if err != nil {
 		return err
 	}
-
-	t := time.Now()
-	region := s.Stack.Config["aws:region"]
-
+	t, region := time.Now(), s.Stack.Config["aws:region"]
 	if s.Emulator, err = emulator.Start(ctx, emulator.Options{Bin: bin, Port: opts.Port, Region: region, Output: opts.Output}); err != nil {
 		return err
 	}
-
+	s.closers = append(s.closers, s.Emulator.Stop)
 	s.Timings.Emulator = time.Since(t)
 	s.Clients = emulator.NewClients(s.Emulator.Endpoint, region)
-
 	if s.Tap, err = observe.StartTap(ctx, s.Clients, opts.OnDelivery); err != nil {
 		return err
 	}
-
+	s.closers = append(s.closers, s.Tap.Close)
 	if opts.SNSFaults {
 		if s.SNS, err = standin.StartSNSProxy(ctx, s.Emulator.Endpoint); err != nil {
 			return err
 		}
+		s.closers = append(s.closers, s.SNS.Close)
 	}
-
-	s.proxy, err = lambdahost.StartRuntimeProxy(ctx, s.Emulator.Endpoint)
-
-	return err
+	if s.proxy, err = lambdahost.StartRuntimeProxy(ctx, s.Emulator.Endpoint); err != nil {
+		return err
+	}
+	s.closers = append(s.closers, s.proxy.Close)
+	return nil
 }
 
 // startFunctions starts every deployed function and waits for all to be
@@ -456,13 +452,13 @@ func (s *Sandbox) Pids() []int {
 	return pids
 }
 
-// Close stops everything the sandbox started: functions first, then the
-// tap, the runtime proxy, the emulator and the stubs. Every process group
-// is killed and reaped. Safe to call more than once.
+// Close stops everything the sandbox started: the pollers and the firer,
+// the functions, then the rest in the reverse order of its start (the
+// runtime proxy, the tap and the SNS proxy before the emulator, the stubs
+// last). Every process group is killed and reaped. Safe to call more than
+// once.
 func (s *Sandbox) Close() error {
 	s.closeOnce.Do(func() {
-		var errs []error
-
 		if s.stopPolls != nil {
 			s.stopPolls()
 			s.polling.Wait()
@@ -470,37 +466,14 @@ func (s *Sandbox) Close() error {
 		if s.stopFirer != nil {
 			s.stopFirer()
 		}
-
+		var errs []error
 		for _, fn := range s.Functions {
 			errs = append(errs, fn.Stop())
 		}
-
-		if s.Tap != nil {
-			errs = append(errs, s.Tap.Close())
+		for _, c := range slices.Backward(s.closers) {
+			errs = append(errs, c())
 		}
-
-		if s.proxy != nil {
-			errs = append(errs, s.proxy.Close())
-		}
-
-		if s.Emulator != nil {
-			errs = append(errs, s.Emulator.Stop())
-		}
-
-		if s.Connect != nil {
-			errs = append(errs, s.Connect.Close())
-		}
-
-		if s.SNS != nil {
-			errs = append(errs, s.SNS.Close())
-		}
-
-		if s.XRay != nil {
-			errs = append(errs, s.XRay.Close())
-		}
-
 		s.closeErr = errors.Join(errs...)
 	})
-
 	return s.closeErr
 }
