@@ -80,9 +80,8 @@ func spawn(cmd *exec.Cmd) error {
 type Spec struct {
 	// Name is for messages and the prefix of live output.
 	Name string
-	// Path is the executable; Args follow the program name.
+	// Path is the executable, run without arguments.
 	Path string
-	Args []string
 	// Env is the complete environment.
 	Env []string
 	// Dir is the working directory ("" for the current one).
@@ -117,7 +116,7 @@ func Start(spec Spec) (*Process, error) {
 
 	for attempt := 0; ; attempt++ {
 		//nolint:noctx // a child's life is ended by Stop (and Pdeathsig), not by a context
-		cmd = exec.Command(spec.Path, spec.Args...)
+		cmd = exec.Command(spec.Path)
 		cmd.Env, cmd.Dir = spec.Env, spec.Dir
 		cmd.Stdout, cmd.Stderr = out, out
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -212,19 +211,14 @@ func WriteExecutable(path string, r io.Reader) error {
 	defer forkLock.Unlock()
 
 	out, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755) //nolint:gosec // an executable the caller unpacked
+	if err == nil {
+		_, err = io.Copy(out, r)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-
-	if _, err := io.Copy(out, r); err != nil {
-		_ = out.Close()
-
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-
-	if err := out.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-
 	return nil
 }
