@@ -3,7 +3,6 @@ package observe
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -56,10 +55,7 @@ type Tap struct {
 // StartTap creates the tap's queue and starts reading it. onDelivery, if
 // not nil, is called (from the reading goroutine) for each delivery.
 func StartTap(ctx context.Context, clients *emulator.Clients, onDelivery func(Delivery)) (*Tap, error) {
-	suffix := make([]byte, 4)
-	_, _ = rand.Read(suffix) // crypto/rand.Read never fails on Linux
-
-	q, err := clients.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("a2p-sandbox-tap-" + hex.EncodeToString(suffix))})
+	q, err := clients.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("a2p-sandbox-tap-" + rand.Text()[:8])})
 	if err != nil {
 		return nil, fmt.Errorf("tap: CreateQueue: %w", err)
 	}
