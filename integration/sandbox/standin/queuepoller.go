@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -18,16 +19,12 @@ import (
 
 // QueuePoller stands in for one SQS event source mapping, which kumo
 // stores and never polls. Poll does what Lambda's poller does for one
-// batch: it receives up to the mapping's batch size from kumo's queue
-// (kumo counts the receive and applies the visibility timeout), invokes
-// the function with the SQS event Lambda would send (records with their
-// system attributes, eventSource aws:sqs), and deletes, in one
-// DeleteMessageBatch, the messages the batch succeeded for: all of them, or with ReportBatchItemFailures all
-// but those the function named. A function error, or a failure it names
-// that is not in the batch, fails the whole batch. The messages left are
-// kumo's again: visible after their visibility timeout (which the worker
-// shortens itself), and moved to the dead-letter queue by kumo's own
-// redrive after maxReceiveCount receives.
+// batch: it receives up to the batch size from kumo's queue, invokes the
+// function with the SQS event Lambda would send, and deletes in one
+// DeleteMessageBatch the messages the batch succeeded for (all, or with
+// ReportBatchItemFailures all the function did not name). A function
+// error, or a failure naming no message of the batch, fails it all; the
+// messages left are kumo's again (visibility timeout, redrive to the DLQ).
 type QueuePoller struct {
 	provision.Mapping
 
@@ -116,27 +113,19 @@ func (p *QueuePoller) invoke(ctx context.Context, ev events.SQSEvent) (map[strin
 		return nil, fmt.Errorf("invoke %s: %w", p.Function, err)
 	}
 
+	if out.FunctionError != nil {
+		return nil, nil
+	}
 	keep := map[string]bool{}
-	if out.FunctionError != nil || !p.ReportFailures {
-		if out.FunctionError != nil {
-			return nil, nil
-		}
-
+	if !p.ReportFailures {
 		return keep, nil
 	}
-
 	var resp events.SQSEventResponse
 	if err := json.Unmarshal(out.Payload, &resp); err != nil {
 		return nil, nil //nolint:nilerr // Lambda fails the batch on an answer it cannot read
 	}
-
-	in := map[string]bool{}
-	for _, r := range ev.Records {
-		in[r.MessageId] = true
-	}
-
 	for _, f := range resp.BatchItemFailures {
-		if !in[f.ItemIdentifier] {
+		if !slices.ContainsFunc(ev.Records, func(r events.SQSMessage) bool { return r.MessageId == f.ItemIdentifier }) {
 			return nil, nil // as Lambda: a failure that names no message of the batch fails it all
 		}
 
