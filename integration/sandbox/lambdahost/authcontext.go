@@ -11,20 +11,13 @@ import (
 )
 
 // authorizerContexts is TEST CODE standing in for what API Gateway adds to
-// a Lambda proxy event and kumo leaves out: requestContext.authorizer, the
-// principalId and context of the authorizer's Allow answer for the
-// request. On AWS and LocalStack the processor reads the API client from
-// it; without it the processor refuses every request.
-//
-// The RuntimeProxy sees everything it needs on its way through: the
-// authorizer's REQUEST event (with the Authorization header) on the
-// authorizer's poll, the authorizer's answer posted back for that
-// invocation, and then the proxy event (with the same header) on the
-// processor's poll. The sandbox's stack caches no authorizer answer (TTL
-// 0), so kumo runs the authorizer for every request just before its
-// proxy event, and the answer recorded for a header is the one API Gateway
-// would pass. It is on the sandbox's not-emulated list
-// (provision.NotEmulated).
+// a Lambda proxy event and kumo leaves out (provision.NotEmulated):
+// requestContext.authorizer, the principalId and context of the
+// authorizer's Allow answer, from which the processor reads the API client.
+// The RuntimeProxy sees the authorizer's REQUEST event, its answer, then
+// the proxy event with the same Authorization header; the sandbox's stack
+// caches no answer (TTL 0), so the answer recorded for a header is the one
+// API Gateway would pass.
 type authorizerContexts struct {
 	mu sync.Mutex
 	// pending maps an authorizer invocation's request id to the

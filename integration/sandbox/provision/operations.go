@@ -13,10 +13,8 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 )
 
-// createMetricAlarm creates the alarm in kumo, which stores it and, on
-// SetAlarmState, publishes to its AlarmActions or OKActions topics (it
-// evaluates no metric: no alarm fires by itself). treatMissingData is
-// echoed only: kumo evaluates nothing.
+// createMetricAlarm stores the alarm in kumo (see the package comment);
+// treatMissingData is echoed only.
 func createMetricAlarm(ctx context.Context, p *Provisioner, name string, in props) (string, map[string]any, error) {
 	name = autoName(in, name, 255)
 	if _, err := p.clients.CloudWatch.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{

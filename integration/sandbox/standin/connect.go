@@ -72,18 +72,14 @@ type ConnectError struct {
 func (f *ConnectError) Error() string { return f.Type + ": " + f.Message }
 
 // ConnectStub is TEST CODE standing in for Amazon Connect, which neither
-// kumo nor LocalStack emulates. It serves the one operation the processor
-// uses, StartOutboundVoiceContact, on Connect's real REST-JSON wire API
-// (PUT /contact/outbound-voice), so the unmodified processor reaches it
-// through the AWS SDK with AWS_ENDPOINT_URL_CONNECT set to its URL. It
-// places no call. It records each request and answers a ContactId; a
-// repeated ClientToken answers the first request's ContactId, as Connect
-// de-duplicates on it. It checks what Connect requires (instance, flow,
-// E.164 destination, attributes within 32 KiB) and answers
-// InvalidParameterException otherwise; the exact wording of Connect's own
-// errors may differ. A destination can be told to fail (FailDestination;
-// UnreachableNumber always does), and Decide, when set, lets a test answer
-// a fault for any request.
+// kumo nor LocalStack emulates. It serves StartOutboundVoiceContact on
+// Connect's REST-JSON wire API (PUT /contact/outbound-voice), reached
+// through AWS_ENDPOINT_URL_CONNECT. It places no call: it records each
+// request and answers a ContactId, the first one again for a repeated
+// ClientToken, as Connect de-duplicates. A request Connect would refuse
+// (no instance or flow, a non-E.164 number, attributes over 32 KiB) is
+// answered InvalidParameterException; FailDestination and SetDecide inject
+// faults.
 type ConnectStub struct {
 	// URL is the stub's base URL, for AWS_ENDPOINT_URL_CONNECT.
 	URL string
