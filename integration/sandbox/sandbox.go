@@ -121,10 +121,7 @@ type Sandbox struct {
 	Timings Timings
 
 	proxy     *lambdahost.RuntimeProxy
-	closers   []func() error // of what Start started, in that order
-	stopPolls context.CancelFunc
-	polling   sync.WaitGroup
-	stopFirer context.CancelFunc
+	closers   []func() error // stop what Start started, in that order
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -311,6 +308,7 @@ func (s *Sandbox) startFunctions(ctx context.Context, output io.Writer) error {
 		}
 
 		s.Functions[spec.Name] = fn
+		s.closers = append(s.closers, fn.Stop)
 	}
 
 	errs := make(chan error, len(s.Functions))
@@ -337,9 +335,11 @@ func (s *Sandbox) startPollers(ctx context.Context, opts Options) {
 		return
 	}
 
-	ctx, s.stopPolls = context.WithCancel(context.WithoutCancel(ctx))
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var polling sync.WaitGroup
+	s.closers = append(s.closers, func() error { cancel(); polling.Wait(); return nil })
 	for _, p := range s.Pollers {
-		s.polling.Go(func() {
+		polling.Go(func() {
 			p.Run(ctx, func(err error) {
 				if opts.Output != nil {
 					_, _ = fmt.Fprintf(opts.Output, "queue poller %s: %v\n", p.Function, err)
@@ -363,7 +363,7 @@ func (s *Sandbox) startLoop(opts Options) {
 	s.Firer = standin.NewScheduleFirer(s.Clients.Scheduler, s.Clients.Lambda, group)
 	if opts.FireSchedules {
 		ctx, cancel := context.WithCancel(context.Background())
-		s.stopFirer = cancel
+		s.closers = append(s.closers, func() error { cancel(); return nil })
 		report := opts.OnFireError
 		if report == nil {
 			report = func(error) {}
@@ -452,24 +452,13 @@ func (s *Sandbox) Pids() []int {
 	return pids
 }
 
-// Close stops everything the sandbox started: the pollers and the firer,
-// the functions, then the rest in the reverse order of its start (the
-// runtime proxy, the tap and the SNS proxy before the emulator, the stubs
-// last). Every process group is killed and reaped. Safe to call more than
-// once.
+// Close stops everything the sandbox started, in the reverse order of its
+// start: the pollers and the firer, the functions, the runtime proxy, the
+// SNS proxy and the tap before the emulator, the stubs last. Every process
+// group is killed and reaped. Safe to call more than once.
 func (s *Sandbox) Close() error {
 	s.closeOnce.Do(func() {
-		if s.stopPolls != nil {
-			s.stopPolls()
-			s.polling.Wait()
-		}
-		if s.stopFirer != nil {
-			s.stopFirer()
-		}
 		var errs []error
-		for _, fn := range s.Functions {
-			errs = append(errs, fn.Stop())
-		}
 		for _, c := range slices.Backward(s.closers) {
 			errs = append(errs, c())
 		}
