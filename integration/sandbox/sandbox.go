@@ -81,7 +81,6 @@ type Timings struct {
 // String renders the timings on one line.
 func (t Timings) String() string {
 	ms := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
-
 	return fmt.Sprintf("sandbox ready in %s (build %s, emulator %s, deploy %s, functions %s)",
 		ms(t.Total), ms(t.Build), ms(t.Emulator), ms(t.Deploy), ms(t.Functions))
 }
@@ -135,7 +134,6 @@ type Sandbox struct {
 func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	start := time.Now()
 	s := &Sandbox{Functions: map[string]*lambdahost.Function{}, Pollers: map[string]*standin.QueuePoller{}}
-
 	defer func() {
 		if err != nil {
 			logs := s.Logs()
@@ -143,46 +141,35 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 			err = fmt.Errorf("%w\n%s", err, logs)
 		}
 	}()
-
 	if err := s.configure(ctx, opts); err != nil {
 		return nil, err
 	}
-
 	s.Timings.Build = time.Since(start)
-
 	if err := s.startEmulator(ctx, opts); err != nil {
 		return nil, err
 	}
-
 	if s.Deployment, err = provision.Deploy(ctx, provision.Options{
 		Endpoint: s.Emulator.Endpoint, Project: s.Stack.Project, Stack: s.Stack.Stack, Config: s.Stack.Config, WorkDir: s.Root,
 	}, program); err != nil {
 		return nil, err
 	}
-
 	s.Timings.Deploy = s.Deployment.Duration
 	if s.URL = s.Deployment.OutputString(names.OutputNotificationURL); s.URL == "" {
 		return nil, fmt.Errorf("the deployed stack has no %s output", names.OutputNotificationURL)
 	}
-
 	for _, topic := range s.Deployment.ByType(provision.TypeTopic) {
 		if err := s.Tap.Subscribe(ctx, topic.Name, topic.ID); err != nil {
 			return nil, err
 		}
 	}
-
 	t := time.Now()
 	if err := s.startFunctions(ctx, opts.Output); err != nil {
 		return nil, err
 	}
-
 	s.Timings.Functions = time.Since(t)
 	s.startLoop(opts)
-
 	s.startPollers(ctx, opts)
-
 	s.Timings.Total = time.Since(start)
-
 	return s, nil
 }
 
@@ -190,7 +177,6 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 // runs.
 func program(ctx *pulumi.Context) error {
 	_, err := stack.Program(ctx)
-
 	return err
 }
 
@@ -202,20 +188,16 @@ func (s *Sandbox) configure(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
-
 	if s.Root, err = FindRepoRoot(wd); err != nil {
 		return err
 	}
-
 	artifacts := filepath.Join(s.Root, filepath.FromSlash(ArtifactDir))
 	if err := lambdahost.Build(ctx, s.Root, artifacts, opts.Output); err != nil {
 		return err
 	}
-
 	if s.Stack, err = stack.LoadFile(filepath.Join(s.Root, StackFile)); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
-
 	var clients []map[string]string
 	toks := []*string{&s.Token, &s.SecondToken}
 	for i, name := range []string{ClientName, SecondClientName} {
@@ -232,11 +214,9 @@ func (s *Sandbox) configure(ctx context.Context, opts Options) error {
 	s.Stack.Config[s.Stack.Key(names.ConfigArtifactDir)] = artifacts
 	s.Stack.Config[s.Stack.Key(names.ConfigLambdaArch)] = lambdahost.HostArch()
 	s.Stack.Config[s.Stack.Key(names.ConfigAPIClients)] = string(apiClients)
-
 	for name, v := range opts.Config {
 		s.Stack.Config[s.Stack.Key(name)] = v
 	}
-
 	return nil
 }
 
@@ -291,36 +271,28 @@ func (s *Sandbox) startFunctions(ctx context.Context, output io.Writer) error {
 		ConnectEndpoint: s.Connect.URL,
 		Output:          output,
 	}
-
 	if s.SNS != nil {
 		host.SNSEndpoint = s.SNS.URL
 	}
-
 	// The links point at kumo's stage, not at amazonaws.com.
 	host.Env = map[string]string{names.EnvAckBaseURL: strings.TrimSuffix(s.URL, "/"+names.NotificationPath)}
-
 	for _, spec := range s.Deployment.Functions {
 		s.proxy.SetTracing(spec.Name, spec.ActiveTracing)
-
 		fn, err := lambdahost.Start(spec, host)
 		if err != nil {
 			return err
 		}
-
 		s.Functions[spec.Name] = fn
 		s.closers = append(s.closers, fn.Stop)
 	}
-
 	errs := make(chan error, len(s.Functions))
 	for _, fn := range s.Functions {
 		go func() { errs <- fn.WaitReady(ctx, s.Clients.Lambda, lambdahost.DefaultReadyTimeout) }()
 	}
-
 	var all []error
 	for range s.Functions {
 		all = append(all, <-errs)
 	}
-
 	return errors.Join(all...)
 }
 
@@ -330,11 +302,9 @@ func (s *Sandbox) startPollers(ctx context.Context, opts Options) {
 	for _, m := range s.Deployment.Mappings() {
 		s.Pollers[m.Function] = standin.NewQueuePoller(m, s.Clients)
 	}
-
 	if !opts.PollQueues {
 		return
 	}
-
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var polling sync.WaitGroup
 	s.closers = append(s.closers, func() error { cancel(); polling.Wait(); return nil })
@@ -379,7 +349,6 @@ func (s *Sandbox) Function(output string) (*lambdahost.Function, error) {
 	if fn, ok := s.Functions[name]; ok {
 		return fn, nil
 	}
-
 	return nil, fmt.Errorf("the sandbox runs no function named by output %s (%q)", output, name)
 }
 
@@ -390,7 +359,6 @@ func FindRepoRoot(dir string) (string, error) {
 		if _, err := os.Stat(filepath.Join(d, "go.work")); err == nil {
 			return d, nil
 		}
-
 		if filepath.Dir(d) == d {
 			return "", fmt.Errorf("no go.work above %s: not inside the a2p-alerts repository", dir)
 		}
@@ -411,12 +379,10 @@ func LocalhostClient() *http.Client {
 			if host, port, err := net.SplitHostPort(addr); err == nil && strings.HasSuffix(host, ".localhost") {
 				addr = net.JoinHostPort("127.0.0.1", port)
 			}
-
 			return dialer.DialContext(ctx, network, addr)
 		},
 		MaxIdleConnsPerHost: 16,
 	}
-
 	return &http.Client{Transport: transport, Timeout: 30 * time.Second}
 }
 
@@ -424,16 +390,13 @@ func LocalhostClient() *http.Client {
 // header, for a failing test to print.
 func (s *Sandbox) Logs() string {
 	var b strings.Builder
-
 	if s.Emulator != nil {
 		fmt.Fprintf(&b, "===== kumo (pid %d) =====\n%s\n", s.Emulator.Pid(), s.Emulator.Output())
 	}
-
 	for _, name := range slices.Sorted(maps.Keys(s.Functions)) {
 		fn := s.Functions[name]
 		fmt.Fprintf(&b, "===== function %s (pid %d) =====\n%s\n", name, fn.Pid(), fn.Output())
 	}
-
 	return b.String()
 }
 
@@ -444,11 +407,9 @@ func (s *Sandbox) Pids() []int {
 	if s.Emulator != nil {
 		pids = append(pids, s.Emulator.Pid())
 	}
-
 	for _, name := range slices.Sorted(maps.Keys(s.Functions)) {
 		pids = append(pids, s.Functions[name].Pid())
 	}
-
 	return pids
 }
 

@@ -86,7 +86,6 @@ func run(ctx context.Context, mode string, port int, verbose bool) error {
 	env.Connect.SetScript(answerHighToC1)
 	go printCalls(ctx, env)
 	go printCallResults(ctx, env)
-
 	if mode == "demo" {
 		return demo(ctx, env)
 	}

@@ -63,24 +63,19 @@ func Locate(root string) (string, error) {
 		if _, err := os.Stat(bin); err != nil { //nolint:gosec // the developer names the binary to run
 			return "", fmt.Errorf("%s=%s: %w", EnvBin, bin, err)
 		}
-
 		return bin, nil
 	}
-
 	bin := filepath.Join(root, "bin", "kumo")
-
 	st, err := os.Stat(bin)
 	if err != nil {
 		return "", fmt.Errorf("no emulator at %s: run `make bin/kumo` (it builds kumo from tools/go.mod), or set %s", bin, EnvBin)
 	}
-
 	for _, name := range []string{"go.mod", "go.sum"} {
 		dep, err := os.Stat(filepath.Join(root, "tools", name))
 		if err == nil && dep.ModTime().After(st.ModTime()) {
 			return "", fmt.Errorf("%s is older than tools/%s: run `make bin/kumo` to rebuild it", bin, name)
 		}
 	}
-
 	return bin, nil
 }
 
@@ -161,19 +156,15 @@ func start(ctx context.Context, opts Options, port int) (*Emulator, error) {
 func (e *Emulator) waitHealthy(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
 	defer cancel()
-
 	ticker := time.NewTicker(PollInterval)
 	defer ticker.Stop()
-
 	for {
 		if e.proc.Exited() {
 			return fmt.Errorf("kumo on port %d: %w", e.Port, e.proc.ExitError())
 		}
-
 		if e.Healthy(ctx) {
 			return nil
 		}
-
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("kumo on port %d not healthy: %w", e.Port, ctx.Err())
@@ -188,17 +179,14 @@ func (e *Emulator) Healthy(ctx context.Context) bool {
 	if err != nil {
 		return false
 	}
-
 	resp, err := (&http.Client{Timeout: time.Second}).Do(req)
 	if err != nil {
 		return false
 	}
 	defer func() { _ = resp.Body.Close() }()
-
 	var body struct {
 		Status string `json:"status"`
 	}
-
 	return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&body) == nil && body.Status == "healthy"
 }
 
@@ -220,11 +208,9 @@ func FreePort(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("find a free port: %w", err)
 	}
 	defer func() { _ = ln.Close() }()
-
 	addr, ok := ln.Addr().(*net.TCPAddr)
 	if !ok {
 		return 0, fmt.Errorf("unexpected listener address %v", ln.Addr())
 	}
-
 	return addr.Port, nil
 }

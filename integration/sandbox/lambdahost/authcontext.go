@@ -52,7 +52,6 @@ func (e *event) authorization() string {
 			return v
 		}
 	}
-
 	return ""
 }
 
@@ -66,10 +65,8 @@ func (a *authorizerContexts) invoked(requestID string, payload []byte) []byte {
 	if json.Unmarshal(payload, &ev) != nil {
 		return payload
 	}
-
 	a.mu.Lock()
 	defer a.mu.Unlock()
-
 	switch {
 	case ev.Type == "REQUEST" && ev.MethodArn != "":
 		a.pending[requestID] = ev.authorization()
@@ -78,7 +75,6 @@ func (a *authorizerContexts) invoked(requestID string, payload []byte) []byte {
 			return withAuthorizer(payload, ctx)
 		}
 	}
-
 	return payload
 }
 
@@ -88,14 +84,11 @@ func (a *authorizerContexts) invoked(requestID string, payload []byte) []byte {
 func (a *authorizerContexts) answered(requestID string, allowedAnswer bool, payload []byte) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-
 	header, ok := a.pending[requestID]
 	if !ok {
 		return
 	}
-
 	delete(a.pending, requestID)
-
 	var answer struct {
 		PrincipalID    string `json:"principalId"`
 		PolicyDocument struct {
@@ -108,13 +101,11 @@ func (a *authorizerContexts) answered(requestID string, allowedAnswer bool, payl
 	if !allowedAnswer || json.Unmarshal(payload, &answer) != nil {
 		return
 	}
-
 	for _, s := range answer.PolicyDocument.Statement {
 		if s.Effect != "Allow" {
 			return
 		}
 	}
-
 	a.allowed[header] = map[string]any{names.AuthContextPrincipalID: answer.PrincipalID}
 	maps.Copy(a.allowed[header], answer.Context)
 }
@@ -123,25 +114,19 @@ func (a *authorizerContexts) answered(requestID string, allowedAnswer bool, payl
 // requestContext.authorizer set to ctx, every other field as it was.
 func withAuthorizer(payload []byte, ctx map[string]any) []byte {
 	var ev map[string]any
-
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber() // numbers pass unchanged
-
 	if dec.Decode(&ev) != nil {
 		return payload
 	}
-
 	rc, ok := ev["requestContext"].(map[string]any)
 	if !ok {
 		return payload
 	}
-
 	rc["authorizer"] = ctx
-
 	out, err := json.Marshal(ev)
 	if err != nil {
 		return payload
 	}
-
 	return out
 }

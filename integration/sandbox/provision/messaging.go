@@ -22,16 +22,13 @@ func createKey(ctx context.Context, p *Provisioner, _ string, in props) (string,
 	if pol := in.str("policy"); pol != "" {
 		input.Policy = aws.String(pol)
 	}
-
 	out, err := p.clients.KMS.CreateKey(ctx, input)
 	if err != nil {
 		return "", nil, fmt.Errorf("CreateKey: %w", err)
 	}
-
 	// enableKeyRotation and deletionWindowInDays are echoed only: kumo has
 	// no EnableKeyRotation, and nothing is deleted.
 	keyID := aws.ToString(out.KeyMetadata.KeyId)
-
 	return keyID, map[string]any{"arn": aws.ToString(out.KeyMetadata.Arn), "keyId": keyID}, nil
 }
 
@@ -40,7 +37,6 @@ func createAlias(ctx context.Context, p *Provisioner, _ string, in props) (strin
 	if _, err := p.clients.KMS.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(name), TargetKeyId: aws.String(target)}); err != nil {
 		return "", nil, fmt.Errorf("CreateAlias: %w", err)
 	}
-
 	return name, map[string]any{"arn": p.arn("kms", name)}, nil
 }
 
@@ -54,9 +50,7 @@ func createTopic(ctx context.Context, p *Provisioner, name string, in props) (st
 	if err != nil {
 		return "", nil, fmt.Errorf("CreateTopic %s: %w", name, err)
 	}
-
 	arn := aws.ToString(out.TopicArn)
-
 	return arn, map[string]any{"arn": arn, "name": name, "owner": p.account}, nil
 }
 
@@ -67,7 +61,6 @@ func createTopicPolicy(ctx context.Context, p *Provisioner, _ string, in props) 
 	}); err != nil {
 		return "", nil, fmt.Errorf("SetTopicAttributes Policy on %s: %w", arn, err)
 	}
-
 	return arn, map[string]any{"owner": p.account}, nil
 }
 
@@ -81,9 +74,7 @@ func createSubscription(ctx context.Context, p *Provisioner, _ string, in props)
 	if err != nil {
 		return "", nil, fmt.Errorf("subscribe %s to %s: %w", protocol, topic, err)
 	}
-
 	arn := aws.ToString(out.SubscriptionArn)
-
 	// On AWS an email endpoint stays pending until the person confirms.
 	return arn, map[string]any{"arn": arn, "ownerId": p.account, "pendingConfirmation": protocol == "email"}, nil
 }

@@ -36,6 +36,5 @@ func createMetricAlarm(ctx context.Context, p *Provisioner, name string, in prop
 	}); err != nil {
 		return "", nil, fmt.Errorf("PutMetricAlarm %s: %w", name, err)
 	}
-
 	return name, map[string]any{"arn": p.arn("cloudwatch", "alarm:"+name)}, nil
 }

@@ -23,9 +23,7 @@ func (p props) value(key string) (resource.PropertyValue, bool) {
 	if !ok {
 		return resource.PropertyValue{}, false
 	}
-
 	v = plain(v)
-
 	return v, !v.IsNull()
 }
 
@@ -40,7 +38,6 @@ func plain(v resource.PropertyValue) resource.PropertyValue {
 			if id, ok := ref.IDString(); ok {
 				return resource.NewProperty(id)
 			}
-
 			return resource.NewProperty(string(ref.URN))
 		default:
 			return v
@@ -54,7 +51,6 @@ func (p props) str(key string) string {
 	if !ok || !v.IsString() {
 		return ""
 	}
-
 	return v.StringValue()
 }
 
@@ -72,14 +68,12 @@ func (p props) num(key string, def float64) float64 {
 	if !ok || !v.IsNumber() {
 		return def
 	}
-
 	return v.NumberValue()
 }
 
 // flag returns a bool input, false when absent.
 func (p props) flag(key string) bool {
 	v, ok := p.value(key)
-
 	return ok && v.IsBool() && v.BoolValue()
 }
 
@@ -89,7 +83,6 @@ func (p props) obj(key string) props {
 	if !ok || !v.IsObject() {
 		return nil
 	}
-
 	return props(v.ObjectValue())
 }
 
@@ -99,22 +92,18 @@ func (p props) objs(key string) []props {
 	if !ok || !v.IsArray() {
 		return nil
 	}
-
 	var out []props
-
 	for _, e := range v.ArrayValue() {
 		if e = plain(e); e.IsObject() {
 			out = append(out, props(e.ObjectValue()))
 		}
 	}
-
 	return out
 }
 
 // strs returns a list-of-strings input.
 func (p props) strs(key string) []string {
 	var out []string
-
 	if v, ok := p.value(key); ok && v.IsArray() {
 		for _, e := range v.ArrayValue() {
 			if e = plain(e); e.IsString() {
@@ -122,7 +111,6 @@ func (p props) strs(key string) []string {
 			}
 		}
 	}
-
 	return out
 }
 
@@ -132,12 +120,10 @@ func (p props) strMap(key string) map[string]string {
 	if o == nil {
 		return nil
 	}
-
 	out := make(map[string]string, len(o))
 	for k := range o {
 		out[string(k)] = o.str(string(k))
 	}
-
 	return out
 }
 
@@ -157,7 +143,6 @@ func state(inputs resource.PropertyMap, outputs map[string]any) resource.Propert
 	for k, v := range outputs {
 		out[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
 	}
-
 	return out
 }
 
@@ -168,25 +153,20 @@ func autoName(in props, logical string, maxLen int) string {
 	if n := in.str("name"); n != "" {
 		return n
 	}
-
 	suffix := "-" + randomString("0123456789abcdef", 7)
-
 	return logical[:min(len(logical), maxLen-len(suffix))] + suffix
 }
 
 // randomString returns n characters drawn at random from alphabet.
 func randomString(alphabet string, n int) string {
 	var b strings.Builder
-
 	for range n {
 		i, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
 		if err != nil {
 			i = big.NewInt(0)
 		}
-
 		b.WriteByte(alphabet[i.Int64()])
 	}
-
 	return b.String()
 }
 

@@ -106,14 +106,11 @@ func NewProvisioner(ctx context.Context, endpoint, region, workDir string) (*Pro
 	if err != nil || u.Port() == "" {
 		return nil, fmt.Errorf("provisioner: bad endpoint %q", endpoint)
 	}
-
 	clients := emulator.NewClients(endpoint, region)
-
 	who, err := clients.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return nil, fmt.Errorf("provisioner: ask the emulator for its account: %w", err)
 	}
-
 	return &Provisioner{
 		ctx: ctx, clients: clients, region: region, account: aws.ToString(who.Account), port: u.Port(), workDir: workDir,
 	}, nil
@@ -124,7 +121,6 @@ func NewProvisioner(ctx context.Context, endpoint, region, workDir string) (*Pro
 // and state. A type or input the sandbox does not know fails, naming it.
 func (p *Provisioner) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	rec := &Resource{Type: args.TypeToken, Name: args.Name, Inputs: args.Inputs, State: resource.PropertyMap{}}
-
 	switch {
 	case args.ReadRPC != nil:
 		return "", nil, fmt.Errorf("sandbox: reading an existing %s (%s) is not supported: the sandbox only creates resources",
@@ -137,11 +133,9 @@ func (p *Provisioner) NewResource(args pulumi.MockResourceArgs) (string, resourc
 			return "", nil, err
 		}
 	}
-
 	p.mu.Lock()
 	p.resources = append(p.resources, rec)
 	p.mu.Unlock()
-
 	return rec.ID, rec.State, nil
 }
 
@@ -150,16 +144,13 @@ func (p *Provisioner) provision(rec *Resource, in props) error {
 	if u, ok := NotEmulated[rec.Type]; ok && (u.Applies == nil || u.Applies(in)) {
 		id, outputs := u.record(p, rec.Name, in)
 		rec.ID, rec.State = id, state(rec.Inputs, outputs)
-
 		return nil
 	}
-
 	c, ok := creators[rec.Type]
 	if !ok {
 		return fmt.Errorf("sandbox: resource type %s (%s) is not supported: add a creator (integration/sandbox/provision/provisioner.go) or a NotEmulated entry (notemulated.go)",
 			rec.Type, rec.Name)
 	}
-
 	for key := range rec.Inputs {
 		if !slices.Contains(c.inputs, string(key)) && !slices.Contains(c.inputs, "*"+string(key)) {
 			return fmt.Errorf("sandbox: input %q of %s (%s) is not supported: teach its creator in integration/sandbox/provision",
@@ -171,14 +162,11 @@ func (p *Provisioner) provision(rec *Resource, in props) error {
 			return fmt.Errorf("sandbox: create %s %s: required input %q is missing", rec.Type, rec.Name, key)
 		}
 	}
-
 	id, outputs, err := c.create(p.ctx, p, rec.Name, in)
 	if err != nil {
 		return fmt.Errorf("sandbox: create %s %s in the emulator: %w", rec.Type, rec.Name, err)
 	}
-
 	rec.ID, rec.State, rec.Emulated = id, state(rec.Inputs, outputs), true
-
 	return nil
 }
 

@@ -122,7 +122,6 @@ func StartConnectStub(ctx context.Context) (*ConnectStub, error) {
 func (c *ConnectStub) SetDecide(decide func(OutboundCall) *ConnectError) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-
 	c.decide = decide
 }
 
@@ -131,13 +130,10 @@ func (c *ConnectStub) SetDecide(decide func(OutboundCall) *ConnectError) {
 func (c *ConnectStub) FailDestination(number string, fault *ConnectError) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-
 	if fault == nil {
 		delete(c.refused, number)
-
 		return
 	}
-
 	c.refused[number] = fault
 }
 
@@ -156,11 +152,9 @@ func (c *ConnectStub) startOutboundVoiceContact(w http.ResponseWriter, r *http.R
 	if call.Fault == nil && decide != nil {
 		call.Fault = decide(call)
 	}
-
 	if call.Fault != nil && call.Fault.DropAnswer {
 		call.Fault, call.AnswerDropped = nil, true
 	}
-
 	c.mu.Lock()
 	if call.Fault == nil {
 		if id, ok := c.tokens[call.ClientToken]; ok && call.ClientToken != "" {
@@ -172,24 +166,18 @@ func (c *ConnectStub) startOutboundVoiceContact(w http.ResponseWriter, r *http.R
 			}
 		}
 	}
-
 	c.calls.Add(call) // under c.mu, so calls are kept in the order tokens were decided
 	c.mu.Unlock()
-
 	switch {
 	case call.Fault != nil:
 		writeConnectError(w, call.Fault)
-
 		return
 	case call.AnswerDropped:
 		dropConnection(w)
-
 		return
 	}
-
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]string{"ContactId": call.ContactID})
-
 	if !call.Replayed {
 		go c.play(call) // the call rings after StartOutboundVoiceContact answers
 	}
@@ -200,7 +188,6 @@ func validateCall(call OutboundCall) *ConnectError {
 	invalid := func(msg string) *ConnectError {
 		return &ConnectError{Status: http.StatusBadRequest, Type: "InvalidParameterException", Message: msg}
 	}
-
 	switch {
 	case call.InstanceID == "":
 		return invalid("InstanceId is required")
@@ -211,16 +198,13 @@ func validateCall(call OutboundCall) *ConnectError {
 	case call.SourcePhoneNumber != "" && contact.ValidateE164(call.SourcePhoneNumber) != nil:
 		return invalid("SourcePhoneNumber must be E.164, got " + call.SourcePhoneNumber)
 	}
-
 	size := 0
 	for k, v := range call.Attributes {
 		size += len(k) + len(v)
 	}
-
 	if size > maxContactAttributesBytes {
 		return invalid(fmt.Sprintf("Attributes total %d bytes, over the 32768-byte limit", size))
 	}
-
 	return nil
 }
 
@@ -250,6 +234,5 @@ func newContactID() string {
 	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux
 	b[6] = (b[6] & 0x0f) | 0x40
 	b[8] = (b[8] & 0x3f) | 0x80
-
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

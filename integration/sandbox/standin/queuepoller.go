@@ -53,13 +53,10 @@ func (p *QueuePoller) Poll(ctx context.Context, wait time.Duration) (Batch, erro
 	if err != nil {
 		return Batch{}, fmt.Errorf("receive from %s: %w", p.QueueURL, err)
 	}
-
 	if len(out.Messages) == 0 {
 		return Batch{}, nil
 	}
-
 	var b Batch
-
 	ev := events.SQSEvent{}
 	for _, m := range out.Messages {
 		b.Received = append(b.Received, aws.ToString(m.MessageId))
@@ -69,34 +66,27 @@ func (p *QueuePoller) Poll(ctx context.Context, wait time.Duration) (Batch, erro
 			AWSRegion: p.clients.SQS.Options().Region,
 		})
 	}
-
 	keep, err := p.invoke(ctx, ev)
 	if err != nil || keep == nil {
 		return b, err // the whole batch failed: every message stays
 	}
-
 	var done []sqstypes.DeleteMessageBatchRequestEntry
-
 	for _, r := range ev.Records {
 		if !keep[r.MessageId] {
 			done = append(done, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(r.MessageId), ReceiptHandle: aws.String(r.ReceiptHandle)})
 			b.Deleted = append(b.Deleted, r.MessageId)
 		}
 	}
-
 	if len(done) == 0 {
 		return b, nil
 	}
-
 	del, err := p.clients.SQS.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(p.QueueURL), Entries: done})
 	if err == nil && len(del.Failed) > 0 {
 		err = fmt.Errorf("%d not deleted (%s)", len(del.Failed), aws.ToString(del.Failed[0].Message))
 	}
-
 	if err != nil {
 		return b, fmt.Errorf("delete from %s: %w", p.QueueURL, err)
 	}
-
 	return b, nil
 }
 
@@ -107,12 +97,10 @@ func (p *QueuePoller) invoke(ctx context.Context, ev events.SQSEvent) (map[strin
 	if err != nil {
 		return nil, fmt.Errorf("sqs event: %w", err)
 	}
-
 	out, err := p.clients.Lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(p.Function), Payload: payload})
 	if err != nil {
 		return nil, fmt.Errorf("invoke %s: %w", p.Function, err)
 	}
-
 	if out.FunctionError != nil {
 		return nil, nil
 	}
@@ -128,10 +116,8 @@ func (p *QueuePoller) invoke(ctx context.Context, ev events.SQSEvent) (map[strin
 		if !slices.ContainsFunc(ev.Records, func(r events.SQSMessage) bool { return r.MessageId == f.ItemIdentifier }) {
 			return nil, nil // as Lambda: a failure that names no message of the batch fails it all
 		}
-
 		keep[f.ItemIdentifier] = true
 	}
-
 	return keep, nil
 }
 
@@ -143,7 +129,6 @@ func (p *QueuePoller) Run(ctx context.Context, onError func(error)) {
 			if onError != nil {
 				onError(err)
 			}
-
 			select { // a failing emulator is not asked again at once
 			case <-ctx.Done():
 			case <-time.After(time.Second):
