@@ -167,7 +167,7 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		return nil, err
 	}
 	s.Timings.Functions = time.Since(t)
-	s.startLoop(opts)
+	s.startLoop(ctx, opts)
 	s.startPollers(ctx, opts)
 	s.Timings.Total = time.Since(start)
 	return s, nil
@@ -322,7 +322,7 @@ func (s *Sandbox) startPollers(ctx context.Context, opts Options) {
 // startLoop readies the stand-ins of the acknowledgment loop: the Connect
 // stub learns the function the flow invokes, and the firer the timers'
 // group (started in the background with opts.FireSchedules).
-func (s *Sandbox) startLoop(opts Options) {
+func (s *Sandbox) startLoop(ctx context.Context, opts Options) {
 	instance := s.Stack.Config[s.Stack.Key(names.ConfigConnectInstanceID)]
 	s.Connect.UseFlowFunction(s.Clients.Lambda, s.Deployment.OutputString(names.OutputAckFunction),
 		fmt.Sprintf("arn:aws:connect:%s:%s:instance/%s", s.Deployment.Region, emulator.Account, instance))
@@ -332,7 +332,7 @@ func (s *Sandbox) startLoop(opts Options) {
 	}
 	s.Firer = standin.NewScheduleFirer(s.Clients.Scheduler, s.Clients.Lambda, group)
 	if opts.FireSchedules {
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		s.closers = append(s.closers, func() error { cancel(); return nil })
 		report := opts.OnFireError
 		if report == nil {

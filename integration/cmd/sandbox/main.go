@@ -242,7 +242,7 @@ func demoLoop(ctx context.Context, client *http.Client, env *sandbox.Sandbox, st
 	link := ackLink.FindString(sms[0].Message)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, link, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("POST the link: %w", err)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -253,9 +253,12 @@ func demoLoop(ctx context.Context, client *http.Client, env *sandbox.Sandbox, st
 	title := append(pageTitle.FindStringSubmatch(string(page)), "", "")[1]
 	fmt.Printf("\nThe clinician opens the link and presses Acknowledge: POST %s -> %d, the page says %q\n", link, resp.StatusCode, title)
 	status, body, err := request(ctx, client, env, http.MethodGet, env.URL+"/"+a.MessageID, nil)
+	if err != nil {
+		return fmt.Errorf("GET the record: %w", err)
+	}
 	var rec api.AlertRecord
-	if err != nil || status != http.StatusOK || json.Unmarshal([]byte(body), &rec) != nil || rec.Status != api.StatusAcknowledged || rec.AckMethod != "link" {
-		return fmt.Errorf("the record answered %d, not acknowledged by link: %s %v", status, body, err)
+	if status != http.StatusOK || json.Unmarshal([]byte(body), &rec) != nil || rec.Status != api.StatusAcknowledged || rec.AckMethod != "link" {
+		return fmt.Errorf("the record answered %d, not acknowledged by link: %s", status, body)
 	}
 	fmt.Printf("\nGET %s/%s -> %d\n", env.URL, a.MessageID, status)
 	printRecord(rec)

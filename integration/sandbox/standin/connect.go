@@ -179,7 +179,7 @@ func (c *ConnectStub) startOutboundVoiceContact(w http.ResponseWriter, r *http.R
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]string{"ContactId": call.ContactID})
 	if !call.Replayed {
-		go c.play(call) // the call rings after StartOutboundVoiceContact answers
+		go c.play(context.WithoutCancel(r.Context()), call) // the call rings after StartOutboundVoiceContact answers
 	}
 }
 
