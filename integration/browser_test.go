@@ -178,7 +178,7 @@ func saveScreenshot(t *testing.T, ctx context.Context) {
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	if err := os.WriteFile(out, png, 0o644); err != nil { //nolint:gosec // a documentation image
+	if err := os.WriteFile(out, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s", out)

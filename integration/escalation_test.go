@@ -546,12 +546,12 @@ func raceOne(t *testing.T, env *sandbox.Sandbox, tap *observe.Tap, a alert.Alert
 		t.Errorf("%s: status %s, events %v", a.MessageID, rec.Status, events)
 		return
 	}
-	switch first := events[sent+1]; {
-	case first == "acknowledged":
+	switch first := events[sent+1]; first {
+	case "acknowledged":
 		if countEvents(rec, "escalated") != 0 || len(deliveries(tap, a.MessageID)) != 0 || !strings.Contains(esc, `"outcome":"skipped"`) {
 			t.Errorf("%s: the acknowledgment won, yet events %v, timer %s", a.MessageID, events, esc)
 		}
-	case first == "escalated@1":
+	case "escalated@1":
 		if !strings.Contains(esc, `"outcome":"escalated"`) || rec.Events[len(rec.Events)-1].Type == "escalated" && countEvents(rec, "acknowledged") == 0 {
 			t.Errorf("%s: the timer won, yet events %v, timer %s", a.MessageID, events, esc)
 		}

@@ -81,7 +81,6 @@ type Timings struct {
 // String renders the timings on one line.
 func (t Timings) String() string {
 	ms := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
-
 	return fmt.Sprintf("sandbox ready in %s (build %s, emulator %s, deploy %s, functions %s)",
 		ms(t.Total), ms(t.Build), ms(t.Emulator), ms(t.Deploy), ms(t.Functions))
 }
@@ -121,9 +120,7 @@ type Sandbox struct {
 	Timings Timings
 
 	proxy     *lambdahost.RuntimeProxy
-	stopPolls context.CancelFunc
-	polling   sync.WaitGroup
-	stopFirer context.CancelFunc
+	closers   []func() error // stop what Start started, in that order
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -137,7 +134,6 @@ type Sandbox struct {
 func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	start := time.Now()
 	s := &Sandbox{Functions: map[string]*lambdahost.Function{}, Pollers: map[string]*standin.QueuePoller{}}
-
 	defer func() {
 		if err != nil {
 			logs := s.Logs()
@@ -145,46 +141,35 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 			err = fmt.Errorf("%w\n%s", err, logs)
 		}
 	}()
-
 	if err := s.configure(ctx, opts); err != nil {
 		return nil, err
 	}
-
 	s.Timings.Build = time.Since(start)
-
 	if err := s.startEmulator(ctx, opts); err != nil {
 		return nil, err
 	}
-
 	if s.Deployment, err = provision.Deploy(ctx, provision.Options{
 		Endpoint: s.Emulator.Endpoint, Project: s.Stack.Project, Stack: s.Stack.Stack, Config: s.Stack.Config, WorkDir: s.Root,
 	}, program); err != nil {
 		return nil, err
 	}
-
 	s.Timings.Deploy = s.Deployment.Duration
 	if s.URL = s.Deployment.OutputString(names.OutputNotificationURL); s.URL == "" {
 		return nil, fmt.Errorf("the deployed stack has no %s output", names.OutputNotificationURL)
 	}
-
 	for _, topic := range s.Deployment.ByType(provision.TypeTopic) {
 		if err := s.Tap.Subscribe(ctx, topic.Name, topic.ID); err != nil {
 			return nil, err
 		}
 	}
-
 	t := time.Now()
 	if err := s.startFunctions(ctx, opts.Output); err != nil {
 		return nil, err
 	}
-
 	s.Timings.Functions = time.Since(t)
-	s.startLoop(opts)
-
+	s.startLoop(ctx, opts)
 	s.startPollers(ctx, opts)
-
 	s.Timings.Total = time.Since(start)
-
 	return s, nil
 }
 
@@ -192,7 +177,6 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 // runs.
 func program(ctx *pulumi.Context) error {
 	_, err := stack.Program(ctx)
-
 	return err
 }
 
@@ -204,44 +188,35 @@ func (s *Sandbox) configure(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
-
 	if s.Root, err = FindRepoRoot(wd); err != nil {
 		return err
 	}
-
 	artifacts := filepath.Join(s.Root, filepath.FromSlash(ArtifactDir))
 	if err := lambdahost.Build(ctx, s.Root, artifacts, opts.Output); err != nil {
 		return err
 	}
-
 	if s.Stack, err = stack.LoadFile(filepath.Join(s.Root, StackFile)); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
-
-	tok, hash, err := token.Generate()
-	if err != nil {
-		return fmt.Errorf("sandbox: %w", err)
+	var clients []map[string]string
+	toks := []*string{&s.Token, &s.SecondToken}
+	for i, name := range []string{ClientName, SecondClientName} {
+		var hash string
+		if *toks[i], hash, err = token.Generate(); err != nil {
+			return fmt.Errorf("sandbox: %w", err)
+		}
+		clients = append(clients, map[string]string{"name": name, "sha256": hash})
 	}
-
-	tok2, hash2, err := token.Generate()
-	if err != nil {
-		return fmt.Errorf("sandbox: %w", err)
-	}
-
-	clients, err := json.Marshal([]map[string]string{{"name": ClientName, "sha256": hash}, {"name": SecondClientName, "sha256": hash2}})
+	apiClients, err := json.Marshal(clients)
 	if err != nil {
 		return fmt.Errorf("sandbox: api clients: %w", err)
 	}
-
-	s.Token, s.SecondToken = tok, tok2
 	s.Stack.Config[s.Stack.Key(names.ConfigArtifactDir)] = artifacts
 	s.Stack.Config[s.Stack.Key(names.ConfigLambdaArch)] = lambdahost.HostArch()
-	s.Stack.Config[s.Stack.Key(names.ConfigAPIClients)] = string(clients)
-
+	s.Stack.Config[s.Stack.Key(names.ConfigAPIClients)] = string(apiClients)
 	for name, v := range opts.Config {
 		s.Stack.Config[s.Stack.Key(name)] = v
 	}
-
 	return nil
 }
 
@@ -252,39 +227,37 @@ func (s *Sandbox) startEmulator(ctx context.Context, opts Options) error {
 	if s.Connect, err = standin.StartConnectStub(ctx); err != nil {
 		return err
 	}
-
+	s.closers = append(s.closers, s.Connect.Close)
 	if s.XRay, err = observe.StartXRayCollector(ctx); err != nil {
 		return err
 	}
-
+	s.closers = append(s.closers, s.XRay.Close)
 	bin, err := emulator.Locate(s.Root)
 	if err != nil {
 		return err
 	}
-
-	t := time.Now()
-	region := s.Stack.Config["aws:region"]
-
+	t, region := time.Now(), s.Stack.Config["aws:region"]
 	if s.Emulator, err = emulator.Start(ctx, emulator.Options{Bin: bin, Port: opts.Port, Region: region, Output: opts.Output}); err != nil {
 		return err
 	}
-
+	s.closers = append(s.closers, s.Emulator.Stop)
 	s.Timings.Emulator = time.Since(t)
 	s.Clients = emulator.NewClients(s.Emulator.Endpoint, region)
-
 	if s.Tap, err = observe.StartTap(ctx, s.Clients, opts.OnDelivery); err != nil {
 		return err
 	}
-
+	s.closers = append(s.closers, s.Tap.Close)
 	if opts.SNSFaults {
 		if s.SNS, err = standin.StartSNSProxy(ctx, s.Emulator.Endpoint); err != nil {
 			return err
 		}
+		s.closers = append(s.closers, s.SNS.Close)
 	}
-
-	s.proxy, err = lambdahost.StartRuntimeProxy(ctx, s.Emulator.Endpoint)
-
-	return err
+	if s.proxy, err = lambdahost.StartRuntimeProxy(ctx, s.Emulator.Endpoint); err != nil {
+		return err
+	}
+	s.closers = append(s.closers, s.proxy.Close)
+	return nil
 }
 
 // startFunctions starts every deployed function and waits for all to be
@@ -298,35 +271,28 @@ func (s *Sandbox) startFunctions(ctx context.Context, output io.Writer) error {
 		ConnectEndpoint: s.Connect.URL,
 		Output:          output,
 	}
-
 	if s.SNS != nil {
 		host.SNSEndpoint = s.SNS.URL
 	}
-
 	// The links point at kumo's stage, not at amazonaws.com.
 	host.Env = map[string]string{names.EnvAckBaseURL: strings.TrimSuffix(s.URL, "/"+names.NotificationPath)}
-
 	for _, spec := range s.Deployment.Functions {
 		s.proxy.SetTracing(spec.Name, spec.ActiveTracing)
-
 		fn, err := lambdahost.Start(spec, host)
 		if err != nil {
 			return err
 		}
-
 		s.Functions[spec.Name] = fn
+		s.closers = append(s.closers, fn.Stop)
 	}
-
 	errs := make(chan error, len(s.Functions))
 	for _, fn := range s.Functions {
 		go func() { errs <- fn.WaitReady(ctx, s.Clients.Lambda, lambdahost.DefaultReadyTimeout) }()
 	}
-
 	var all []error
 	for range s.Functions {
 		all = append(all, <-errs)
 	}
-
 	return errors.Join(all...)
 }
 
@@ -336,14 +302,14 @@ func (s *Sandbox) startPollers(ctx context.Context, opts Options) {
 	for _, m := range s.Deployment.Mappings() {
 		s.Pollers[m.Function] = standin.NewQueuePoller(m, s.Clients)
 	}
-
 	if !opts.PollQueues {
 		return
 	}
-
-	ctx, s.stopPolls = context.WithCancel(context.WithoutCancel(ctx))
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var polling sync.WaitGroup
+	s.closers = append(s.closers, func() error { cancel(); polling.Wait(); return nil })
 	for _, p := range s.Pollers {
-		s.polling.Go(func() {
+		polling.Go(func() {
 			p.Run(ctx, func(err error) {
 				if opts.Output != nil {
 					_, _ = fmt.Fprintf(opts.Output, "queue poller %s: %v\n", p.Function, err)
@@ -356,7 +322,7 @@ func (s *Sandbox) startPollers(ctx context.Context, opts Options) {
 // startLoop readies the stand-ins of the acknowledgment loop: the Connect
 // stub learns the function the flow invokes, and the firer the timers'
 // group (started in the background with opts.FireSchedules).
-func (s *Sandbox) startLoop(opts Options) {
+func (s *Sandbox) startLoop(ctx context.Context, opts Options) {
 	instance := s.Stack.Config[s.Stack.Key(names.ConfigConnectInstanceID)]
 	s.Connect.UseFlowFunction(s.Clients.Lambda, s.Deployment.OutputString(names.OutputAckFunction),
 		fmt.Sprintf("arn:aws:connect:%s:%s:instance/%s", s.Deployment.Region, emulator.Account, instance))
@@ -366,8 +332,8 @@ func (s *Sandbox) startLoop(opts Options) {
 	}
 	s.Firer = standin.NewScheduleFirer(s.Clients.Scheduler, s.Clients.Lambda, group)
 	if opts.FireSchedules {
-		ctx, cancel := context.WithCancel(context.Background())
-		s.stopFirer = cancel
+		ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		s.closers = append(s.closers, func() error { cancel(); return nil })
 		report := opts.OnFireError
 		if report == nil {
 			report = func(error) {}
@@ -383,7 +349,6 @@ func (s *Sandbox) Function(output string) (*lambdahost.Function, error) {
 	if fn, ok := s.Functions[name]; ok {
 		return fn, nil
 	}
-
 	return nil, fmt.Errorf("the sandbox runs no function named by output %s (%q)", output, name)
 }
 
@@ -394,7 +359,6 @@ func FindRepoRoot(dir string) (string, error) {
 		if _, err := os.Stat(filepath.Join(d, "go.work")); err == nil {
 			return d, nil
 		}
-
 		if filepath.Dir(d) == d {
 			return "", fmt.Errorf("no go.work above %s: not inside the a2p-alerts repository", dir)
 		}
@@ -415,12 +379,10 @@ func LocalhostClient() *http.Client {
 			if host, port, err := net.SplitHostPort(addr); err == nil && strings.HasSuffix(host, ".localhost") {
 				addr = net.JoinHostPort("127.0.0.1", port)
 			}
-
 			return dialer.DialContext(ctx, network, addr)
 		},
 		MaxIdleConnsPerHost: 16,
 	}
-
 	return &http.Client{Transport: transport, Timeout: 30 * time.Second}
 }
 
@@ -428,16 +390,13 @@ func LocalhostClient() *http.Client {
 // header, for a failing test to print.
 func (s *Sandbox) Logs() string {
 	var b strings.Builder
-
 	if s.Emulator != nil {
 		fmt.Fprintf(&b, "===== kumo (pid %d) =====\n%s\n", s.Emulator.Pid(), s.Emulator.Output())
 	}
-
 	for _, name := range slices.Sorted(maps.Keys(s.Functions)) {
 		fn := s.Functions[name]
 		fmt.Fprintf(&b, "===== function %s (pid %d) =====\n%s\n", name, fn.Pid(), fn.Output())
 	}
-
 	return b.String()
 }
 
@@ -448,59 +407,23 @@ func (s *Sandbox) Pids() []int {
 	if s.Emulator != nil {
 		pids = append(pids, s.Emulator.Pid())
 	}
-
 	for _, name := range slices.Sorted(maps.Keys(s.Functions)) {
 		pids = append(pids, s.Functions[name].Pid())
 	}
-
 	return pids
 }
 
-// Close stops everything the sandbox started: functions first, then the
-// tap, the runtime proxy, the emulator and the stubs. Every process group
-// is killed and reaped. Safe to call more than once.
+// Close stops everything the sandbox started, in the reverse order of its
+// start: the pollers and the firer, the functions, the runtime proxy, the
+// SNS proxy and the tap before the emulator, the stubs last. Every process
+// group is killed and reaped. Safe to call more than once.
 func (s *Sandbox) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
-
-		if s.stopPolls != nil {
-			s.stopPolls()
-			s.polling.Wait()
+		for _, c := range slices.Backward(s.closers) {
+			errs = append(errs, c())
 		}
-		if s.stopFirer != nil {
-			s.stopFirer()
-		}
-
-		for _, fn := range s.Functions {
-			errs = append(errs, fn.Stop())
-		}
-
-		if s.Tap != nil {
-			errs = append(errs, s.Tap.Close())
-		}
-
-		if s.proxy != nil {
-			errs = append(errs, s.proxy.Close())
-		}
-
-		if s.Emulator != nil {
-			errs = append(errs, s.Emulator.Stop())
-		}
-
-		if s.Connect != nil {
-			errs = append(errs, s.Connect.Close())
-		}
-
-		if s.SNS != nil {
-			errs = append(errs, s.SNS.Close())
-		}
-
-		if s.XRay != nil {
-			errs = append(errs, s.XRay.Close())
-		}
-
 		s.closeErr = errors.Join(errs...)
 	})
-
 	return s.closeErr
 }

@@ -86,7 +86,6 @@ func run(ctx context.Context, mode string, port int, verbose bool) error {
 	env.Connect.SetScript(answerHighToC1)
 	go printCalls(ctx, env)
 	go printCallResults(ctx, env)
-
 	if mode == "demo" {
 		return demo(ctx, env)
 	}
@@ -131,24 +130,17 @@ func printUsage(env *sandbox.Sandbox) {
 	fmt.Printf("\nPOST %s\nGET  %s/<message_id>\nAuthorization: %s   (client %q; generated for this run only)\n\n",
 		env.URL, env.URL, env.Token, sandbox.ClientName)
 	stamp := time.Now().Format("150405")
-	examples := []struct {
+	type example struct {
 		label string
 		a     alert.Alert
-	}{}
-	for _, p := range alert.Priorities {
-		examples = append(examples, struct {
-			label string
-			a     alert.Alert
-		}{p.Label() + " priority", sample(contactOne, p, fmt.Sprintf("dev-%s-%s", stamp, p))})
 	}
-	examples = append(examples, struct {
-		label string
-		a     alert.Alert
-	}{"high priority to C-2, whose call fails: the SMS follows at once", sample(contactUnreachable, alert.PriorityHigh, "dev-"+stamp+"-fallback")})
-	examples = append(examples, struct {
-		label string
-		a     alert.Alert
-	}{"high priority to C-3, whose call rings unanswered: 5 s later the SMS brings a link (open it in a browser)", sample(contactEscalating, alert.PriorityHigh, "dev-"+stamp+"-loop")})
+	var examples []example
+	for _, p := range alert.Priorities {
+		examples = append(examples, example{p.Label() + " priority", sample(contactOne, p, fmt.Sprintf("dev-%s-%s", stamp, p))})
+	}
+	examples = append(examples,
+		example{"high priority to C-2, whose call fails: the SMS follows at once", sample(contactUnreachable, alert.PriorityHigh, "dev-"+stamp+"-fallback")},
+		example{"high priority to C-3, whose call rings unanswered: 5 s later the SMS brings a link (open it in a browser)", sample(contactEscalating, alert.PriorityHigh, "dev-"+stamp+"-loop")})
 	for _, ex := range examples {
 		body, _ := json.Marshal(ex.a)
 		fmt.Printf("# %s\ncurl -sS -X POST '%s' -H 'Authorization: %s' -H 'Content-Type: application/json' -d '%s'\n",
@@ -250,7 +242,7 @@ func demoLoop(ctx context.Context, client *http.Client, env *sandbox.Sandbox, st
 	link := ackLink.FindString(sms[0].Message)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, link, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("POST the link: %w", err)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -261,9 +253,12 @@ func demoLoop(ctx context.Context, client *http.Client, env *sandbox.Sandbox, st
 	title := append(pageTitle.FindStringSubmatch(string(page)), "", "")[1]
 	fmt.Printf("\nThe clinician opens the link and presses Acknowledge: POST %s -> %d, the page says %q\n", link, resp.StatusCode, title)
 	status, body, err := request(ctx, client, env, http.MethodGet, env.URL+"/"+a.MessageID, nil)
+	if err != nil {
+		return fmt.Errorf("GET the record: %w", err)
+	}
 	var rec api.AlertRecord
-	if err != nil || status != http.StatusOK || json.Unmarshal([]byte(body), &rec) != nil || rec.Status != api.StatusAcknowledged || rec.AckMethod != "link" {
-		return fmt.Errorf("the record answered %d, not acknowledged by link: %s %v", status, body, err)
+	if status != http.StatusOK || json.Unmarshal([]byte(body), &rec) != nil || rec.Status != api.StatusAcknowledged || rec.AckMethod != "link" {
+		return fmt.Errorf("the record answered %d, not acknowledged by link: %s", status, body)
 	}
 	fmt.Printf("\nGET %s/%s -> %d\n", env.URL, a.MessageID, status)
 	printRecord(rec)
@@ -296,23 +291,19 @@ func printRecord(rec api.AlertRecord) {
 
 // demoPost sends a and requires 200.
 func demoPost(ctx context.Context, client *http.Client, env *sandbox.Sandbox, a alert.Alert, label string) error {
-	status, body, err := post(ctx, client, env, a)
+	body, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("%s: encode alert: %w", label, err)
+	}
+	status, answer, err := request(ctx, client, env, http.MethodPost, env.URL, body)
 	if err != nil {
 		return fmt.Errorf("%s: %w", label, err)
 	}
-	fmt.Printf("%s -> %d %s\n", label, status, strings.TrimSpace(body))
+	fmt.Printf("%s -> %d %s\n", label, status, strings.TrimSpace(answer))
 	if status != http.StatusOK {
 		return fmt.Errorf("%s answered %d", label, status)
 	}
 	return nil
-}
-
-func post(ctx context.Context, client *http.Client, env *sandbox.Sandbox, a alert.Alert) (int, string, error) {
-	body, err := json.Marshal(a)
-	if err != nil {
-		return 0, "", fmt.Errorf("encode alert: %w", err)
-	}
-	return request(ctx, client, env, http.MethodPost, env.URL, body)
 }
 
 // request sends one request with the sandbox's token.

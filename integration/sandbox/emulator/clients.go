@@ -54,7 +54,6 @@ func Config(endpoint, region string) aws.Config {
 	if region == "" {
 		region = DefaultRegion
 	}
-
 	return aws.Config{
 		Region:       region,
 		Credentials:  credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
@@ -68,7 +67,6 @@ func Config(endpoint, region string) aws.Config {
 // NewClients returns clients for endpoint in region.
 func NewClients(endpoint, region string) *Clients {
 	cfg := Config(endpoint, region)
-
 	return &Clients{
 		APIGateway: apigateway.NewFromConfig(cfg),
 		CloudWatch: cloudwatch.NewFromConfig(cfg),

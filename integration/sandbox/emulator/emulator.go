@@ -32,6 +32,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,24 +63,19 @@ func Locate(root string) (string, error) {
 		if _, err := os.Stat(bin); err != nil { //nolint:gosec // the developer names the binary to run
 			return "", fmt.Errorf("%s=%s: %w", EnvBin, bin, err)
 		}
-
 		return bin, nil
 	}
-
 	bin := filepath.Join(root, "bin", "kumo")
-
 	st, err := os.Stat(bin)
 	if err != nil {
 		return "", fmt.Errorf("no emulator at %s: run `make bin/kumo` (it builds kumo from tools/go.mod), or set %s", bin, EnvBin)
 	}
-
 	for _, name := range []string{"go.mod", "go.sum"} {
 		dep, err := os.Stat(filepath.Join(root, "tools", name))
 		if err == nil && dep.ModTime().After(st.ModTime()) {
 			return "", fmt.Errorf("%s is older than tools/%s: run `make bin/kumo` to rebuild it", bin, name)
 		}
 	}
-
 	return bin, nil
 }
 
@@ -117,64 +113,41 @@ func Start(ctx context.Context, opts Options) (*Emulator, error) {
 	if opts.Bin == "" {
 		return nil, errors.New("start emulator: no kumo binary given (see Locate)")
 	}
-
 	if opts.Region == "" {
 		opts.Region = DefaultRegion
 	}
-
-	attempts := 1
-	if opts.Port == 0 {
-		attempts = 3
-	}
-
-	var lastErr error
-
-	for range attempts {
+	var err error
+	for range 3 {
 		port := opts.Port
 		if port == 0 {
-			p, err := FreePort(ctx)
-			if err != nil {
+			if port, err = FreePort(ctx); err != nil {
 				return nil, err
 			}
-
-			port = p
 		}
-
-		em, err := start(ctx, opts, port)
-		if err == nil {
-			return em, nil
-		}
-
-		lastErr = err
-		if ctx.Err() != nil {
-			break
+		var em *Emulator
+		if em, err = start(ctx, opts, port); err == nil || opts.Port != 0 || ctx.Err() != nil {
+			return em, err
 		}
 	}
-
-	return nil, lastErr
+	return nil, err
 }
 
 func start(ctx context.Context, opts Options, port int) (*Emulator, error) {
-	env := append(withoutPrefixes(os.Environ(), "KUMO_", "AWS_"),
-		"KUMO_HOST=127.0.0.1",
-		"KUMO_PORT="+strconv.Itoa(port),
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "KUMO_") || strings.HasPrefix(kv, "AWS_")
+	})
+	env = append(env, "KUMO_HOST=127.0.0.1", "KUMO_PORT="+strconv.Itoa(port),
 		"KUMO_LOG_LEVEL=info", // one line per request, what a failing test wants
-		"AWS_DEFAULT_REGION="+opts.Region,
-	)
-
+		"AWS_DEFAULT_REGION="+opts.Region)
 	p, err := proc.Start(proc.Spec{Name: "kumo", Path: opts.Bin, Env: env, Tee: opts.Output})
 	if err != nil {
 		return nil, err
 	}
-
 	em := &Emulator{Port: port, Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), Region: opts.Region, proc: p}
-
 	if err := em.waitHealthy(ctx); err != nil {
 		_ = em.Stop()
-
 		return nil, fmt.Errorf("%w\nkumo output:\n%s", err, em.Output())
 	}
-
 	return em, nil
 }
 
@@ -183,19 +156,15 @@ func start(ctx context.Context, opts Options, port int) (*Emulator, error) {
 func (e *Emulator) waitHealthy(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
 	defer cancel()
-
 	ticker := time.NewTicker(PollInterval)
 	defer ticker.Stop()
-
 	for {
 		if e.proc.Exited() {
 			return fmt.Errorf("kumo on port %d: %w", e.Port, e.proc.ExitError())
 		}
-
 		if e.Healthy(ctx) {
 			return nil
 		}
-
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("kumo on port %d not healthy: %w", e.Port, ctx.Err())
@@ -210,17 +179,14 @@ func (e *Emulator) Healthy(ctx context.Context) bool {
 	if err != nil {
 		return false
 	}
-
 	resp, err := (&http.Client{Timeout: time.Second}).Do(req)
 	if err != nil {
 		return false
 	}
 	defer func() { _ = resp.Body.Close() }()
-
 	var body struct {
 		Status string `json:"status"`
 	}
-
 	return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&body) == nil && body.Status == "healthy"
 }
 
@@ -242,35 +208,9 @@ func FreePort(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("find a free port: %w", err)
 	}
 	defer func() { _ = ln.Close() }()
-
 	addr, ok := ln.Addr().(*net.TCPAddr)
 	if !ok {
 		return 0, fmt.Errorf("unexpected listener address %v", ln.Addr())
 	}
-
 	return addr.Port, nil
-}
-
-// withoutPrefixes returns env without the variables whose names start with
-// any of prefixes.
-func withoutPrefixes(env []string, prefixes ...string) []string {
-	out := make([]string, 0, len(env))
-
-	for _, kv := range env {
-		if !hasAnyPrefix(kv, prefixes) {
-			out = append(out, kv)
-		}
-	}
-
-	return out
-}
-
-func hasAnyPrefix(s string, prefixes []string) bool {
-	for _, p := range prefixes {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-
-	return false
 }

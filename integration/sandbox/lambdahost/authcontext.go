@@ -3,6 +3,7 @@ package lambdahost
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"strings"
 	"sync"
 
@@ -10,20 +11,13 @@ import (
 )
 
 // authorizerContexts is TEST CODE standing in for what API Gateway adds to
-// a Lambda proxy event and kumo leaves out: requestContext.authorizer, the
-// principalId and context of the authorizer's Allow answer for the
-// request. On AWS and LocalStack the processor reads the API client from
-// it; without it the processor refuses every request.
-//
-// The RuntimeProxy sees everything it needs on its way through: the
-// authorizer's REQUEST event (with the Authorization header) on the
-// authorizer's poll, the authorizer's answer posted back for that
-// invocation, and then the proxy event (with the same header) on the
-// processor's poll. The sandbox's stack caches no authorizer answer (TTL
-// 0), so kumo runs the authorizer for every request just before its
-// proxy event, and the answer recorded for a header is the one API Gateway
-// would pass. It is on the sandbox's not-emulated list
-// (provision.NotEmulated).
+// a Lambda proxy event and kumo leaves out (provision.NotEmulated):
+// requestContext.authorizer, the principalId and context of the
+// authorizer's Allow answer, from which the processor reads the API client.
+// The RuntimeProxy sees the authorizer's REQUEST event, its answer, then
+// the proxy event with the same Authorization header; the sandbox's stack
+// caches no answer (TTL 0), so the answer recorded for a header is the one
+// API Gateway would pass.
 type authorizerContexts struct {
 	mu sync.Mutex
 	// pending maps an authorizer invocation's request id to the
@@ -58,7 +52,6 @@ func (e *event) authorization() string {
 			return v
 		}
 	}
-
 	return ""
 }
 
@@ -72,10 +65,8 @@ func (a *authorizerContexts) invoked(requestID string, payload []byte) []byte {
 	if json.Unmarshal(payload, &ev) != nil {
 		return payload
 	}
-
 	a.mu.Lock()
 	defer a.mu.Unlock()
-
 	switch {
 	case ev.Type == "REQUEST" && ev.MethodArn != "":
 		a.pending[requestID] = ev.authorization()
@@ -84,7 +75,6 @@ func (a *authorizerContexts) invoked(requestID string, payload []byte) []byte {
 			return withAuthorizer(payload, ctx)
 		}
 	}
-
 	return payload
 }
 
@@ -94,14 +84,11 @@ func (a *authorizerContexts) invoked(requestID string, payload []byte) []byte {
 func (a *authorizerContexts) answered(requestID string, allowedAnswer bool, payload []byte) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-
 	header, ok := a.pending[requestID]
 	if !ok {
 		return
 	}
-
 	delete(a.pending, requestID)
-
 	var answer struct {
 		PrincipalID    string `json:"principalId"`
 		PolicyDocument struct {
@@ -114,44 +101,32 @@ func (a *authorizerContexts) answered(requestID string, allowedAnswer bool, payl
 	if !allowedAnswer || json.Unmarshal(payload, &answer) != nil {
 		return
 	}
-
 	for _, s := range answer.PolicyDocument.Statement {
 		if s.Effect != "Allow" {
 			return
 		}
 	}
-
-	ctx := map[string]any{names.AuthContextPrincipalID: answer.PrincipalID}
-	for k, v := range answer.Context {
-		ctx[k] = v
-	}
-
-	a.allowed[header] = ctx
+	a.allowed[header] = map[string]any{names.AuthContextPrincipalID: answer.PrincipalID}
+	maps.Copy(a.allowed[header], answer.Context)
 }
 
 // withAuthorizer returns the proxy event payload with
 // requestContext.authorizer set to ctx, every other field as it was.
 func withAuthorizer(payload []byte, ctx map[string]any) []byte {
 	var ev map[string]any
-
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber() // numbers pass unchanged
-
 	if dec.Decode(&ev) != nil {
 		return payload
 	}
-
 	rc, ok := ev["requestContext"].(map[string]any)
 	if !ok {
 		return payload
 	}
-
 	rc["authorizer"] = ctx
-
 	out, err := json.Marshal(ev)
 	if err != nil {
 		return payload
 	}
-
 	return out
 }

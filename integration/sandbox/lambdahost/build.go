@@ -16,7 +16,6 @@ func HostArch() string {
 	if runtime.GOARCH == "arm64" {
 		return "arm64"
 	}
-
 	return "x86_64"
 }
 
@@ -28,19 +27,14 @@ func Build(ctx context.Context, root, outDir string, output io.Writer) error {
 	cmd := exec.CommandContext(ctx, "go", "run", "./scripts/lambdazip", "-out", outDir)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "LAMBDA_ARCH="+runtime.GOARCH) // the last value of a name wins
-
 	var kept bytes.Buffer
-
 	var w io.Writer = &kept
 	if output != nil {
 		w = io.MultiWriter(&kept, output)
 	}
-
 	cmd.Stdout, cmd.Stderr = w, w // one writer: exec then serialises the writes
-
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("build the functions for %s: %w\n%s", runtime.GOARCH, err, kept.String())
 	}
-
 	return nil
 }

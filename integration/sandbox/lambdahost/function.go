@@ -106,55 +106,34 @@ func Start(spec provision.Function, host Host) (*Function, error) {
 	if err := f.start(); err != nil {
 		return nil, err
 	}
-
 	return f, nil
 }
 
 func (f *Function) start() error {
 	sweepOnce.Do(func() { sweepTaskRoots(os.TempDir()) })
-
 	dir, err := os.MkdirTemp("", taskRootPrefix+strconv.Itoa(os.Getpid())+"-"+f.Spec.LogicalName+"-")
 	if err != nil {
 		return fmt.Errorf("function %s: %w", f.Spec.LogicalName, err)
 	}
-
 	bootstrap, err := extractZip(f.Spec.Zip, dir)
 	if err == nil {
 		err = checkArch(bootstrap)
 	}
-
 	if err != nil {
 		_ = os.RemoveAll(dir)
-
 		return fmt.Errorf("function %s: %w", f.Spec.LogicalName, err)
 	}
-
-	spec := f.Spec
-	if f.extra != nil { // over the deployed variables, under Lambda's own
-		spec.Environment = maps.Clone(spec.Environment)
-		if spec.Environment == nil {
-			spec.Environment = map[string]string{}
-		}
-
-		maps.Copy(spec.Environment, f.extra)
-	}
-
-	env := lambdaEnv(spec, f.host, dir)
+	env := lambdaEnv(f.Spec, f.host, dir, f.extra)
 	list := make([]string, 0, len(env))
-
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		list = append(list, k+"="+env[k])
 	}
-
 	p, err := proc.Start(proc.Spec{Name: f.Spec.LogicalName, Path: bootstrap, Env: list, Dir: dir, Tee: f.host.Output})
 	if err != nil {
 		_ = os.RemoveAll(dir)
-
 		return err
 	}
-
 	f.Env, f.dir, f.proc = env, dir, p
-
 	return nil
 }
 
@@ -174,9 +153,7 @@ func (f *Function) RestartWith(extra map[string]string) error {
 	if err := f.Stop(); err != nil {
 		return err
 	}
-
 	f.extra = extra
-
 	return f.start()
 }
 
@@ -187,7 +164,6 @@ func (f *Function) Terminate(ctx context.Context) error {
 	if err := syscall.Kill(f.Pid(), syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("function %s: SIGTERM: %w", f.Spec.LogicalName, err)
 	}
-
 	select {
 	case <-f.proc.Done():
 		return nil
@@ -203,15 +179,13 @@ func (f *Function) AddReplica() (*Function, error) {
 	return Start(f.Spec, f.host)
 }
 
-// lambdaEnv is the function's deployed environment plus the variables
-// Lambda sets. Lambda's own variables win, as AWS rejects reserved names in
-// a function's environment.
-func lambdaEnv(spec provision.Function, host Host, dir string) map[string]string {
-	env := maps.Clone(spec.Environment)
-	if env == nil {
-		env = map[string]string{}
-	}
-
+// lambdaEnv is the function's deployed environment, with extra over it,
+// plus the variables Lambda sets. Lambda's own variables win, as AWS rejects
+// reserved names in a function's environment.
+func lambdaEnv(spec provision.Function, host Host, dir string, extra map[string]string) map[string]string {
+	env := map[string]string{}
+	maps.Copy(env, spec.Environment)
+	maps.Copy(env, extra)
 	maps.Copy(env, map[string]string{
 		"AWS_ENDPOINT_URL":                host.Endpoint,
 		"AWS_LAMBDA_RUNTIME_API":          host.RuntimeAPI(spec.Name),
@@ -231,25 +205,18 @@ func lambdaEnv(spec provision.Function, host Host, dir string) map[string]string
 		"TZ":                              ":UTC",
 		"PATH":                            "/usr/local/bin:/usr/bin:/bin",
 	})
-
-	if host.XRayDaemon != "" {
-		env["AWS_XRAY_DAEMON_ADDRESS"] = host.XRayDaemon
+	for k, v := range map[string]string{
+		"AWS_XRAY_DAEMON_ADDRESS": host.XRayDaemon, "AWS_ENDPOINT_URL_CONNECT": host.ConnectEndpoint, "AWS_ENDPOINT_URL_SNS": host.SNSEndpoint,
+	} {
+		if v != "" {
+			env[k] = v
+		}
 	}
-
-	if host.ConnectEndpoint != "" {
-		env["AWS_ENDPOINT_URL_CONNECT"] = host.ConnectEndpoint
-	}
-
-	if host.SNSEndpoint != "" {
-		env["AWS_ENDPOINT_URL_SNS"] = host.SNSEndpoint
-	}
-
 	for k, v := range host.Env {
 		if _, deployed := env[k]; deployed {
 			env[k] = v
 		}
 	}
-
 	return env
 }
 
@@ -266,16 +233,13 @@ func sweepTaskRoots(tmp string) {
 	if err != nil {
 		return
 	}
-
 	for _, e := range entries {
 		rest, ok := strings.CutPrefix(e.Name(), taskRootPrefix)
 		owner, _, _ := strings.Cut(rest, "-")
-
 		pid, err := strconv.Atoi(owner)
 		if !ok || !e.IsDir() || err != nil || pid == os.Getpid() || proc.Alive(pid) {
 			continue
 		}
-
 		_ = os.RemoveAll(filepath.Join(tmp, e.Name()))
 	}
 }
@@ -288,18 +252,15 @@ func extractZip(data []byte, dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("read deployment package: %w", err)
 	}
-
 	for _, f := range zr.File {
 		if err := extractFile(f, dir); err != nil {
 			return "", err
 		}
 	}
-
 	bootstrap := filepath.Join(dir, "bootstrap")
 	if _, err := os.Stat(bootstrap); err != nil {
 		return "", errors.New("deployment package has no bootstrap at its root")
 	}
-
 	return bootstrap, nil
 }
 
@@ -308,18 +269,15 @@ func extractFile(f *zip.File, dir string) error {
 	if !f.Mode().IsRegular() || !filepath.IsLocal(name) {
 		return nil // directories, links and paths outside dir are skipped
 	}
-
 	dst := filepath.Join(dir, name)
 	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
 		return fmt.Errorf("extract %s: %w", f.Name, err)
 	}
-
 	rc, err := f.Open()
 	if err != nil {
 		return fmt.Errorf("extract %s: %w", f.Name, err)
 	}
 	defer func() { _ = rc.Close() }()
-
 	return proc.WriteExecutable(dst, rc)
 }
 
@@ -334,11 +292,9 @@ func checkArch(path string) error {
 		return fmt.Errorf("bootstrap is not a Linux executable: %w", err)
 	}
 	defer func() { _ = f.Close() }()
-
 	if want, known := elfMachines[runtime.GOARCH]; !known || f.Machine == want {
 		return nil
 	}
-
 	return fmt.Errorf("bootstrap is built for %s but this machine is %s: build the functions with LAMBDA_ARCH=%s",
 		f.Machine, runtime.GOARCH, runtime.GOARCH)
 }
@@ -351,7 +307,6 @@ func checkArch(path string) error {
 func (f *Function) WaitReady(ctx context.Context, client *lambda.Client, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-
 	// Abandon a probe in flight if the process dies: kumo would hold it
 	// for its 30 s pickup timeout.
 	go func() {
@@ -361,14 +316,11 @@ func (f *Function) WaitReady(ctx context.Context, client *lambda.Client, timeout
 		case <-ctx.Done():
 		}
 	}()
-
 	ticker := time.NewTicker(emulator.PollInterval)
 	defer ticker.Stop()
-
 	for {
 		_, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(f.Spec.Name), Payload: []byte(readinessProbe)},
 			func(o *lambda.Options) { o.RetryMaxAttempts = 1 })
-
 		switch {
 		case err == nil:
 			return nil
@@ -377,13 +329,11 @@ func (f *Function) WaitReady(ctx context.Context, client *lambda.Client, timeout
 		case !isNoRuntimeHandler(err):
 			return fmt.Errorf("function %s: readiness probe: %w", f.Spec.LogicalName, err)
 		}
-
 		select {
 		case <-ctx.Done():
 			if f.proc.Exited() {
 				return fmt.Errorf("function %s: %w before it was ready", f.Spec.LogicalName, f.proc.ExitError())
 			}
-
 			return fmt.Errorf("function %s not polling the Runtime API after %s: %w", f.Spec.LogicalName, timeout, ctx.Err())
 		case <-ticker.C:
 		}
@@ -394,7 +344,6 @@ func (f *Function) WaitReady(ctx context.Context, client *lambda.Client, timeout
 // that no process polls yet.
 func isNoRuntimeHandler(err error) bool {
 	var se *lambdatypes.ServiceException
-
 	return errors.As(err, &se) && strings.Contains(aws.ToString(se.Message), "no runtime handler")
 }
 
@@ -410,7 +359,6 @@ func (f *Function) WaitOutput(ctx context.Context, substr string) error {
 	if err := f.proc.Output().WaitFor(ctx, substr); err != nil {
 		return fmt.Errorf("function %s: %w", f.Spec.LogicalName, err)
 	}
-
 	return nil
 }
 
@@ -424,6 +372,5 @@ func (f *Function) Stop() error {
 	if rmErr := os.RemoveAll(f.dir); rmErr != nil && err == nil {
 		err = fmt.Errorf("remove %s: %w", f.dir, rmErr)
 	}
-
 	return err
 }

@@ -7,12 +7,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -54,12 +54,10 @@ func StartRuntimeProxy(ctx context.Context, endpoint string) (*RuntimeProxy, err
 	if err != nil {
 		return nil, fmt.Errorf("runtime proxy target: %w", err)
 	}
-
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("runtime proxy listen: %w", err)
 	}
-
 	rp := &RuntimeProxy{
 		ln:     ln,
 		target: target,
@@ -69,7 +67,6 @@ func StartRuntimeProxy(ctx context.Context, endpoint string) (*RuntimeProxy, err
 		auth:   newAuthorizerContexts(),
 		active: map[string]bool{},
 	}
-
 	forward := &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(target)
@@ -79,16 +76,12 @@ func StartRuntimeProxy(ctx context.Context, endpoint string) (*RuntimeProxy, err
 		// sandbox stops, not an error worth a log line.
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) },
 	}
-
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_runtime/{function}/2018-06-01/runtime/invocation/next", rp.next)
 	mux.HandleFunc("POST /_runtime/{function}/2018-06-01/runtime/invocation/{id}/{result}", rp.result)
 	mux.Handle("/", forward)
-
 	rp.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-
 	go func() { _ = rp.srv.Serve(ln) }()
-
 	return rp, nil
 }
 
@@ -96,7 +89,6 @@ func StartRuntimeProxy(ctx context.Context, endpoint string) (*RuntimeProxy, err
 func (rp *RuntimeProxy) SetTracing(function string, active bool) {
 	rp.mu.Lock()
 	defer rp.mu.Unlock()
-
 	rp.active[function] = active
 }
 
@@ -110,47 +102,32 @@ func (rp *RuntimeProxy) Address(function string) string {
 // event, the authorizer's context) to what it passes on.
 func (rp *RuntimeProxy) next(w http.ResponseWriter, r *http.Request) {
 	fn := r.PathValue("function")
-
 	for {
 		status, header, body, err := rp.do(r.Context(), http.MethodGet, r.URL.Path, nil)
 		if err != nil {
 			w.WriteHeader(http.StatusBadGateway)
-
 			return
 		}
-
 		if status == http.StatusOK && bytes.Equal(body, []byte(readinessProbe)) {
 			answer := "/_runtime/" + fn + "/2018-06-01/runtime/invocation/" + header.Get("Lambda-Runtime-Aws-Request-Id") + "/response"
 			if status, _, _, err := rp.do(r.Context(), http.MethodPost, answer, []byte(probeAnswer)); err != nil || status != http.StatusAccepted {
 				w.WriteHeader(http.StatusBadGateway)
-
 				return
 			}
-
 			continue
 		}
-
+		maps.Copy(w.Header(), header)
+		w.Header().Del("Content-Length") // the body may have grown
 		if status == http.StatusOK {
 			body = rp.auth.invoked(header.Get("Lambda-Runtime-Aws-Request-Id"), body)
+			if w.Header().Get(headerTraceID) == "" {
+				rp.mu.Lock()
+				w.Header().Set(headerTraceID, newTraceHeader(rp.active[fn]))
+				rp.mu.Unlock()
+			}
 		}
-
-		for k, vs := range header {
-			w.Header()[k] = vs
-		}
-
-		w.Header().Del("Content-Length") // the body may have grown
-
-		if status == http.StatusOK && w.Header().Get(headerTraceID) == "" {
-			rp.mu.Lock()
-			active := rp.active[fn]
-			rp.mu.Unlock()
-
-			w.Header().Set(headerTraceID, newTraceHeader(active))
-		}
-
 		w.WriteHeader(status)
 		_, _ = w.Write(body)
-
 		return
 	}
 }
@@ -162,23 +139,15 @@ func (rp *RuntimeProxy) result(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		w.WriteHeader(http.StatusBadRequest)
-
 		return
 	}
-
 	rp.auth.answered(r.PathValue("id"), r.PathValue("result") == "response", body)
-
 	status, header, answer, err := rp.do(r.Context(), http.MethodPost, r.URL.Path, body, r.Header)
 	if err != nil {
 		w.WriteHeader(http.StatusBadGateway)
-
 		return
 	}
-
-	for k, vs := range header {
-		w.Header()[k] = vs
-	}
-
+	maps.Copy(w.Header(), header)
 	w.WriteHeader(status)
 	_, _ = w.Write(answer)
 }
@@ -191,24 +160,18 @@ func (rp *RuntimeProxy) do(ctx context.Context, method, path string, body []byte
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("runtime proxy: %w", err)
 	}
-
 	for _, h := range header {
-		for k, vs := range h {
-			req.Header[k] = vs
-		}
+		maps.Copy(req.Header, h)
 	}
-
 	resp, err := rp.client.Do(req) //nolint:gosec // the emulator, see above
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("runtime proxy: %w", err)
 	}
 	defer func() { _ = resp.Body.Close() }()
-
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("runtime proxy: %w", err)
 	}
-
 	return resp.StatusCode, resp.Header, b, nil
 }
 
@@ -220,7 +183,6 @@ func newTraceHeader(sampled bool) string {
 	if sampled {
 		decision = "1"
 	}
-
 	return "Root=1-" + strconv.FormatInt(time.Now().Unix(), 16) + "-" + randomHex(12) + ";Parent=" + randomHex(8) + ";Sampled=" + decision
 }
 
@@ -228,8 +190,7 @@ func newTraceHeader(sampled bool) string {
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux
-
-	return strings.ToLower(hex.EncodeToString(b))
+	return hex.EncodeToString(b)
 }
 
 // Close stops the proxy at once, cutting any open long-polls.
@@ -237,6 +198,5 @@ func (rp *RuntimeProxy) Close() error {
 	if err := rp.srv.Close(); err != nil {
 		return fmt.Errorf("close runtime proxy: %w", err)
 	}
-
 	return nil
 }

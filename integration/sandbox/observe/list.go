@@ -26,7 +26,6 @@ type List[T any] struct {
 func (l *List[T]) Add(item T) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-
 	l.items = append(l.items, item)
 	l.wake()
 }
@@ -35,7 +34,6 @@ func (l *List[T]) Add(item T) {
 func (l *List[T]) AddErr(err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-
 	l.errs = append(l.errs, err)
 	l.wake()
 }
@@ -45,7 +43,6 @@ func (l *List[T]) wake() {
 	if l.notify != nil {
 		close(l.notify)
 	}
-
 	l.notify = make(chan struct{})
 }
 
@@ -53,7 +50,6 @@ func (l *List[T]) wake() {
 func (l *List[T]) All() []T {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-
 	return slices.Clone(l.items)
 }
 
@@ -61,7 +57,6 @@ func (l *List[T]) All() []T {
 func (l *List[T]) Errors() []error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-
 	return slices.Clone(l.errs)
 }
 
@@ -71,26 +66,20 @@ func (l *List[T]) Errors() []error {
 func (l *List[T]) WaitFor(ctx context.Context, n int, match func(T) bool, what string) ([]T, error) {
 	for {
 		l.mu.Lock()
-
 		var got []T
-
 		for _, it := range l.items {
 			if match == nil || match(it) {
 				got = append(got, it)
 			}
 		}
-
 		if l.notify == nil {
 			l.notify = make(chan struct{})
 		}
-
 		notify := l.notify
 		l.mu.Unlock()
-
 		if len(got) >= n {
 			return got, nil
 		}
-
 		select {
 		case <-ctx.Done():
 			return got, fmt.Errorf("%s: %d of %d: %w", what, len(got), n, ctx.Err())

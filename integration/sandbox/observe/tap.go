@@ -3,7 +3,6 @@ package observe
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -56,21 +55,16 @@ type Tap struct {
 // StartTap creates the tap's queue and starts reading it. onDelivery, if
 // not nil, is called (from the reading goroutine) for each delivery.
 func StartTap(ctx context.Context, clients *emulator.Clients, onDelivery func(Delivery)) (*Tap, error) {
-	suffix := make([]byte, 4)
-	_, _ = rand.Read(suffix) // crypto/rand.Read never fails on Linux
-
-	q, err := clients.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("a2p-sandbox-tap-" + hex.EncodeToString(suffix))})
+	q, err := clients.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("a2p-sandbox-tap-" + rand.Text()[:8])})
 	if err != nil {
 		return nil, fmt.Errorf("tap: CreateQueue: %w", err)
 	}
-
 	attrs, err := clients.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 		QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("tap: GetQueueAttributes: %w", err)
 	}
-
 	pollCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	t := &Tap{
 		QueueURL:   aws.ToString(q.QueueUrl),
@@ -81,9 +75,7 @@ func StartTap(ctx context.Context, clients *emulator.Clients, onDelivery func(De
 		topics:     map[string]string{},
 		onDelivery: onDelivery,
 	}
-
 	go t.poll(pollCtx)
-
 	return t, nil
 }
 
@@ -99,17 +91,14 @@ func (t *Tap) Subscribe(ctx context.Context, name, arn string) error {
 	}); err != nil {
 		return fmt.Errorf("tap topic %s: %w", name, err)
 	}
-
 	t.mu.Lock()
 	t.topics[arn] = name
 	t.mu.Unlock()
-
 	return nil
 }
 
 func (t *Tap) poll(ctx context.Context) {
 	defer close(t.done)
-
 	for ctx.Err() == nil {
 		out, err := t.clients.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl: aws.String(t.QueueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: tapWaitSeconds,
@@ -117,28 +106,22 @@ func (t *Tap) poll(ctx context.Context) {
 		if err != nil {
 			if ctx.Err() == nil {
 				t.deliveries.AddErr(fmt.Errorf("tap receive: %w", err))
-
 				// The emulator is failing; slow down instead of spinning.
 				select {
 				case <-ctx.Done():
 				case <-time.After(100 * time.Millisecond):
 				}
 			}
-
 			continue
 		}
-
 		entries := make([]sqstypes.DeleteMessageBatchRequestEntry, 0, len(out.Messages))
-
 		for i, m := range out.Messages {
 			t.record(aws.ToString(m.Body))
 			entries = append(entries, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
 		}
-
 		if len(entries) == 0 {
 			continue
 		}
-
 		if _, err := t.clients.SQS.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{
 			QueueUrl: aws.String(t.QueueURL), Entries: entries,
 		}); err != nil && ctx.Err() == nil {
@@ -152,17 +135,13 @@ func (t *Tap) record(body string) {
 	var d Delivery
 	if err := json.Unmarshal([]byte(body), &d); err != nil {
 		t.deliveries.AddErr(fmt.Errorf("tap: message is not an SNS envelope: %w", err))
-
 		return
 	}
-
 	t.mu.Lock()
 	d.Topic = t.topics[d.TopicARN]
 	onDelivery := t.onDelivery
 	t.mu.Unlock()
-
 	t.deliveries.Add(d)
-
 	if onDelivery != nil {
 		onDelivery(d)
 	}
@@ -184,6 +163,5 @@ func (t *Tap) WaitFor(ctx context.Context, n int, match func(Delivery) bool) ([]
 func (t *Tap) Close() error {
 	t.cancel()
 	<-t.done
-
 	return nil
 }

@@ -33,7 +33,6 @@ type Segment struct {
 // Walk calls fn on s and every subsegment below it, depth first.
 func (s Segment) Walk(fn func(Segment)) {
 	fn(s)
-
 	for _, sub := range s.Subsegments {
 		sub.Walk(fn)
 	}
@@ -57,32 +56,24 @@ func StartXRayCollector(ctx context.Context) (*XRayCollector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("x-ray collector listen: %w", err)
 	}
-
 	conn, ok := pc.(*net.UDPConn)
 	if !ok {
 		_ = pc.Close()
-
 		return nil, fmt.Errorf("x-ray collector: unexpected connection %T", pc)
 	}
-
 	x := &XRayCollector{Addr: conn.LocalAddr().String(), conn: conn, done: make(chan struct{})}
-
 	go x.serve()
-
 	return x, nil
 }
 
 func (x *XRayCollector) serve() {
 	defer close(x.done)
-
 	buf := make([]byte, maxDatagram)
-
 	for {
 		n, _, err := x.conn.ReadFromUDP(buf)
 		if err != nil {
 			return // closed
 		}
-
 		if seg, err := ParseSegmentDatagram(buf[:n]); err != nil {
 			x.segments.AddErr(err)
 		} else {
@@ -99,25 +90,20 @@ func ParseSegmentDatagram(data []byte) (Segment, error) {
 	if !ok {
 		return Segment{}, errors.New("x-ray datagram has no header line")
 	}
-
 	var h struct {
 		Format  string `json:"format"`
 		Version int    `json:"version"`
 	}
-
 	if err := json.Unmarshal(header, &h); err != nil {
 		return Segment{}, fmt.Errorf("x-ray datagram header %q: %w", header, err)
 	}
-
 	if h.Format != "json" || h.Version != 1 {
 		return Segment{}, fmt.Errorf("x-ray datagram header %q: want format json, version 1", header)
 	}
-
 	var seg Segment
 	if err := json.Unmarshal(body, &seg); err != nil {
 		return Segment{}, fmt.Errorf("x-ray segment document: %w", err)
 	}
-
 	return seg, nil
 }
 
@@ -137,10 +123,8 @@ func (x *XRayCollector) WaitFor(ctx context.Context, n int, match func(Segment) 
 func (x *XRayCollector) Close() error {
 	err := x.conn.Close()
 	<-x.done
-
 	if err != nil {
 		return fmt.Errorf("close x-ray collector: %w", err)
 	}
-
 	return nil
 }

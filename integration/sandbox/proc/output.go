@@ -30,25 +30,21 @@ type Output struct {
 func (b *Output) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-
 	b.buf = append(b.buf, p...)
 	if len(b.buf) > outputLimit {
 		cut := len(b.buf) - outputLimit/2
 		b.dropped += cut
 		b.buf = append(b.buf[:0:0], b.buf[cut:]...)
 	}
-
 	if b.tee != nil {
 		// Live output is a convenience; a failing terminal must not stop
 		// the child.
 		_, _ = b.tee.Write(p)
 	}
-
 	if b.notify != nil {
 		close(b.notify)
 		b.notify = nil
 	}
-
 	return len(p), nil
 }
 
@@ -62,15 +58,12 @@ func (b *Output) WaitFor(ctx context.Context, substr string) error {
 		if b.notify == nil {
 			b.notify = make(chan struct{})
 		}
-
 		notify := b.notify
 		b.mu.Unlock()
-
 		// Read after taking notify: a write between the two closes it.
 		if strings.Contains(b.String(), substr) {
 			return nil
 		}
-
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("output never showed %q: %w", substr, ctx.Err())
@@ -84,11 +77,9 @@ func (b *Output) WaitFor(ctx context.Context, substr string) error {
 func (b *Output) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-
 	if b.dropped > 0 {
 		return fmt.Sprintf("[... %d earlier bytes dropped ...]\n%s", b.dropped, b.buf)
 	}
-
 	return string(b.buf)
 }
 
@@ -105,26 +96,21 @@ func newPrefixWriter(w io.Writer, prefix string) io.Writer {
 	if w == nil {
 		return nil
 	}
-
 	return &prefixWriter{w: w, prefix: prefix}
 }
 
 func (p *prefixWriter) Write(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-
 	p.pending = append(p.pending, b...)
-
 	for {
 		i := bytes.IndexByte(p.pending, '\n')
 		if i < 0 {
 			return len(b), nil
 		}
-
 		if _, err := fmt.Fprintf(p.w, "%s%s", p.prefix, p.pending[:i+1]); err != nil {
 			return len(b), fmt.Errorf("write %s output: %w", strings.TrimSpace(p.prefix), err)
 		}
-
 		p.pending = p.pending[i+1:]
 	}
 }

@@ -58,7 +58,6 @@ type spawnRequest struct {
 func spawn(cmd *exec.Cmd) error {
 	spawner.once.Do(func() {
 		spawner.reqs = make(chan spawnRequest)
-
 		go func() {
 			runtime.LockOSThread() // never unlocked: this thread must outlive every child
 			for req := range spawner.reqs {
@@ -66,13 +65,10 @@ func spawn(cmd *exec.Cmd) error {
 			}
 		}()
 	})
-
 	forkLock.RLock()
 	defer forkLock.RUnlock()
-
 	errc := make(chan error, 1)
 	spawner.reqs <- spawnRequest{cmd: cmd, errc: errc}
-
 	return <-errc
 }
 
@@ -80,9 +76,8 @@ func spawn(cmd *exec.Cmd) error {
 type Spec struct {
 	// Name is for messages and the prefix of live output.
 	Name string
-	// Path is the executable; Args follow the program name.
+	// Path is the executable, run without arguments.
 	Path string
-	Args []string
 	// Env is the complete environment.
 	Env []string
 	// Dir is the working directory ("" for the current one).
@@ -109,22 +104,19 @@ type Process struct {
 // kept. A goroutine reaps it, so it never lingers as a zombie.
 func Start(spec Spec) (*Process, error) {
 	out := &Output{tee: newPrefixWriter(spec.Tee, "["+spec.Name+"] ")}
-
 	var (
 		cmd *exec.Cmd
 		err error
 	)
-
 	for attempt := 0; ; attempt++ {
 		//nolint:noctx // a child's life is ended by Stop (and Pdeathsig), not by a context
-		cmd = exec.Command(spec.Path, spec.Args...)
+		cmd = exec.Command(spec.Path)
 		cmd.Env, cmd.Dir = spec.Env, spec.Dir
 		cmd.Stdout, cmd.Stderr = out, out
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 		// The group kill ends every holder of the output pipe; WaitDelay
 		// bounds the wait if something escaped the group.
 		cmd.WaitDelay = stopTimeout
-
 		err = spawn(cmd)
 		// ETXTBSY: a process forked elsewhere in this program (outside
 		// forkLock) still holds a just-written executable open until it
@@ -133,21 +125,16 @@ func Start(spec Spec) (*Process, error) {
 		if !errors.Is(err, syscall.ETXTBSY) || attempt == textBusyRetries {
 			break
 		}
-
 		time.Sleep(time.Duration(attempt+1) * time.Millisecond)
 	}
-
 	if err != nil {
 		return nil, fmt.Errorf("start %s (%s): %w", spec.Name, spec.Path, err)
 	}
-
 	p := &Process{name: spec.Name, cmd: cmd, out: out, done: make(chan struct{})}
-
 	go func() {
 		p.waitErr = cmd.Wait()
 		close(p.done)
 	}()
-
 	return p, nil
 }
 
@@ -175,7 +162,6 @@ func (p *Process) ExitError() error {
 	if p.waitErr == nil {
 		return fmt.Errorf("%s exited with status 0", p.name)
 	}
-
 	return fmt.Errorf("%s exited: %w", p.name, p.waitErr)
 }
 
@@ -188,20 +174,16 @@ func (p *Process) Stop() error {
 		// descendant it left behind goes too. ESRCH: nothing is left.
 		if err := syscall.Kill(-p.Pid(), syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
 			p.stopErr = fmt.Errorf("kill process group of %s (%d): %w", p.name, p.Pid(), err)
-
 			return
 		}
-
 		timer := time.NewTimer(stopTimeout)
 		defer timer.Stop()
-
 		select {
 		case <-p.done:
 		case <-timer.C:
 			p.stopErr = fmt.Errorf("%s (pid %d) not reaped %s after SIGKILL", p.name, p.Pid(), stopTimeout)
 		}
 	})
-
 	return p.stopErr
 }
 
@@ -210,21 +192,15 @@ func (p *Process) Stop() error {
 func WriteExecutable(path string, r io.Reader) error {
 	forkLock.Lock()
 	defer forkLock.Unlock()
-
 	out, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755) //nolint:gosec // an executable the caller unpacked
+	if err == nil {
+		_, err = io.Copy(out, r)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-
-	if _, err := io.Copy(out, r); err != nil {
-		_ = out.Close()
-
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-
-	if err := out.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-
 	return nil
 }

@@ -29,7 +29,6 @@ func readStat(pid int) (stat, error) {
 	if err != nil {
 		return stat{}, fmt.Errorf("read stat of %d: %w", pid, err)
 	}
-
 	return parseStat(data)
 }
 
@@ -38,24 +37,19 @@ func parseStat(data []byte) (stat, error) {
 	if i < 0 {
 		return stat{}, fmt.Errorf("malformed stat %q", data)
 	}
-
 	// After ')': state(3) ppid(4) pgrp(5) ... utime(14) stime(15).
 	f := bytes.Fields(data[i+1:])
 	if len(f) < 13 || len(f[0]) != 1 {
 		return stat{}, fmt.Errorf("malformed stat %q", data)
 	}
-
 	var nums [4]int64
-
 	for k, field := range [][]byte{f[1], f[2], f[11], f[12]} {
 		n, err := strconv.ParseInt(string(field), 10, 64)
 		if err != nil {
 			return stat{}, fmt.Errorf("malformed stat %q: %w", data, err)
 		}
-
 		nums[k] = n
 	}
-
 	return stat{state: f[0][0], ppid: int(nums[0]), pgrp: int(nums[1]), cpu: nums[2] + nums[3]}, nil
 }
 
@@ -67,7 +61,6 @@ func live(state byte) bool { return state != 'Z' && state != 'X' }
 // the sandbox.
 func Alive(pid int) bool {
 	st, err := readStat(pid)
-
 	return err == nil && live(st.state)
 }
 
@@ -87,20 +80,16 @@ func find(match func(stat) bool) ([]int, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list /proc: %w", err)
 	}
-
 	var pids []int
-
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
-
 		if st, err := readStat(pid); err == nil && live(st.state) && match(st) {
 			pids = append(pids, pid)
 		}
 	}
-
 	return pids, nil
 }
 
@@ -111,6 +100,5 @@ func CPUTime(pid int) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-
 	return time.Duration(st.cpu) * time.Second / clockTicks, nil
 }

@@ -18,12 +18,10 @@ const defaultIntegrationTimeoutMS = 29000
 
 func createRestAPI(ctx context.Context, p *Provisioner, name string, in props) (string, map[string]any, error) {
 	name = autoName(in, name, 128)
-
 	endpointType := apigwtypes.EndpointTypeEdge
-	if ec := in.obj("endpointConfiguration"); ec != nil && ec.str("types") != "" {
-		endpointType = apigwtypes.EndpointType(ec.str("types"))
+	if t := in.obj("endpointConfiguration").str("types"); t != "" {
+		endpointType = apigwtypes.EndpointType(t)
 	}
-
 	out, err := p.clients.APIGateway.CreateRestApi(ctx, &apigateway.CreateRestApiInput{
 		Name:                  aws.String(name),
 		Description:           aws.String(in.str("description")),
@@ -34,9 +32,7 @@ func createRestAPI(ctx context.Context, p *Provisioner, name string, in props) (
 	if err != nil {
 		return "", nil, fmt.Errorf("CreateRestApi %s: %w", name, err)
 	}
-
 	id := aws.ToString(out.Id)
-
 	return id, map[string]any{
 		"name":           name,
 		"rootResourceId": aws.ToString(out.RootResourceId),
@@ -58,17 +54,12 @@ func (p *Provisioner) invokeURL(apiID, stage string) string {
 
 func createAPIResource(ctx context.Context, p *Provisioner, _ string, in props) (string, map[string]any, error) {
 	api, parent := in.str("restApi"), in.str("parentId")
-	if api == "" || parent == "" {
-		return "", nil, errMissing("restApi and parentId")
-	}
-
 	out, err := p.clients.APIGateway.CreateResource(ctx, &apigateway.CreateResourceInput{
 		RestApiId: aws.String(api), ParentId: aws.String(parent), PathPart: aws.String(in.str("pathPart")),
 	})
 	if err != nil {
 		return "", nil, fmt.Errorf("CreateResource %s: %w", in.str("pathPart"), err)
 	}
-
 	return aws.ToString(out.Id), map[string]any{"path": aws.ToString(out.Path)}, nil
 }
 
@@ -78,9 +69,7 @@ func createAuthorizer(ctx context.Context, p *Provisioner, name string, in props
 	if typ != string(apigwtypes.AuthorizerTypeRequest) {
 		return "", nil, fmt.Errorf("authorizer type %q: kumo runs only REQUEST authorizers", typ)
 	}
-
 	name = autoName(in, name, 128)
-
 	out, err := p.clients.APIGateway.CreateAuthorizer(ctx, &apigateway.CreateAuthorizerInput{
 		RestApiId:      aws.String(api),
 		Name:           aws.String(name),
@@ -93,9 +82,7 @@ func createAuthorizer(ctx context.Context, p *Provisioner, name string, in props
 	if err != nil {
 		return "", nil, fmt.Errorf("CreateAuthorizer %s: %w", name, err)
 	}
-
 	id := aws.ToString(out.Id)
-
 	return id, map[string]any{"name": name, "arn": "arn:aws:apigateway:" + p.region + "::/restapis/" + api + "/authorizers/" + id}, nil
 }
 
@@ -104,7 +91,6 @@ func createAuthorizer(ctx context.Context, p *Provisioner, name string, in props
 // key (usage plans and keys are on NotEmulated).
 func createMethod(ctx context.Context, p *Provisioner, _ string, in props) (string, map[string]any, error) {
 	api, res, method := in.str("restApi"), in.str("resourceId"), in.str("httpMethod")
-
 	input := &apigateway.PutMethodInput{
 		RestApiId: aws.String(api), ResourceId: aws.String(res), HttpMethod: aws.String(method),
 		AuthorizationType: aws.String(in.str("authorization")),
@@ -113,17 +99,14 @@ func createMethod(ctx context.Context, p *Provisioner, _ string, in props) (stri
 	if a := in.str("authorizerId"); a != "" {
 		input.AuthorizerId = aws.String(a)
 	}
-
 	if _, err := p.clients.APIGateway.PutMethod(ctx, input); err != nil {
 		return "", nil, fmt.Errorf("PutMethod %s on %s: %w", method, res, err)
 	}
-
 	return "agm-" + api + "-" + res + "-" + method, nil, nil
 }
 
 func createIntegration(ctx context.Context, p *Provisioner, _ string, in props) (string, map[string]any, error) {
 	api, res, method := in.str("restApi"), in.str("resourceId"), in.str("httpMethod")
-
 	if _, err := p.clients.APIGateway.PutIntegration(ctx, &apigateway.PutIntegrationInput{
 		RestApiId:             aws.String(api),
 		ResourceId:            aws.String(res),
@@ -135,7 +118,6 @@ func createIntegration(ctx context.Context, p *Provisioner, _ string, in props) 
 	}); err != nil {
 		return "", nil, fmt.Errorf("PutIntegration %s on %s: %w", method, res, err)
 	}
-
 	return "agi-" + api + "-" + res + "-" + method, nil, nil
 }
 
@@ -143,14 +125,12 @@ func createIntegration(ctx context.Context, p *Provisioner, _ string, in props) 
 // new deployment on `pulumi up`, and the sandbox always deploys afresh).
 func createDeployment(ctx context.Context, p *Provisioner, _ string, in props) (string, map[string]any, error) {
 	api := in.str("restApi")
-
 	out, err := p.clients.APIGateway.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{
 		RestApiId: aws.String(api), Description: aws.String(in.str("description")),
 	})
 	if err != nil {
 		return "", nil, fmt.Errorf("CreateDeployment of %s: %w", api, err)
 	}
-
 	return aws.ToString(out.Id), nil, nil
 }
 
@@ -158,17 +138,12 @@ func createDeployment(ctx context.Context, p *Provisioner, _ string, in props) (
 // writes access logs in the sandbox.
 func createStage(ctx context.Context, p *Provisioner, _ string, in props) (string, map[string]any, error) {
 	api, stage, deployment := in.str("restApi"), in.str("stageName"), in.str("deployment")
-	if api == "" || stage == "" || deployment == "" {
-		return "", nil, errMissing("restApi, stageName and deployment")
-	}
-
 	if _, err := p.clients.APIGateway.CreateStage(ctx, &apigateway.CreateStageInput{
 		RestApiId: aws.String(api), StageName: aws.String(stage), DeploymentId: aws.String(deployment),
 		TracingEnabled: in.flag("xrayTracingEnabled"), Tags: in.strMap("tags"),
 	}); err != nil {
 		return "", nil, fmt.Errorf("CreateStage %s of %s: %w", stage, api, err)
 	}
-
 	return "ags-" + api + "-" + stage, map[string]any{
 		"arn":          "arn:aws:apigateway:" + p.region + "::/restapis/" + api + "/stages/" + stage,
 		"executionArn": p.arn("execute-api", api) + "/" + stage,

@@ -31,7 +31,6 @@ func createEventBus(ctx context.Context, p *Provisioner, name string, in props) 
 	if err != nil {
 		return "", nil, fmt.Errorf("CreateEventBus %s: %w", name, err)
 	}
-
 	return name, map[string]any{"arn": aws.ToString(out.EventBusArn), "name": name}, nil
 }
 
@@ -43,7 +42,6 @@ func createEventRule(ctx context.Context, p *Provisioner, name string, in props)
 	if err != nil {
 		return "", nil, fmt.Errorf("PutRule %s: %w", name, err)
 	}
-
 	return bus + "/" + name, map[string]any{"arn": aws.ToString(out.RuleArn), "name": name}, nil
 }
 
@@ -63,7 +61,6 @@ func createEventTarget(ctx context.Context, p *Provisioner, _ string, in props) 
 	if _, err := p.clients.Events.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(rule), EventBusName: aws.String(bus), Targets: []ebtypes.Target{target}}); err != nil {
 		return "", nil, fmt.Errorf("PutTargets %s on %s: %w", id, rule, err)
 	}
-
 	return bus + "/" + rule + "/" + id, nil, nil
 }
 
@@ -89,7 +86,6 @@ func createQueue(ctx context.Context, p *Provisioner, name string, in props) (st
 	if err != nil {
 		return "", nil, fmt.Errorf("GetQueueAttributes %s: %w", name, err)
 	}
-
 	return url, map[string]any{"arn": got.Attributes[string(sqstypes.QueueAttributeNameQueueArn)], "url": url, "name": name}, nil
 }
 
@@ -100,7 +96,6 @@ func createQueuePolicy(ctx context.Context, p *Provisioner, _ string, in props) 
 	}); err != nil {
 		return "", nil, fmt.Errorf("SetQueueAttributes Policy on %s: %w", url, err)
 	}
-
 	return url, nil, nil
 }
 
@@ -117,7 +112,6 @@ func createEventSourceMapping(ctx context.Context, p *Provisioner, _ string, in 
 		return "", nil, fmt.Errorf("CreateEventSourceMapping: %w", err)
 	}
 	uuid := aws.ToString(out.UUID)
-
 	return uuid, map[string]any{"uuid": uuid, "state": aws.ToString(out.State), "functionArn": aws.ToString(out.FunctionArn)}, nil
 }
 
@@ -140,9 +134,7 @@ func (d *Deployment) Mappings() []Mapping {
 	for _, q := range d.ByType(TypeQueue) {
 		urls[q.Output("arn")] = q.ID
 	}
-
 	var out []Mapping
-
 	for _, r := range d.ByType(TypeMapping) {
 		in := props(r.Inputs)
 		fn := in.str("functionName")
@@ -151,6 +143,5 @@ func (d *Deployment) Mappings() []Mapping {
 			BatchSize: in.int32("batchSize", 10), ReportFailures: strings.Contains(strings.Join(in.strs("functionResponseTypes"), ","), "ReportBatchItemFailures"),
 		})
 	}
-
 	return out
 }

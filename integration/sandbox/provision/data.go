@@ -19,37 +19,29 @@ import (
 func createTable(ctx context.Context, p *Provisioner, name string, in props) (string, map[string]any, error) {
 	name = autoName(in, name, 255)
 	hashKey := in.str("hashKey")
-
 	if billing := in.str("billingMode"); billing != "PAY_PER_REQUEST" {
 		return "", nil, fmt.Errorf("billingMode %q: the sandbox creates on-demand (PAY_PER_REQUEST) tables only", billing)
 	}
-
 	input := &dynamodb.CreateTableInput{
 		TableName:                 aws.String(name),
 		BillingMode:               ddbtypes.BillingModePayPerRequest,
 		KeySchema:                 []ddbtypes.KeySchemaElement{{AttributeName: aws.String(hashKey), KeyType: ddbtypes.KeyTypeHash}},
 		DeletionProtectionEnabled: aws.Bool(in.flag("deletionProtectionEnabled")),
+		Tags:                      pairs(in.strMap("tags"), func(k, v *string) ddbtypes.Tag { return ddbtypes.Tag{Key: k, Value: v} }),
 	}
 	if rangeKey := in.str("rangeKey"); rangeKey != "" {
 		input.KeySchema = append(input.KeySchema, ddbtypes.KeySchemaElement{AttributeName: aws.String(rangeKey), KeyType: ddbtypes.KeyTypeRange})
 	}
-
-	for k, v := range in.strMap("tags") {
-		input.Tags = append(input.Tags, ddbtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
-
 	for _, a := range in.objs("attributes") {
 		input.AttributeDefinitions = append(input.AttributeDefinitions, ddbtypes.AttributeDefinition{
 			AttributeName: aws.String(a.str("name")), AttributeType: ddbtypes.ScalarAttributeType(a.str("type")),
 		})
 	}
-
 	out, err := p.clients.DynamoDB.CreateTable(ctx, input)
 	if err != nil {
 		return "", nil, fmt.Errorf("CreateTable %s: %w", name, err)
 	}
-
-	if ttl := in.obj("ttl"); ttl != nil && ttl.flag("enabled") {
+	if ttl := in.obj("ttl"); ttl.flag("enabled") {
 		if _, err := p.clients.DynamoDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 			TableName: aws.String(name),
 			TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{
@@ -59,7 +51,6 @@ func createTable(ctx context.Context, p *Provisioner, name string, in props) (st
 			return "", nil, fmt.Errorf("UpdateTimeToLive %s: %w", name, err)
 		}
 	}
-
 	return name, map[string]any{"arn": aws.ToString(out.TableDescription.TableArn), "name": name}, nil
 }
 
@@ -68,26 +59,20 @@ func createTable(ctx context.Context, p *Provisioner, name string, in props) (st
 // type fails.
 func createTableItem(ctx context.Context, p *Provisioner, _ string, in props) (string, map[string]any, error) {
 	table, hashKey := in.str("tableName"), in.str("hashKey")
-
 	var raw map[string]map[string]string
 	if err := json.Unmarshal([]byte(in.str("item")), &raw); err != nil {
 		return "", nil, fmt.Errorf("item for table %s is not DynamoDB JSON of string attributes: %w", table, err)
 	}
-
 	item := make(map[string]ddbtypes.AttributeValue, len(raw))
-
 	for attr, typed := range raw {
 		s, ok := typed["S"]
 		if !ok || len(typed) != 1 {
 			return "", nil, fmt.Errorf("item for table %s: attribute %q is %v, want {\"S\": ...}", table, attr, typed)
 		}
-
 		item[attr] = &ddbtypes.AttributeValueMemberS{Value: s}
 	}
-
 	if _, err := p.clients.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
 		return "", nil, fmt.Errorf("PutItem into %s: %w", table, err)
 	}
-
 	return table + "|" + hashKey + "|" + raw[hashKey]["S"], nil, nil
 }

@@ -35,50 +35,36 @@ const (
 
 func createRole(ctx context.Context, p *Provisioner, name string, in props) (string, map[string]any, error) {
 	name = autoName(in, name, 64)
-
-	input := &iam.CreateRoleInput{
+	out, err := p.clients.IAM.CreateRole(ctx, &iam.CreateRoleInput{
 		RoleName:                 aws.String(name),
 		AssumeRolePolicyDocument: aws.String(in.str("assumeRolePolicy")),
 		Description:              aws.String(in.str("description")),
-	}
-	for k, v := range in.strMap("tags") {
-		input.Tags = append(input.Tags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
-
-	out, err := p.clients.IAM.CreateRole(ctx, input)
+		Tags:                     pairs(in.strMap("tags"), func(k, v *string) iamtypes.Tag { return iamtypes.Tag{Key: k, Value: v} }),
+	})
 	if err != nil {
 		return "", nil, fmt.Errorf("CreateRole %s: %w", name, err)
 	}
-
 	return name, map[string]any{"arn": aws.ToString(out.Role.Arn), "name": name, "uniqueId": aws.ToString(out.Role.RoleId)}, nil
 }
 
 func createRolePolicy(ctx context.Context, p *Provisioner, name string, in props) (string, map[string]any, error) {
 	role := in.str("role")
-	if role == "" {
-		return "", nil, errMissing("role")
-	}
-
 	name = autoName(in, name, 128)
-
 	if _, err := p.clients.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
 		RoleName: aws.String(role), PolicyName: aws.String(name), PolicyDocument: aws.String(in.str("policy")),
 	}); err != nil {
 		return "", nil, fmt.Errorf("PutRolePolicy %s on %s: %w", name, role, err)
 	}
-
 	return role + ":" + name, map[string]any{"name": name}, nil
 }
 
 func createLogGroup(ctx context.Context, p *Provisioner, name string, in props) (string, map[string]any, error) {
 	name = autoName(in, name, 512)
-
 	if _, err := p.clients.Logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{
 		LogGroupName: aws.String(name), Tags: in.strMap("tags"),
 	}); err != nil {
 		return "", nil, fmt.Errorf("CreateLogGroup %s: %w", name, err)
 	}
-
 	if days := in.int32("retentionInDays", 0); days > 0 {
 		if _, err := p.clients.Logs.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{
 			LogGroupName: aws.String(name), RetentionInDays: aws.Int32(days),
@@ -86,7 +72,6 @@ func createLogGroup(ctx context.Context, p *Provisioner, name string, in props) 
 			return "", nil, fmt.Errorf("PutRetentionPolicy %s: %w", name, err)
 		}
 	}
-
 	// The provider's arn drops the ":*" CloudWatch appends.
 	return name, map[string]any{"arn": p.arn("logs", "log-group:"+name), "name": name}, nil
 }
@@ -100,7 +85,6 @@ func createFunction(ctx context.Context, p *Provisioner, logical string, in prop
 	if n := in.int32("reservedConcurrentExecutions", unreserved); n != unreserved {
 		return "", nil, fmt.Errorf("reservedConcurrentExecutions %d: kumo cannot reserve concurrency (no PutFunctionConcurrency); leave it unset in the sandbox's stack", n)
 	}
-
 	fn := Function{
 		LogicalName: logical,
 		Name:        autoName(in, logical, 64),
@@ -108,24 +92,17 @@ func createFunction(ctx context.Context, p *Provisioner, logical string, in prop
 		Runtime:     in.str("runtime"),
 		Timeout:     int(in.int32("timeout", defaultLambdaTimeout)),
 		MemorySize:  int(in.int32("memorySize", defaultLambdaMemory)),
+		Environment: in.obj("environment").strMap("variables"),
 	}
-
 	var err error
 	if fn.Zip, err = p.functionZip(in); err != nil {
 		return "", nil, fmt.Errorf("code of %s: %w", fn.Name, err)
 	}
-
-	if env := in.obj("environment"); env != nil {
-		fn.Environment = env.strMap("variables")
-	}
-
 	tracing := lambdatypes.TracingModePassThrough
-	if tc := in.obj("tracingConfig"); tc != nil && tc.str("mode") != "" {
-		tracing = lambdatypes.TracingMode(tc.str("mode"))
+	if mode := in.obj("tracingConfig").str("mode"); mode != "" {
+		tracing = lambdatypes.TracingMode(mode)
 	}
-
 	fn.ActiveTracing = tracing == lambdatypes.TracingModeActive
-
 	input := &lambda.CreateFunctionInput{
 		FunctionName:  aws.String(fn.Name),
 		Role:          aws.String(in.str("role")),
@@ -138,23 +115,18 @@ func createFunction(ctx context.Context, p *Provisioner, logical string, in prop
 		Environment:   &lambdatypes.Environment{Variables: fn.Environment},
 		Tags:          in.strMap("tags"),
 	}
-
 	for _, a := range in.strs("architectures") {
 		input.Architectures = append(input.Architectures, lambdatypes.Architecture(a))
 	}
-
 	out, err := p.clients.Lambda.CreateFunction(ctx, input)
 	if err != nil {
 		return "", nil, fmt.Errorf("CreateFunction %s: %w", fn.Name, err)
 	}
-
 	p.mu.Lock()
 	p.functions = append(p.functions, fn)
 	p.mu.Unlock()
-
 	arn := aws.ToString(out.FunctionArn)
 	sum := sha256.Sum256(fn.Zip)
-
 	return fn.Name, map[string]any{
 		"arn":            arn,
 		"name":           fn.Name,
@@ -173,23 +145,16 @@ func (p *Provisioner) functionZip(in props) ([]byte, error) {
 	if !ok || !v.IsArchive() {
 		return nil, errors.New("the sandbox runs only functions whose code is a zip archive (pulumi.FileArchive)")
 	}
-
 	var buf bytes.Buffer
 	if err := v.ArchiveValue().ArchiveWithWD(archive.ZIPArchive, &buf, p.workDir); err != nil {
 		return nil, fmt.Errorf("read archive: %w", err)
 	}
-
 	return buf.Bytes(), nil
 }
 
 func createPermission(ctx context.Context, p *Provisioner, name string, in props) (string, map[string]any, error) {
 	fn := in.str("function")
-	if fn == "" {
-		return "", nil, errMissing("function")
-	}
-
 	sid := autoName(nil, name, 100)
-
 	input := &lambda.AddPermissionInput{
 		FunctionName: aws.String(fn),
 		StatementId:  aws.String(sid),
@@ -200,11 +165,9 @@ func createPermission(ctx context.Context, p *Provisioner, name string, in props
 	if acct := in.str("sourceAccount"); acct != "" {
 		input.SourceAccount = aws.String(acct)
 	}
-
 	if _, err := p.clients.Lambda.AddPermission(ctx, input); err != nil {
 		return "", nil, fmt.Errorf("AddPermission %s on %s: %w", sid, fn, err)
 	}
-
 	return sid, map[string]any{"statementId": sid}, nil
 }
 
@@ -213,16 +176,12 @@ func createPermission(ctx context.Context, p *Provisioner, name string, in props
 // standin.ScheduleFirer does).
 func createScheduleGroup(ctx context.Context, p *Provisioner, name string, in props) (string, map[string]any, error) {
 	name = autoName(in, name, 64)
-
-	input := &scheduler.CreateScheduleGroupInput{Name: aws.String(name)}
-	for k, v := range in.strMap("tags") {
-		input.Tags = append(input.Tags, schedulertypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
-
-	out, err := p.clients.Scheduler.CreateScheduleGroup(ctx, input)
+	out, err := p.clients.Scheduler.CreateScheduleGroup(ctx, &scheduler.CreateScheduleGroupInput{
+		Name: aws.String(name),
+		Tags: pairs(in.strMap("tags"), func(k, v *string) schedulertypes.Tag { return schedulertypes.Tag{Key: k, Value: v} }),
+	})
 	if err != nil {
 		return "", nil, fmt.Errorf("CreateScheduleGroup %s: %w", name, err)
 	}
-
 	return name, map[string]any{"arn": aws.ToString(out.ScheduleGroupArn), "name": name, "state": "ACTIVE"}, nil
 }

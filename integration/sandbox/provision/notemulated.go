@@ -97,7 +97,6 @@ var NotEmulated = map[string]Unhosted{
 		Reason: "kumo has no Amazon Connect (nor has LocalStack)", StandIn: "standin.ConnectStub (AWS_ENDPOINT_URL_CONNECT)",
 		record: func(p *Provisioner, _ string, _ props) (string, map[string]any) {
 			id := newUUID()
-
 			return id, map[string]any{"arn": p.arn("connect", "instance/"+id), "status": "ACTIVE", "createdTime": time.Now().UTC().Format(time.RFC3339)}
 		},
 	},
@@ -105,7 +104,6 @@ var NotEmulated = map[string]Unhosted{
 		Reason: "kumo has no Amazon Connect", StandIn: "a fictional number; standin.ConnectStub places no call",
 		record: func(p *Provisioner, _ string, in props) (string, map[string]any) {
 			id := newUUID()
-
 			return id, map[string]any{"arn": p.arn("connect", "phone-number/"+id), "phoneNumber": fictionalNumber(in.str("countryCode"))}
 		},
 	},
@@ -120,7 +118,6 @@ var NotEmulated = map[string]Unhosted{
 		Reason: "kumo has no Amazon Connect", StandIn: "standin.ConnectStub records the flow id each call names",
 		record: func(p *Provisioner, _ string, in props) (string, map[string]any) {
 			instance, flow := in.str("instanceId"), newUUID()
-
 			return instance + ":" + flow, map[string]any{"contactFlowId": flow, "arn": p.arn("connect", "instance/"+instance+"/contact-flow/"+flow)}
 		},
 	},
@@ -131,7 +128,6 @@ var NotEmulated = map[string]Unhosted{
 		Applies: func(in props) bool { return in.str("protocol") == "sms" },
 		record: func(p *Provisioner, _ string, in props) (string, map[string]any) {
 			arn := in.str("topic") + ":" + newUUID()
-
 			return arn, map[string]any{"arn": arn, "ownerId": p.account, "pendingConfirmation": false}
 		},
 	},
@@ -157,7 +153,6 @@ var NotEmulated = map[string]Unhosted{
 		Reason: "kumo has no usage plans", StandIn: "none: per-client rate, burst and quota are not enforced",
 		record: func(p *Provisioner, _ string, _ props) (string, map[string]any) {
 			id := apiGatewayID()
-
 			return id, map[string]any{"arn": "arn:aws:apigateway:" + p.region + "::/usageplans/" + id}
 		},
 	},
@@ -186,7 +181,6 @@ var NotEmulated = map[string]Unhosted{
 		Reason: "kumo has no WAF", StandIn: "none: not enforced",
 		record: func(p *Provisioner, name string, _ props) (string, map[string]any) {
 			id := newUUID()
-
 			return id, map[string]any{"arn": p.arn("wafv2", "regional/webacl/"+name+"/"+id)}
 		},
 	},
@@ -205,7 +199,6 @@ func fictionalNumber(country string) string {
 	if strings.EqualFold(country, "GB") {
 		return "+447700900" + randomDigits(3)
 	}
-
 	return "+120255501" + randomDigits(2)
 }
 

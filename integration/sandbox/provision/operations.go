@@ -13,13 +13,11 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 )
 
-// createMetricAlarm creates the alarm in kumo, which stores it and, on
-// SetAlarmState, publishes to its AlarmActions or OKActions topics (it
-// evaluates no metric: no alarm fires by itself). treatMissingData is
-// echoed only: kumo evaluates nothing.
+// createMetricAlarm stores the alarm in kumo (see the package comment);
+// treatMissingData is echoed only.
 func createMetricAlarm(ctx context.Context, p *Provisioner, name string, in props) (string, map[string]any, error) {
 	name = autoName(in, name, 255)
-	input := &cloudwatch.PutMetricAlarmInput{
+	if _, err := p.clients.CloudWatch.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
 		AlarmName:          aws.String(name),
 		AlarmDescription:   aws.String(in.str("alarmDescription")),
 		Namespace:          aws.String(in.str("namespace")),
@@ -33,19 +31,10 @@ func createMetricAlarm(ctx context.Context, p *Provisioner, name string, in prop
 		ActionsEnabled:     aws.Bool(in.flag("actionsEnabled")),
 		AlarmActions:       in.strs("alarmActions"),
 		OKActions:          in.strs("okActions"),
-	}
-
-	for k, v := range in.strMap("dimensions") {
-		input.Dimensions = append(input.Dimensions, cwtypes.Dimension{Name: aws.String(k), Value: aws.String(v)})
-	}
-
-	for k, v := range in.strMap("tags") {
-		input.Tags = append(input.Tags, cwtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
-
-	if _, err := p.clients.CloudWatch.PutMetricAlarm(ctx, input); err != nil {
+		Dimensions:         pairs(in.strMap("dimensions"), func(k, v *string) cwtypes.Dimension { return cwtypes.Dimension{Name: k, Value: v} }),
+		Tags:               pairs(in.strMap("tags"), func(k, v *string) cwtypes.Tag { return cwtypes.Tag{Key: k, Value: v} }),
+	}); err != nil {
 		return "", nil, fmt.Errorf("PutMetricAlarm %s: %w", name, err)
 	}
-
 	return name, map[string]any{"arn": p.arn("cloudwatch", "alarm:"+name)}, nil
 }

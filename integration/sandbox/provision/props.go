@@ -2,12 +2,12 @@ package provision
 
 import (
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"math"
 	"math/big"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
@@ -23,9 +23,7 @@ func (p props) value(key string) (resource.PropertyValue, bool) {
 	if !ok {
 		return resource.PropertyValue{}, false
 	}
-
 	v = plain(v)
-
 	return v, !v.IsNull()
 }
 
@@ -40,7 +38,6 @@ func plain(v resource.PropertyValue) resource.PropertyValue {
 			if id, ok := ref.IDString(); ok {
 				return resource.NewProperty(id)
 			}
-
 			return resource.NewProperty(string(ref.URN))
 		default:
 			return v
@@ -54,18 +51,15 @@ func (p props) str(key string) string {
 	if !ok || !v.IsString() {
 		return ""
 	}
-
 	return v.StringValue()
 }
 
 // int32 returns an integer input, or def when absent or out of range.
 func (p props) int32(key string, def int32) int32 {
-	v, ok := p.value(key)
-	if !ok || !v.IsNumber() || v.NumberValue() > math.MaxInt32 || v.NumberValue() < math.MinInt32 {
-		return def
+	if n := p.num(key, math.NaN()); n <= math.MaxInt32 && n >= math.MinInt32 {
+		return int32(n)
 	}
-
-	return int32(v.NumberValue())
+	return def
 }
 
 // num returns a number input, or def when absent.
@@ -74,14 +68,12 @@ func (p props) num(key string, def float64) float64 {
 	if !ok || !v.IsNumber() {
 		return def
 	}
-
 	return v.NumberValue()
 }
 
 // flag returns a bool input, false when absent.
 func (p props) flag(key string) bool {
 	v, ok := p.value(key)
-
 	return ok && v.IsBool() && v.BoolValue()
 }
 
@@ -91,7 +83,6 @@ func (p props) obj(key string) props {
 	if !ok || !v.IsObject() {
 		return nil
 	}
-
 	return props(v.ObjectValue())
 }
 
@@ -101,22 +92,18 @@ func (p props) objs(key string) []props {
 	if !ok || !v.IsArray() {
 		return nil
 	}
-
 	var out []props
-
 	for _, e := range v.ArrayValue() {
 		if e = plain(e); e.IsObject() {
 			out = append(out, props(e.ObjectValue()))
 		}
 	}
-
 	return out
 }
 
 // strs returns a list-of-strings input.
 func (p props) strs(key string) []string {
 	var out []string
-
 	if v, ok := p.value(key); ok && v.IsArray() {
 		for _, e := range v.ArrayValue() {
 			if e = plain(e); e.IsString() {
@@ -124,7 +111,6 @@ func (p props) strs(key string) []string {
 			}
 		}
 	}
-
 	return out
 }
 
@@ -134,12 +120,19 @@ func (p props) strMap(key string) map[string]string {
 	if o == nil {
 		return nil
 	}
-
 	out := make(map[string]string, len(o))
 	for k := range o {
 		out[string(k)] = o.str(string(k))
 	}
+	return out
+}
 
+// pairs converts a map input (tags, dimensions) to an SDK's key-value type.
+func pairs[T any](m map[string]string, pair func(k, v *string) T) []T {
+	var out []T
+	for k, v := range m {
+		out = append(out, pair(aws.String(k), aws.String(v)))
+	}
 	return out
 }
 
@@ -150,7 +143,6 @@ func state(inputs resource.PropertyMap, outputs map[string]any) resource.Propert
 	for k, v := range outputs {
 		out[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
 	}
-
 	return out
 }
 
@@ -161,25 +153,20 @@ func autoName(in props, logical string, maxLen int) string {
 	if n := in.str("name"); n != "" {
 		return n
 	}
-
 	suffix := "-" + randomString("0123456789abcdef", 7)
-
 	return logical[:min(len(logical), maxLen-len(suffix))] + suffix
 }
 
 // randomString returns n characters drawn at random from alphabet.
 func randomString(alphabet string, n int) string {
 	var b strings.Builder
-
 	for range n {
 		i, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
 		if err != nil {
 			i = big.NewInt(0)
 		}
-
 		b.WriteByte(alphabet[i.Int64()])
 	}
-
 	return b.String()
 }
 
@@ -190,8 +177,5 @@ func newUUID() string {
 	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux
 	b[6] = (b[6] & 0x0f) | 0x40
 	b[8] = (b[8] & 0x3f) | 0x80
-
-	h := hex.EncodeToString(b)
-
-	return fmt.Sprintf("%s-%s-%s-%s-%s", h[0:8], h[8:12], h[12:16], h[16:20], h[20:32])
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

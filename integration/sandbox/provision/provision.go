@@ -119,22 +119,18 @@ type Function struct {
 // ByType returns the resources of type typ, sorted by logical name.
 func (d *Deployment) ByType(typ string) []*Resource {
 	var out []*Resource
-
 	for _, r := range d.Resources {
 		if r.Type == typ {
 			out = append(out, r)
 		}
 	}
-
 	slices.SortFunc(out, func(a, b *Resource) int { return strings.Compare(a.Name, b.Name) })
-
 	return out
 }
 
 // OutputString returns a string stack output, "" when absent.
 func (d *Deployment) OutputString(key string) string {
 	s, _ := d.Outputs[key].(string)
-
 	return s
 }
 
@@ -145,31 +141,24 @@ func (d *Deployment) OutputString(key string) string {
 func Deploy(ctx context.Context, opts Options, program func(*pulumi.Context) error) (*Deployment, error) {
 	start := time.Now()
 	region := opts.Config["aws:region"]
-
 	if region == "" {
 		region = emulator.DefaultRegion
 	}
-
 	prov, err := NewProvisioner(ctx, opts.Endpoint, region, opts.WorkDir)
 	if err != nil {
 		return nil, fmt.Errorf("deploy %s/%s: %w", opts.Project, opts.Stack, err)
 	}
-
 	exports := &exported{values: map[string]any{}}
 	withConfig := func(info *pulumi.RunInfo) {
 		info.Config = opts.Config
 		info.DryRun = false
 	}
-
 	if err := pulumi.RunErr(exports.capture(program), pulumi.WithMocks(opts.Project, opts.Stack, prov), withConfig); err != nil {
 		return nil, fmt.Errorf("deploy %s/%s: %w", opts.Project, opts.Stack, err)
 	}
-
 	prov.mu.Lock()
 	defer prov.mu.Unlock()
-
 	slices.SortFunc(prov.functions, func(a, b Function) int { return strings.Compare(a.Name, b.Name) })
-
 	return &Deployment{
 		Region:    region,
 		Resources: prov.resources,
@@ -193,27 +182,22 @@ func (e *exported) capture(program func(*pulumi.Context) error) func(*pulumi.Con
 		if err := program(pctx); err != nil {
 			return err
 		}
-
 		for name, value := range pctx.GetCurrentExportMap() {
 			pulumi.ToOutput(value).ApplyT(func(v any) (any, error) {
 				b, err := json.Marshal(v)
 				if err != nil {
 					return nil, fmt.Errorf("stack output %s: %w", name, err)
 				}
-
 				var plain any
 				if err := json.Unmarshal(b, &plain); err != nil {
 					return nil, fmt.Errorf("stack output %s: %w", name, err)
 				}
-
 				e.mu.Lock()
 				e.values[name] = plain
 				e.mu.Unlock()
-
 				return v, nil
 			})
 		}
-
 		return nil
 	}
 }

@@ -21,8 +21,9 @@ import (
 type createFunc func(ctx context.Context, p *Provisioner, name string, in props) (id string, outputs map[string]any, err error)
 
 // creator is how the provisioner creates one resource type: the function,
-// and every input property it reads or echoes. An input outside that list
-// fails the deploy rather than being silently dropped.
+// and every input property it reads or echoes, required ones marked "*". An
+// input outside that list fails the deploy rather than being silently
+// dropped, and so does a required one that is missing.
 type creator struct {
 	create createFunc
 	inputs []string
@@ -32,16 +33,16 @@ type creator struct {
 // type on neither this map nor NotEmulated fails the deploy.
 var creators = map[string]creator{
 	"aws:kms/key:Key":                             {createKey, []string{"description", "enableKeyRotation", "deletionWindowInDays", "policy", "tags"}},
-	"aws:kms/alias:Alias":                         {createAlias, []string{"name", "targetKeyId"}},
+	"aws:kms/alias:Alias":                         {createAlias, []string{"*name", "*targetKeyId"}},
 	"aws:sns/topic:Topic":                         {createTopic, []string{"name", "displayName", "kmsMasterKeyId", "tags"}},
-	"aws:sns/topicPolicy:TopicPolicy":             {createTopicPolicy, []string{"arn", "policy"}},
-	"aws:sns/topicSubscription:TopicSubscription": {createSubscription, []string{"topic", "protocol", "endpoint"}},
+	"aws:sns/topicPolicy:TopicPolicy":             {createTopicPolicy, []string{"*arn", "policy"}},
+	"aws:sns/topicSubscription:TopicSubscription": {createSubscription, []string{"*topic", "protocol", "endpoint"}},
 	"aws:dynamodb/table:Table": {createTable, []string{
 		"name", "attributes", "hashKey", "rangeKey", "billingMode", "serverSideEncryption", "pointInTimeRecovery", "deletionProtectionEnabled", "ttl", "tags",
 	}},
 	"aws:dynamodb/tableItem:TableItem": {createTableItem, []string{"tableName", "hashKey", "item"}},
 	"aws:iam/role:Role":                {createRole, []string{"name", "assumeRolePolicy", "description", "tags"}},
-	"aws:iam/rolePolicy:RolePolicy":    {createRolePolicy, []string{"name", "role", "policy"}},
+	"aws:iam/rolePolicy:RolePolicy":    {createRolePolicy, []string{"name", "*role", "policy"}},
 	"aws:cloudwatch/logGroup:LogGroup": {createLogGroup, []string{"name", "retentionInDays", "tags"}},
 	"aws:cloudwatch/metricAlarm:MetricAlarm": {createMetricAlarm, []string{
 		"name", "alarmDescription", "namespace", "metricName", "statistic", "dimensions", "period", "evaluationPeriods",
@@ -51,10 +52,10 @@ var creators = map[string]creator{
 		"name", "role", "runtime", "handler", "code", "architectures", "memorySize", "timeout", "reservedConcurrentExecutions",
 		"tracingConfig", "environment", "loggingConfig", "tags",
 	}},
-	"aws:lambda/permission:Permission":          {createPermission, []string{"function", "action", "principal", "sourceArn", "sourceAccount"}},
+	"aws:lambda/permission:Permission":          {createPermission, []string{"*function", "action", "principal", "sourceArn", "sourceAccount"}},
 	"aws:scheduler/scheduleGroup:ScheduleGroup": {createScheduleGroup, []string{"name", "tags"}},
 	"aws:apigateway/restApi:RestApi":            {createRestAPI, []string{"name", "description", "endpointConfiguration", "apiKeySource", "tags"}},
-	"aws:apigateway/resource:Resource":          {createAPIResource, []string{"restApi", "parentId", "pathPart"}},
+	"aws:apigateway/resource:Resource":          {createAPIResource, []string{"*restApi", "*parentId", "pathPart"}},
 	"aws:apigateway/authorizer:Authorizer":      {createAuthorizer, []string{"name", "restApi", "type", "authorizerUri", "identitySource", "authorizerResultTtlInSeconds"}},
 	"aws:apigateway/method:Method": {createMethod, []string{
 		"restApi", "resourceId", "httpMethod", "authorization", "authorizerId", "apiKeyRequired", "requestModels",
@@ -63,7 +64,7 @@ var creators = map[string]creator{
 		"restApi", "resourceId", "httpMethod", "type", "integrationHttpMethod", "uri", "timeoutMilliseconds",
 	}},
 	"aws:apigateway/deployment:Deployment": {createDeployment, []string{"restApi", "description", "triggers"}},
-	"aws:apigateway/stage:Stage":           {createStage, []string{"restApi", "deployment", "stageName", "xrayTracingEnabled", "accessLogSettings", "tags"}},
+	"aws:apigateway/stage:Stage":           {createStage, []string{"*restApi", "*deployment", "*stageName", "xrayTracingEnabled", "accessLogSettings", "tags"}},
 	// The asynchronous path (async.go).
 	"aws:cloudwatch/eventBus:EventBus":       {createEventBus, []string{"name", "description", "tags"}},
 	"aws:cloudwatch/eventRule:EventRule":     {createEventRule, []string{"name", "eventBusName", "eventPattern", "description", "tags"}},
@@ -105,14 +106,11 @@ func NewProvisioner(ctx context.Context, endpoint, region, workDir string) (*Pro
 	if err != nil || u.Port() == "" {
 		return nil, fmt.Errorf("provisioner: bad endpoint %q", endpoint)
 	}
-
 	clients := emulator.NewClients(endpoint, region)
-
 	who, err := clients.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return nil, fmt.Errorf("provisioner: ask the emulator for its account: %w", err)
 	}
-
 	return &Provisioner{
 		ctx: ctx, clients: clients, region: region, account: aws.ToString(who.Account), port: u.Port(), workDir: workDir,
 	}, nil
@@ -123,7 +121,6 @@ func NewProvisioner(ctx context.Context, endpoint, region, workDir string) (*Pro
 // and state. A type or input the sandbox does not know fails, naming it.
 func (p *Provisioner) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	rec := &Resource{Type: args.TypeToken, Name: args.Name, Inputs: args.Inputs, State: resource.PropertyMap{}}
-
 	switch {
 	case args.ReadRPC != nil:
 		return "", nil, fmt.Errorf("sandbox: reading an existing %s (%s) is not supported: the sandbox only creates resources",
@@ -136,11 +133,9 @@ func (p *Provisioner) NewResource(args pulumi.MockResourceArgs) (string, resourc
 			return "", nil, err
 		}
 	}
-
 	p.mu.Lock()
 	p.resources = append(p.resources, rec)
 	p.mu.Unlock()
-
 	return rec.ID, rec.State, nil
 }
 
@@ -149,30 +144,29 @@ func (p *Provisioner) provision(rec *Resource, in props) error {
 	if u, ok := NotEmulated[rec.Type]; ok && (u.Applies == nil || u.Applies(in)) {
 		id, outputs := u.record(p, rec.Name, in)
 		rec.ID, rec.State = id, state(rec.Inputs, outputs)
-
 		return nil
 	}
-
 	c, ok := creators[rec.Type]
 	if !ok {
 		return fmt.Errorf("sandbox: resource type %s (%s) is not supported: add a creator (integration/sandbox/provision/provisioner.go) or a NotEmulated entry (notemulated.go)",
 			rec.Type, rec.Name)
 	}
-
 	for key := range rec.Inputs {
-		if !slices.Contains(c.inputs, string(key)) {
+		if !slices.Contains(c.inputs, string(key)) && !slices.Contains(c.inputs, "*"+string(key)) {
 			return fmt.Errorf("sandbox: input %q of %s (%s) is not supported: teach its creator in integration/sandbox/provision",
 				key, rec.Type, rec.Name)
 		}
 	}
-
+	for _, key := range c.inputs {
+		if key, required := strings.CutPrefix(key, "*"); required && in.str(key) == "" {
+			return fmt.Errorf("sandbox: create %s %s: required input %q is missing", rec.Type, rec.Name, key)
+		}
+	}
 	id, outputs, err := c.create(p.ctx, p, rec.Name, in)
 	if err != nil {
 		return fmt.Errorf("sandbox: create %s %s in the emulator: %w", rec.Type, rec.Name, err)
 	}
-
 	rec.ID, rec.State, rec.Emulated = id, state(rec.Inputs, outputs), true
-
 	return nil
 }
 
@@ -195,9 +189,4 @@ func (p *Provisioner) Call(args pulumi.MockCallArgs) (resource.PropertyMap, erro
 // arn builds an ARN in the stack's region and the emulator's account.
 func (p *Provisioner) arn(service, res string) string {
 	return "arn:aws:" + service + ":" + p.region + ":" + p.account + ":" + res
-}
-
-// errMissing reports a required input that is absent.
-func errMissing(key string) error {
-	return fmt.Errorf("required input %q is missing", key)
 }

@@ -62,9 +62,6 @@ func (c *ConnectStub) UseFlowFunction(client *lambda.Client, name, instanceARN s
 	c.flow = flowFunction{client: client, name: name, instanceARN: instanceARN}
 }
 
-// Results returns how each placed call went, in order.
-func (c *ConnectStub) Results() []CallResult { return c.results.All() }
-
 // WaitForResults waits until n results satisfy match (nil matches all).
 func (c *ConnectStub) WaitForResults(ctx context.Context, n int, match func(CallResult) bool) ([]CallResult, error) {
 	return c.results.WaitFor(ctx, n, match, "connect stub: call results")
@@ -75,7 +72,7 @@ func (c *ConnectStub) WaitForResults(ctx context.Context, n int, match func(Call
 const flowTimeout = 10 * time.Second
 
 // play runs the script on a placed call.
-func (c *ConnectStub) play(call OutboundCall) {
+func (c *ConnectStub) play(ctx context.Context, call OutboundCall) {
 	c.mu.Lock()
 	script, flow := c.script, c.flow
 	c.mu.Unlock()
@@ -84,14 +81,14 @@ func (c *ConnectStub) play(call OutboundCall) {
 		res.Outcome = script(call)
 	}
 	if res.Outcome == AnsweredPressed1 {
-		res.Answer, res.Err = flow.invoke(call)
+		res.Answer, res.Err = flow.invoke(ctx, call)
 	}
 	c.results.Add(res)
 }
 
 // invoke calls the flow's function as InvokeLambdaFunction would: a
 // ContactFlowEvent with the contact's data and attributes.
-func (f flowFunction) invoke(call OutboundCall) (map[string]string, error) {
+func (f flowFunction) invoke(ctx context.Context, call OutboundCall) (map[string]string, error) {
 	if f.client == nil {
 		return nil, fmt.Errorf("1 pressed on call %s, but the stub knows no flow function (UseFlowFunction)", call.ContactID)
 	}
@@ -108,7 +105,7 @@ func (f flowFunction) invoke(call OutboundCall) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect event: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), flowTimeout)
+	ctx, cancel := context.WithTimeout(ctx, flowTimeout)
 	defer cancel()
 	out, err := f.client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(f.name), Payload: payload})
 	if err != nil {

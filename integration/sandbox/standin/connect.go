@@ -4,12 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
 	"github.com/a2p-alerts/a2p-alerts/shared/contact"
@@ -33,25 +30,26 @@ var ErrDestinationNotAllowed = &ConnectError{
 	Message: "the stub refuses calls to this destination",
 }
 
-// OutboundCall is one StartOutboundVoiceContact request the stub received.
+// OutboundCall is one StartOutboundVoiceContact request the stub received
+// (its body's fields) and how the stub answered it.
 type OutboundCall struct {
-	InstanceID             string
-	ContactFlowID          string
+	InstanceID             string `json:"InstanceId"`
+	ContactFlowID          string `json:"ContactFlowId"`
 	DestinationPhoneNumber string
 	SourcePhoneNumber      string
-	QueueID                string
+	QueueID                string `json:"QueueId"`
 	Attributes             map[string]string
 	ClientToken            string
 	// ContactID is what the stub answered ("" when it answered an error).
-	ContactID string
+	ContactID string `json:"-"`
 	// Replayed is true when ClientToken repeated an earlier request's, so
 	// the earlier ContactID was answered again.
-	Replayed bool
+	Replayed bool `json:"-"`
 	// Fault is the error answered, if any.
-	Fault *ConnectError
+	Fault *ConnectError `json:"-"`
 	// AnswerDropped is true when the call was placed but the stub closed
 	// the connection instead of answering (ConnectError.DropAnswer).
-	AnswerDropped bool
+	AnswerDropped bool `json:"-"`
 }
 
 // ConnectError is an error the stub answers, in Connect's REST-JSON error
@@ -74,23 +72,18 @@ type ConnectError struct {
 func (f *ConnectError) Error() string { return f.Type + ": " + f.Message }
 
 // ConnectStub is TEST CODE standing in for Amazon Connect, which neither
-// kumo nor LocalStack emulates. It serves the one operation the processor
-// uses, StartOutboundVoiceContact, on Connect's real REST-JSON wire API
-// (PUT /contact/outbound-voice), so the unmodified processor reaches it
-// through the AWS SDK with AWS_ENDPOINT_URL_CONNECT set to its URL. It
-// places no call. It records each request and answers a ContactId; a
-// repeated ClientToken answers the first request's ContactId, as Connect
-// de-duplicates on it. It checks what Connect requires (instance, flow,
-// E.164 destination, attributes within 32 KiB) and answers
-// InvalidParameterException otherwise; the exact wording of Connect's own
-// errors may differ. A destination can be told to fail (FailDestination;
-// UnreachableNumber always does), and Decide, when set, lets a test answer
-// a fault for any request.
+// kumo nor LocalStack emulates. It serves StartOutboundVoiceContact on
+// Connect's REST-JSON wire API (PUT /contact/outbound-voice), reached
+// through AWS_ENDPOINT_URL_CONNECT. It places no call: it records each
+// request and answers a ContactId, the first one again for a repeated
+// ClientToken, as Connect de-duplicates. A request Connect would refuse
+// (no instance or flow, a non-E.164 number, attributes over 32 KiB) is
+// answered InvalidParameterException; FailDestination and SetDecide inject
+// faults.
 type ConnectStub struct {
 	// URL is the stub's base URL, for AWS_ENDPOINT_URL_CONNECT.
 	URL string
 
-	ln  net.Listener
 	srv *http.Server
 
 	mu     sync.Mutex
@@ -107,18 +100,7 @@ type ConnectStub struct {
 
 // StartConnectStub serves a ConnectStub on a free port of 127.0.0.1.
 func StartConnectStub(ctx context.Context) (*ConnectStub, error) {
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("connect stub listen: %w", err)
-	}
-
-	c := &ConnectStub{
-		URL:     "http://" + ln.Addr().String(),
-		ln:      ln,
-		tokens:  map[string]string{},
-		refused: map[string]*ConnectError{UnreachableNumber: ErrDestinationNotAllowed},
-	}
-
+	c := &ConnectStub{tokens: map[string]string{}, refused: map[string]*ConnectError{UnreachableNumber: ErrDestinationNotAllowed}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("PUT /contact/outbound-voice", c.startOutboundVoiceContact)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -128,11 +110,10 @@ func StartConnectStub(ctx context.Context) (*ConnectStub, error) {
 			Message: "the Connect stub serves only StartOutboundVoiceContact, not " + r.Method + " " + r.URL.Path,
 		})
 	})
-
-	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-
-	go func() { _ = c.srv.Serve(ln) }()
-
+	var err error
+	if c.srv, c.URL, err = serve(ctx, "connect stub", mux); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -141,7 +122,6 @@ func StartConnectStub(ctx context.Context) (*ConnectStub, error) {
 func (c *ConnectStub) SetDecide(decide func(OutboundCall) *ConnectError) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-
 	c.decide = decide
 }
 
@@ -150,62 +130,31 @@ func (c *ConnectStub) SetDecide(decide func(OutboundCall) *ConnectError) {
 func (c *ConnectStub) FailDestination(number string, fault *ConnectError) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-
 	if fault == nil {
 		delete(c.refused, number)
-
 		return
 	}
-
 	c.refused[number] = fault
 }
 
-type outboundVoiceRequest struct {
-	InstanceID             string            `json:"InstanceId"`
-	ContactFlowID          string            `json:"ContactFlowId"`
-	DestinationPhoneNumber string            `json:"DestinationPhoneNumber"`
-	SourcePhoneNumber      string            `json:"SourcePhoneNumber"`
-	QueueID                string            `json:"QueueId"`
-	Attributes             map[string]string `json:"Attributes"`
-	ClientToken            string            `json:"ClientToken"`
-}
-
 func (c *ConnectStub) startOutboundVoiceContact(w http.ResponseWriter, r *http.Request) {
-	var req outboundVoiceRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+	var call OutboundCall
+	if err := json.NewDecoder(r.Body).Decode(&call); err != nil {
 		writeConnectError(w, &ConnectError{Status: http.StatusBadRequest, Type: "InvalidRequestException", Message: "malformed body: " + err.Error()})
-
 		return
 	}
-
-	call := OutboundCall{
-		InstanceID:             req.InstanceID,
-		ContactFlowID:          req.ContactFlowID,
-		DestinationPhoneNumber: req.DestinationPhoneNumber,
-		SourcePhoneNumber:      req.SourcePhoneNumber,
-		QueueID:                req.QueueID,
-		Attributes:             req.Attributes,
-		ClientToken:            req.ClientToken,
-	}
-
 	c.mu.Lock()
-	decide := c.decide
-	refused := c.refused[call.DestinationPhoneNumber]
+	decide, refused := c.decide, c.refused[call.DestinationPhoneNumber]
 	c.mu.Unlock()
-
-	call.Fault = validateCall(call)
-	if call.Fault == nil {
+	if call.Fault = validateCall(call); call.Fault == nil {
 		call.Fault = refused
 	}
-
 	if call.Fault == nil && decide != nil {
 		call.Fault = decide(call)
 	}
-
 	if call.Fault != nil && call.Fault.DropAnswer {
 		call.Fault, call.AnswerDropped = nil, true
 	}
-
 	c.mu.Lock()
 	if call.Fault == nil {
 		if id, ok := c.tokens[call.ClientToken]; ok && call.ClientToken != "" {
@@ -217,26 +166,20 @@ func (c *ConnectStub) startOutboundVoiceContact(w http.ResponseWriter, r *http.R
 			}
 		}
 	}
-
 	c.calls.Add(call) // under c.mu, so calls are kept in the order tokens were decided
 	c.mu.Unlock()
-
 	switch {
 	case call.Fault != nil:
 		writeConnectError(w, call.Fault)
-
 		return
 	case call.AnswerDropped:
 		dropConnection(w)
-
 		return
 	}
-
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]string{"ContactId": call.ContactID})
-
 	if !call.Replayed {
-		go c.play(call) // the call rings after StartOutboundVoiceContact answers
+		go c.play(context.WithoutCancel(r.Context()), call) // the call rings after StartOutboundVoiceContact answers
 	}
 }
 
@@ -245,7 +188,6 @@ func validateCall(call OutboundCall) *ConnectError {
 	invalid := func(msg string) *ConnectError {
 		return &ConnectError{Status: http.StatusBadRequest, Type: "InvalidParameterException", Message: msg}
 	}
-
 	switch {
 	case call.InstanceID == "":
 		return invalid("InstanceId is required")
@@ -256,16 +198,13 @@ func validateCall(call OutboundCall) *ConnectError {
 	case call.SourcePhoneNumber != "" && contact.ValidateE164(call.SourcePhoneNumber) != nil:
 		return invalid("SourcePhoneNumber must be E.164, got " + call.SourcePhoneNumber)
 	}
-
 	size := 0
 	for k, v := range call.Attributes {
 		size += len(k) + len(v)
 	}
-
 	if size > maxContactAttributesBytes {
 		return invalid(fmt.Sprintf("Attributes total %d bytes, over the 32768-byte limit", size))
 	}
-
 	return nil
 }
 
@@ -286,13 +225,7 @@ func (c *ConnectStub) WaitForCalls(ctx context.Context, n int, match func(Outbou
 }
 
 // Close stops the stub.
-func (c *ConnectStub) Close() error {
-	if err := c.srv.Close(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("close connect stub: %w", err)
-	}
-
-	return nil
-}
+func (c *ConnectStub) Close() error { return closeServer(c.srv, "connect stub") }
 
 // newContactID returns a random version-4 UUID, the shape of Connect's
 // contact ids.
@@ -301,6 +234,5 @@ func newContactID() string {
 	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux
 	b[6] = (b[6] & 0x0f) | 0x40
 	b[8] = (b[8] & 0x3f) | 0x80
-
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -18,16 +19,12 @@ import (
 
 // QueuePoller stands in for one SQS event source mapping, which kumo
 // stores and never polls. Poll does what Lambda's poller does for one
-// batch: it receives up to the mapping's batch size from kumo's queue
-// (kumo counts the receive and applies the visibility timeout), invokes
-// the function with the SQS event Lambda would send (records with their
-// system attributes, eventSource aws:sqs), and deletes, in one
-// DeleteMessageBatch, the messages the batch succeeded for: all of them, or with ReportBatchItemFailures all
-// but those the function named. A function error, or a failure it names
-// that is not in the batch, fails the whole batch. The messages left are
-// kumo's again: visible after their visibility timeout (which the worker
-// shortens itself), and moved to the dead-letter queue by kumo's own
-// redrive after maxReceiveCount receives.
+// batch: it receives up to the batch size from kumo's queue, invokes the
+// function with the SQS event Lambda would send, and deletes in one
+// DeleteMessageBatch the messages the batch succeeded for (all, or with
+// ReportBatchItemFailures all the function did not name). A function
+// error, or a failure naming no message of the batch, fails it all; the
+// messages left are kumo's again (visibility timeout, redrive to the DLQ).
 type QueuePoller struct {
 	provision.Mapping
 
@@ -56,13 +53,10 @@ func (p *QueuePoller) Poll(ctx context.Context, wait time.Duration) (Batch, erro
 	if err != nil {
 		return Batch{}, fmt.Errorf("receive from %s: %w", p.QueueURL, err)
 	}
-
 	if len(out.Messages) == 0 {
 		return Batch{}, nil
 	}
-
 	var b Batch
-
 	ev := events.SQSEvent{}
 	for _, m := range out.Messages {
 		b.Received = append(b.Received, aws.ToString(m.MessageId))
@@ -72,34 +66,27 @@ func (p *QueuePoller) Poll(ctx context.Context, wait time.Duration) (Batch, erro
 			AWSRegion: p.clients.SQS.Options().Region,
 		})
 	}
-
 	keep, err := p.invoke(ctx, ev)
 	if err != nil || keep == nil {
 		return b, err // the whole batch failed: every message stays
 	}
-
 	var done []sqstypes.DeleteMessageBatchRequestEntry
-
 	for _, r := range ev.Records {
 		if !keep[r.MessageId] {
 			done = append(done, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(r.MessageId), ReceiptHandle: aws.String(r.ReceiptHandle)})
 			b.Deleted = append(b.Deleted, r.MessageId)
 		}
 	}
-
 	if len(done) == 0 {
 		return b, nil
 	}
-
 	del, err := p.clients.SQS.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(p.QueueURL), Entries: done})
 	if err == nil && len(del.Failed) > 0 {
 		err = fmt.Errorf("%d not deleted (%s)", len(del.Failed), aws.ToString(del.Failed[0].Message))
 	}
-
 	if err != nil {
 		return b, fmt.Errorf("delete from %s: %w", p.QueueURL, err)
 	}
-
 	return b, nil
 }
 
@@ -110,39 +97,27 @@ func (p *QueuePoller) invoke(ctx context.Context, ev events.SQSEvent) (map[strin
 	if err != nil {
 		return nil, fmt.Errorf("sqs event: %w", err)
 	}
-
 	out, err := p.clients.Lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(p.Function), Payload: payload})
 	if err != nil {
 		return nil, fmt.Errorf("invoke %s: %w", p.Function, err)
 	}
-
+	if out.FunctionError != nil {
+		return nil, nil
+	}
 	keep := map[string]bool{}
-	if out.FunctionError != nil || !p.ReportFailures {
-		if out.FunctionError != nil {
-			return nil, nil
-		}
-
+	if !p.ReportFailures {
 		return keep, nil
 	}
-
 	var resp events.SQSEventResponse
 	if err := json.Unmarshal(out.Payload, &resp); err != nil {
 		return nil, nil //nolint:nilerr // Lambda fails the batch on an answer it cannot read
 	}
-
-	in := map[string]bool{}
-	for _, r := range ev.Records {
-		in[r.MessageId] = true
-	}
-
 	for _, f := range resp.BatchItemFailures {
-		if !in[f.ItemIdentifier] {
+		if !slices.ContainsFunc(ev.Records, func(r events.SQSMessage) bool { return r.MessageId == f.ItemIdentifier }) {
 			return nil, nil // as Lambda: a failure that names no message of the batch fails it all
 		}
-
 		keep[f.ItemIdentifier] = true
 	}
-
 	return keep, nil
 }
 
@@ -154,7 +129,6 @@ func (p *QueuePoller) Run(ctx context.Context, onError func(error)) {
 			if onError != nil {
 				onError(err)
 			}
-
 			select { // a failing emulator is not asked again at once
 			case <-ctx.Done():
 			case <-time.After(time.Second):

@@ -11,18 +11,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	schedulertypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
-
-	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
 )
 
 // ErrNoSchedule reports a schedule that does not exist (it ran, or was
 // deleted, or was never made).
 var ErrNoSchedule = errors.New("no such schedule")
-
-// Fired is one schedule the firer ran: its name, the target's answer.
-type Fired struct {
-	Name, Input, Answer string
-}
 
 // ScheduleFirer is TEST CODE standing in for EventBridge Scheduler's
 // firing, which kumo lacks (it stores schedules and never runs them). For
@@ -34,7 +27,6 @@ type ScheduleFirer struct {
 	scheduler *scheduler.Client
 	lambda    *lambda.Client
 	group     string
-	fired     observe.List[Fired]
 }
 
 // NewScheduleFirer fires the schedules of group.
@@ -80,7 +72,6 @@ func (f *ScheduleFirer) Fire(ctx context.Context, name string) (string, error) {
 		!errors.As(err, &missing) { // the target may have deleted it itself
 		return answer, fmt.Errorf("delete schedule %s: %w", name, err)
 	}
-	f.fired.Add(Fired{Name: name, Input: input, Answer: answer})
 	return answer, nil
 }
 
@@ -97,9 +88,6 @@ func (f *ScheduleFirer) Invoke(ctx context.Context, targetARN, input string) (st
 	}
 	return string(out.Payload), nil
 }
-
-// Fired returns the schedules fired so far.
-func (f *ScheduleFirer) Fired() []Fired { return f.fired.All() }
 
 // runPoll is how often Run looks for schedules.
 const runPoll = 250 * time.Millisecond

@@ -64,20 +64,11 @@ type SNSProxy struct {
 // StartSNSProxy serves an SNSProxy on a free port of 127.0.0.1, forwarding
 // to the emulator at endpoint.
 func StartSNSProxy(ctx context.Context, endpoint string) (*SNSProxy, error) {
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("sns proxy listen: %w", err)
+	p := &SNSProxy{target: strings.TrimSuffix(endpoint, "/"), client: &http.Client{Timeout: 30 * time.Second}}
+	var err error
+	if p.srv, p.URL, err = serve(ctx, "sns proxy", http.HandlerFunc(p.serve)); err != nil {
+		return nil, err
 	}
-
-	p := &SNSProxy{
-		URL:    "http://" + ln.Addr().String(),
-		target: strings.TrimSuffix(endpoint, "/"),
-		client: &http.Client{Timeout: 30 * time.Second},
-	}
-	p.srv = &http.Server{Handler: http.HandlerFunc(p.serve), ReadHeaderTimeout: 10 * time.Second}
-
-	go func() { _ = p.srv.Serve(ln) }()
-
 	return p, nil
 }
 
@@ -86,7 +77,6 @@ func StartSNSProxy(ctx context.Context, endpoint string) (*SNSProxy, error) {
 func (p *SNSProxy) SetDecide(decide func(Publish) *SNSFault) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-
 	p.decide = decide
 }
 
@@ -94,27 +84,20 @@ func (p *SNSProxy) serve(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		w.WriteHeader(http.StatusBadRequest)
-
 		return
 	}
-
 	form, _ := url.ParseQuery(string(body))
 	if form.Get("Action") != "Publish" {
 		p.forward(w, r, body)
-
 		return
 	}
-
 	pub := publishOf(form)
-
 	p.mu.Lock()
 	if p.decide != nil {
 		pub.Fault = p.decide(pub)
 	}
 	p.mu.Unlock()
-
 	p.publishes.Add(pub)
-
 	switch {
 	case pub.Fault == nil:
 		p.forward(w, r, body)
@@ -122,10 +105,8 @@ func (p *SNSProxy) serve(w http.ResponseWriter, r *http.Request) {
 		resp, err := p.send(r, body)
 		if err != nil {
 			w.WriteHeader(http.StatusBadGateway)
-
 			return
 		}
-
 		_ = resp.Body.Close() // kumo has published: drop its answer
 		dropConnection(w)
 	default:
@@ -136,12 +117,10 @@ func (p *SNSProxy) serve(w http.ResponseWriter, r *http.Request) {
 // publishOf reads a Publish request's form.
 func publishOf(form url.Values) Publish {
 	pub := Publish{TopicARN: form.Get("TopicArn"), Message: form.Get("Message"), Subject: form.Get("Subject"), Attributes: map[string]string{}}
-
 	for i := 1; form.Has(fmt.Sprintf("MessageAttributes.entry.%d.Name", i)); i++ {
 		prefix := fmt.Sprintf("MessageAttributes.entry.%d.", i)
 		pub.Attributes[form.Get(prefix+"Name")] = form.Get(prefix + "Value.StringValue")
 	}
-
 	return pub
 }
 
@@ -150,16 +129,12 @@ func (p *SNSProxy) forward(w http.ResponseWriter, r *http.Request, body []byte) 
 	resp, err := p.send(r, body)
 	if err != nil {
 		w.WriteHeader(http.StatusBadGateway)
-
 		return
 	}
-
 	defer func() { _ = resp.Body.Close() }()
-
 	for k, vs := range resp.Header {
 		w.Header()[k] = vs
 	}
-
 	w.WriteHeader(resp.StatusCode)
 	_, _ = io.Copy(w, resp.Body)
 }
@@ -173,14 +148,11 @@ func (p *SNSProxy) send(r *http.Request, body []byte) (*http.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sns proxy: %w", err)
 	}
-
 	req.Header = r.Header.Clone()
-
 	resp, err := p.client.Do(req) //nolint:gosec // G704: the emulator's own endpoint
 	if err != nil {
 		return nil, fmt.Errorf("sns proxy: %w", err)
 	}
-
 	return resp, nil
 }
 
@@ -196,16 +168,13 @@ func writeSNSError(w http.ResponseWriter, f *SNSFault) {
 		} `xml:"Error"`
 		RequestID string `xml:"RequestId"`
 	}
-
 	var e errorResponse
 	e.Xmlns = "http://sns.amazonaws.com/doc/2010-03-31/"
 	e.Error.Type, e.Error.Code, e.Error.Message = "Sender", f.Code, f.Message
 	e.RequestID = newContactID()
-
 	if f.Status >= http.StatusInternalServerError {
 		e.Error.Type = "Receiver"
 	}
-
 	w.Header().Set("Content-Type", "text/xml")
 	w.WriteHeader(f.Status)
 	_ = xml.NewEncoder(w).Encode(e)
@@ -215,11 +184,24 @@ func writeSNSError(w http.ResponseWriter, f *SNSFault) {
 func (p *SNSProxy) Publishes() []Publish { return p.publishes.All() }
 
 // Close stops the proxy.
-func (p *SNSProxy) Close() error {
-	if err := p.srv.Close(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("close sns proxy: %w", err)
-	}
+func (p *SNSProxy) Close() error { return closeServer(p.srv, "sns proxy") }
 
+// serve serves h on a free port of 127.0.0.1 and returns the server and
+// its base URL.
+func serve(ctx context.Context, what string, h http.Handler) (*http.Server, string, error) {
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", fmt.Errorf("%s listen: %w", what, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return srv, "http://" + ln.Addr().String(), nil
+}
+
+func closeServer(srv *http.Server, what string) error {
+	if err := srv.Close(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("close %s: %w", what, err)
+	}
 	return nil
 }
 
