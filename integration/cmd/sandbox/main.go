@@ -178,7 +178,45 @@ func demo(ctx context.Context, env *sandbox.Sandbox) error {
 	if err := demoFallback(ctx, client, env, stamp); err != nil {
 		return err
 	}
+	if err := demoAsync(ctx, client, env, stamp); err != nil {
+		return err
+	}
 	return demoLoop(ctx, client, env, stamp)
+}
+
+// demoAsync sends a medium-priority alert with Prefer: respond-async: the
+// answer is 202 at once, the worker (fed by the sandbox's queue poller)
+// delivers the SMS, and GET shows the alert sent.
+func demoAsync(ctx context.Context, client *http.Client, env *sandbox.Sandbox, stamp string) error {
+	fmt.Println("\nNow a medium-priority alert with Prefer: respond-async (answered at once, delivered from the queue):")
+	a := sample(contactOne, alert.PriorityMedium, "demo-"+stamp+"-async")
+	body, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("encode alert: %w", err)
+	}
+	status, answer, err := request(ctx, client, env, http.MethodPost, env.URL, body, names.HeaderPrefer, names.PreferRespondAsync)
+	fmt.Printf("POST priority M, Prefer: respond-async -> %d %s\n", status, answer)
+	if err != nil {
+		return fmt.Errorf("async POST: %w", err)
+	}
+	if status != http.StatusAccepted {
+		return fmt.Errorf("async POST answered %d %s, want 202", status, answer)
+	}
+	wait, cancel := context.WithTimeout(ctx, demoWait)
+	defer cancel()
+	if _, err := env.Tap.WaitFor(wait, 1, func(d observe.Delivery) bool { return strings.HasSuffix(d.Message, "\nRef: "+a.MessageID) }); err != nil {
+		return fmt.Errorf("waiting for the worker's SMS: %w", err)
+	}
+	status, answer, err = request(ctx, client, env, http.MethodGet, env.URL+"/"+a.MessageID, nil)
+	var rec api.AlertRecord
+	if err != nil {
+		return fmt.Errorf("GET the record: %w", err)
+	}
+	if status != http.StatusOK || json.Unmarshal([]byte(answer), &rec) != nil || rec.Status != "sent" {
+		return fmt.Errorf("the record answered %d, not sent: %s", status, answer)
+	}
+	fmt.Printf("GET %s/%s -> %d: status %s, accepted %s, sent %s by the worker\n", env.URL, a.MessageID, status, rec.Status, rec.AcceptedAt, rec.SentAt)
+	return nil
 }
 
 // demoFallback sends a high-priority alert to C-2, whose call the Connect
@@ -307,10 +345,13 @@ func demoPost(ctx context.Context, client *http.Client, env *sandbox.Sandbox, a 
 }
 
 // request sends one request with the sandbox's token.
-func request(ctx context.Context, client *http.Client, env *sandbox.Sandbox, method, url string, body []byte) (int, string, error) {
+func request(ctx context.Context, client *http.Client, env *sandbox.Sandbox, method, url string, body []byte, header ...string) (int, string, error) {
 	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, "", fmt.Errorf("request: %w", err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	req.Header.Set(names.HeaderAuthorization, env.Token)
 	if body != nil {
