@@ -68,7 +68,7 @@ dev: $(KUMO) ## Run the sandbox on 127.0.0.1:4566 and print deliveries until Ctr
 	$(BIN)/sandbox -mode dev
 
 .PHONY: demo
-demo: $(KUMO) ## Run the sandbox: one alert per priority, a fallback, the acknowledgment loop; exit 0 if all arrive.
+demo: $(KUMO) ## Run the sandbox: one alert per priority, a fallback, an asynchronous alert, the acknowledgment loop; exit 0 if all arrive.
 	go build -o $(BIN)/sandbox ./integration/cmd/sandbox
 	$(BIN)/sandbox -mode demo
 
