@@ -55,7 +55,7 @@ type phase struct {
 	Tag               string // in every message_id of the phase, unique in the run
 	Async             bool   // every alert sent with Prefer: respond-async
 	Rate              int
-	Duration, Elapsed time.Duration // the attack's; from its first request to its last answer
+	Duration, Elapsed time.Duration // the attack's; from its start to its last answer
 	Outcomes          []outcome
 	Account           account
 	CPU               map[string]time.Duration // each process's CPU time during the attack
@@ -145,14 +145,10 @@ func (b *bench) attack(ctx context.Context, client *http.Client, p *phase, pacer
 	attacker := vegeta.NewAttacker(vegeta.Client(client), vegeta.Timeout(30*time.Second))
 	defer context.AfterFunc(ctx, func() { attacker.Stop() })()
 
-	var (
-		outcomes    []outcome
-		first, last time.Time
-	)
+	var outcomes []outcome
+
+	start, last := time.Now(), time.Now()
 	for res := range attacker.Attack(targeter, pacer, p.Duration, p.Tag) {
-		if first.IsZero() || res.Timestamp.Before(first) {
-			first = res.Timestamp
-		}
 		if end := res.End(); end.After(last) {
 			last = end
 		}
@@ -161,7 +157,7 @@ func (b *bench) attack(ctx context.Context, client *http.Client, p *phase, pacer
 		outcomes = append(outcomes, outcome{ID: u.Query().Get("bench_id"), Code: int(res.Code), Err: res.Error, Latency: res.Latency})
 	}
 
-	return outcomes, last.Sub(first)
+	return outcomes, last.Sub(start)
 }
 
 // burst is a vegeta.Pacer that sends n requests at once.
@@ -338,13 +334,12 @@ func reckon(outcomes []outcome, delivered map[string]int) account {
 			a.Lost = append(a.Lost, id)
 		case !accepted[id] && n > 0:
 			a.Unaccepted = append(a.Unaccepted, id)
+		case n > 1:
+			a.Doubled = append(a.Doubled, id)
 		}
 
 		if accepted[id] {
 			a.Accepted++
-		}
-		if n > 1 {
-			a.Doubled = append(a.Doubled, id)
 		}
 	}
 

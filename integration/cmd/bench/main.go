@@ -77,8 +77,8 @@ func run(ctx context.Context, out string, s settings) int {
 
 	wd, _ := os.Getwd() // FindRepoRoot fails on ""
 	root, err := sandbox.FindRepoRoot(wd)
-	b := &bench{root: root, start: time.Now(),
-		ids: idMaker{run: strconv.FormatInt(time.Now().UnixNano()&0xffffff, 16)}, report: &report{Date: time.Now(), Settings: s, LoadAverage: loadAverage()}}
+	b := &bench{root: root, start: time.Now(), ids: idMaker{run: strconv.FormatInt(time.Now().UnixNano()&0xffffff, 16)},
+		report: &report{Date: time.Now(), Settings: s, LoadAverage: loadAverage()}}
 	for _, step := range []func(context.Context, *bench) error{goBenchmarks, packages, startSandbox, coldStarts, startup, load} {
 		if err == nil {
 			err = step(ctx, b)
