@@ -1,195 +1,139 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
-	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox"
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/observe"
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/proc"
+	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/standin"
+	"github.com/a2p-alerts/a2p-alerts/shared/alert"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
-
-// queryID tags each load request with its message_id, so that every
-// result names it. The API ignores query parameters.
-const queryID = "bench_id"
 
 // drainTimeout bounds the wait for a phase's deliveries.
 const drainTimeout = 60 * time.Second
 
-// Names of the processes whose CPU the phases measure, in report order.
-const (
-	procKumo  = "kumo"
-	procBench = "bench (load, tap, stub, collector)"
-)
+// The processes whose CPU the phases measure, in report order.
+const procKumo, procBench = "kumo", "bench (load, tap, stub, collector)"
 
 var cpuOrder = []string{procKumo, names.FunctionAuthorizer, names.FunctionProcessor, names.FunctionWorker, procBench}
 
+// priorities is the rotation of the alerts' priorities: for the contact
+// Pulumi.local.yaml seeds (C-1), one SMS, one email and one call in three.
+var priorities = []alert.Priority{alert.PriorityMedium, alert.PriorityLow, alert.PriorityHigh}
+
+// alertBody is the JSON body of the k-th alert, with message_id id.
+func alertBody(id string, k int) []byte {
+	body, err := json.Marshal(alert.Alert{MessageID: id, Type: "blood_test_alert", PatientID: "P-4F2A91", ContactID: "C-1",
+		Description: "Potassium 6.9 mmol/L, please review", Priority: priorities[k%len(priorities)]})
+	if err != nil {
+		panic(err) // a struct of strings always encodes
+	}
+	return body
+}
+
 // phase is one open-loop load phase and what it measured.
 type phase struct {
-	// Tag is in every message_id of the phase, unique in the run.
-	Tag string
-	// Async sends every alert with Prefer: respond-async (asyncLoad).
-	Async    bool
-	Rate     int
-	Duration time.Duration
-	Outcomes []outcome
-	// Elapsed is from the first request's start to the last answer.
-	Elapsed time.Duration
-	Account account
-	// CPU is the CPU time each process used during the attack.
-	CPU map[string]time.Duration
-	// Sent is each delivered alert's time from accepted to sent, from its
-	// record (acceptedToSent).
-	Sent []time.Duration
+	Tag               string // in every message_id of the phase, unique in the run
+	Async             bool   // every alert sent with Prefer: respond-async
+	Rate              int
+	Duration, Elapsed time.Duration // the attack's; from its start to its last answer
+	Outcomes          []outcome
+	Account           account
+	CPU               map[string]time.Duration // each process's CPU time during the attack
+	Sent              []time.Duration          // each sent alert's accepted → sent, from its record
 }
 
-// achieved is the requests per second over the attack.
-func (p phase) achieved() float64 {
-	if p.Elapsed <= 0 {
-		return 0
-	}
-
-	return float64(len(p.Outcomes)) / p.Elapsed.Seconds()
-}
-
-// load runs one open-loop phase per rate, accounts for each phase's
-// deliveries, profiles the processor in one more phase, then accounts for
-// every alert of the run.
+// load runs one phase per rate in each mode, asynchronous first (kumo
+// answers the worker's Query by reading the whole table under its lock:
+// those figures worsen as the table fills), profiles the processor in one
+// more phase and accounts for every alert of the run.
 func load(ctx context.Context, b *bench) error {
 	client := sandbox.LocalhostClient()
 	if tr, ok := client.Transport.(*http.Transport); ok {
 		tr.MaxIdleConnsPerHost, tr.MaxIdleConns = 512, 512
 	}
 
-	if err := b.asyncLoad(ctx, client); err != nil { // first: see asyncLoad
-		return err
-	}
-
-	for _, rate := range b.report.Settings.Rates {
-		b.step("load: %d/s for %s", rate, b.report.Settings.Duration)
-
-		p, err := b.phase(ctx, client, "r"+strconv.Itoa(rate), rate)
-		if err != nil {
-			return fmt.Errorf("load at %d/s: %w", rate, err)
+	for _, mode := range []string{"a", "r"} {
+		for _, rate := range b.report.Settings.Rates {
+			p := phase{Tag: mode + strconv.Itoa(rate), Async: mode == "a", Rate: rate, Duration: b.report.Settings.Duration}
+			b.step("load %s: %d/s for %s (async %v)", p.Tag, rate, p.Duration, p.Async)
+			if err := b.phase(ctx, client, &p); err != nil {
+				return fmt.Errorf("load %s: %w", p.Tag, err)
+			}
+			b.report.Phases = append(b.report.Phases, p)
 		}
-
-		b.step("  p50 %s p99 %s, %d/%d answered 200, %d deliveries for %d accepted %s",
-			ms(percentile(p.latencies(), 50)), ms(percentile(p.latencies(), 99)),
-			p.Account.OK, p.Account.Requests, p.Account.Deliveries, p.Account.Accepted, p.Account.problems())
-
-		b.report.Phases = append(b.report.Phases, p)
-		b.report.Outcomes = append(b.report.Outcomes, p.Outcomes...)
 	}
 
 	if err := b.profileProcessor(ctx, client); err != nil {
 		return err
 	}
 
-	delivered, _ := b.log.counts(b.sb.Connect.Calls())
-	b.report.Global = reckon(b.report.Outcomes, delivered)
+	b.report.Global = reckon(b.report.Outcomes, deliveries(b.sb.Tap.Deliveries(), b.sb.Connect.Calls()))
 	b.report.AWSCalls = awsCallsPerAlert(b.sb.XRay.Segments())
-
 	return nil
 }
 
-// awsCallsPerAlert is the median number of AWS subsegments in the
-// processor's (sub)segments of alerts that were sent.
-func awsCallsPerAlert(segments []observe.Segment) int {
-	var counts []int
-
-	for _, seg := range segments {
-		if seg.Annotations[names.AnnotationOutcome] != names.OutcomeSent {
-			continue
-		}
-
-		n := 0
-		seg.Walk(func(s observe.Segment) {
-			if s.Namespace == "aws" {
-				n++
-			}
-		})
-		counts = append(counts, n)
-	}
-
-	if len(counts) == 0 {
-		return 0
-	}
-
-	slices.Sort(counts)
-
-	return counts[len(counts)/2]
-}
-
-// phase attacks at rate for the run's duration with new alerts whose
-// message_ids hold tag, measuring each process's CPU, then waits for the
-// deliveries and accounts for them.
-func (b *bench) phase(ctx context.Context, client *http.Client, tag string, rate int) (phase, error) {
-	p := phase{Tag: tag, Async: strings.HasPrefix(tag, asyncTag), Rate: rate, Duration: b.report.Settings.Duration}
+// phase attacks at p's rate with new alerts, measuring each process's CPU,
+// waits for the deliveries, then accounts for them and reads each alert's
+// time from accepted to sent.
+func (b *bench) phase(ctx context.Context, client *http.Client, p *phase) error {
 	cpu0 := b.cpu()
-
-	p.Outcomes, p.Elapsed = b.attack(ctx, client, p)
+	p.Outcomes, p.Elapsed = b.attack(ctx, client, p, vegeta.ConstantPacer{Freq: p.Rate, Per: time.Second})
+	b.report.Outcomes = append(b.report.Outcomes, p.Outcomes...)
 	if err := ctx.Err(); err != nil {
-		return p, fmt.Errorf("load: %w", err)
+		return fmt.Errorf("attack: %w", err)
 	}
 
-	p.CPU = map[string]time.Duration{}
-	for name, d := range b.cpu() {
-		p.CPU[name] = d - cpu0[name]
+	p.CPU = b.cpu()
+	for name, d := range cpu0 {
+		p.CPU[name] -= d
 	}
 
-	var accepted []string
+	b.waitDelivered(ctx, p.Outcomes) // a timeout leaves them lost: the accounting says so
 
-	for _, o := range p.Outcomes {
-		if o.accepted() {
-			accepted = append(accepted, o.ID)
-		}
+	// Then one sentinel alert per priority. SNS deliveries are read in
+	// order from one queue (and the stub records a call before it
+	// answers), so once the sentinels are in, anything published before
+	// them is too: a late double would be counted.
+	sentinels, _ := b.attack(ctx, client, &phase{Tag: "s" + p.Tag}, burst(len(priorities)))
+	b.report.Outcomes = append(b.report.Outcomes, sentinels...)
+	if missing := b.waitDelivered(ctx, sentinels); missing > 0 {
+		return fmt.Errorf("%d of the sentinels %+v not delivered within %s", missing, sentinels, drainTimeout)
 	}
 
-	b.waitDelivered(ctx, accepted) // a timeout leaves them lost: the accounting says so
-
-	if err := b.sentinels(ctx, client, "s"+tag); err != nil {
-		return p, err
-	}
-
-	delivered, _ := b.log.counts(b.sb.Connect.Calls())
-	p.Account = reckon(p.Outcomes, delivered)
-	p.Sent = b.acceptedToSent(ctx, tag, accepted)
-
-	return p, nil
+	p.Account, p.Sent = reckon(p.Outcomes, deliveries(b.sb.Tap.Deliveries(), b.sb.Connect.Calls())), b.acceptedToSent(ctx, p.Tag)
+	return nil
 }
 
-func (p phase) latencies() []time.Duration {
-	out := make([]time.Duration, 0, len(p.Outcomes))
-	for _, o := range p.Outcomes {
-		out = append(out, o.Latency)
-	}
-
-	return out
-}
-
-// attack sends new alerts with vegeta at a constant rate (open loop: the
-// schedule does not wait for answers), each request timed at the client.
-func (b *bench) attack(ctx context.Context, client *http.Client, p phase) ([]outcome, time.Duration) {
+// attack sends new alerts with vegeta as pacer says (open loop), each
+// timed at the client and tagged with its message_id in a query parameter
+// the API ignores.
+func (b *bench) attack(ctx context.Context, client *http.Client, p *phase, pacer vegeta.Pacer) ([]outcome, time.Duration) {
 	var n atomic.Int64
 
-	tag := p.Tag
 	targeter := func(t *vegeta.Target) error {
 		k := int(n.Add(1) - 1)
-		id := b.ids.id(tag, k)
-		t.Method, t.URL, t.Body = http.MethodPost, b.sb.URL+"?"+url.Values{queryID: {id}}.Encode(), alertBody(id, k)
+		id := b.ids.id(p.Tag, k)
+		t.Method, t.URL, t.Body = http.MethodPost, b.sb.URL+"?"+url.Values{"bench_id": {id}}.Encode(), alertBody(id, k)
 		t.Header = http.Header{names.HeaderAuthorization: {b.sb.Token}, "Content-Type": {"application/json"}}
 		if p.Async {
 			t.Header.Set(names.HeaderPrefer, names.PreferRespondAsync)
@@ -199,46 +143,64 @@ func (b *bench) attack(ctx context.Context, client *http.Client, p phase) ([]out
 	}
 
 	attacker := vegeta.NewAttacker(vegeta.Client(client), vegeta.Timeout(30*time.Second))
+	defer context.AfterFunc(ctx, func() { attacker.Stop() })()
 
-	stop := context.AfterFunc(ctx, func() { attacker.Stop() })
-	defer stop()
+	var outcomes []outcome
 
-	var (
-		outcomes    []outcome
-		first, last time.Time
-	)
-
-	for res := range attacker.Attack(targeter, vegeta.ConstantPacer{Freq: p.Rate, Per: time.Second}, p.Duration, tag) {
-		if first.IsZero() || res.Timestamp.Before(first) {
-			first = res.Timestamp
-		}
-
+	start, last := time.Now(), time.Now()
+	for res := range attacker.Attack(targeter, pacer, p.Duration, p.Tag) {
 		if end := res.End(); end.After(last) {
 			last = end
 		}
 
-		o := outcome{Code: int(res.Code), Err: res.Error, Latency: res.Latency}
-		if u, err := url.Parse(res.URL); err == nil {
-			o.ID = u.Query().Get(queryID)
-		}
-
-		outcomes = append(outcomes, o)
+		u, _ := url.Parse(res.URL) // vegeta's copy of the URL above
+		outcomes = append(outcomes, outcome{ID: u.Query().Get("bench_id"), Code: int(res.Code), Err: res.Error, Latency: res.Latency})
 	}
 
-	return outcomes, last.Sub(first)
+	return outcomes, last.Sub(start)
+}
+
+// burst is a vegeta.Pacer that sends n requests at once.
+type burst uint64
+
+func (n burst) Pace(_ time.Duration, hits uint64) (time.Duration, bool) { return 0, hits >= uint64(n) }
+func (n burst) Rate(time.Duration) float64                              { return 0 }
+
+// waitDelivered waits until every accepted alert of outs has a delivery
+// or drainTimeout passes, and returns how many of outs have none.
+func (b *bench) waitDelivered(ctx context.Context, outs []outcome) int {
+	ctx, cancel := context.WithTimeout(ctx, drainTimeout)
+	defer cancel()
+
+	for {
+		delivered, missing, waiting := deliveries(b.sb.Tap.Deliveries(), b.sb.Connect.Calls()), 0, false
+		for _, o := range outs {
+			if delivered[o.ID] == 0 {
+				missing, waiting = missing+1, waiting || o.accepted()
+			}
+		}
+
+		if !waiting || ctx.Err() != nil {
+			return missing
+		}
+
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // cpu reads the CPU time each measured process has used so far.
 func (b *bench) cpu() map[string]time.Duration {
-	out := map[string]time.Duration{}
-
 	pids := map[string]int{procKumo: b.sb.Emulator.Pid(), procBench: os.Getpid()}
-	for fn := range functionOutputs {
-		if f, err := b.sb.Function(functionOutputs[fn]); err == nil {
+	for fn, output := range functionOutputs {
+		if f, err := b.sb.Function(output); err == nil {
 			pids[fn] = f.Pid()
 		}
 	}
 
+	out := map[string]time.Duration{}
 	for name, pid := range pids {
 		if d, err := proc.CPUTime(pid); err == nil {
 			out[name] = d
@@ -248,89 +210,152 @@ func (b *bench) cpu() map[string]time.Duration {
 	return out
 }
 
-// waitDelivered waits until every id has a delivery or drainTimeout
-// passes, and returns how many are still without one.
-func (b *bench) waitDelivered(ctx context.Context, ids []string) int {
-	ctx, cancel := context.WithTimeout(ctx, drainTimeout)
-	defer cancel()
+// acceptedToSent scans the records of the phase tagged tag and returns,
+// for each alert sent, the time from accepted_at_ms to sent_at_ms.
+func (b *bench) acceptedToSent(ctx context.Context, tag string) []time.Duration {
+	in := &dynamodb.ScanInput{
+		TableName:                aws.String(b.sb.Deployment.OutputString(names.OutputAlertsTable)),
+		FilterExpression:         aws.String("#kind = :state AND begins_with(#mid, :prefix)"),
+		ExpressionAttributeNames: map[string]string{"#kind": names.AttrKind, "#mid": names.AttrMessageID},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":state": &types.AttributeValueMemberS{Value: "state"},
+			":prefix": &types.AttributeValueMemberS{Value: b.ids.prefix(tag)}},
+	}
+	millis := func(item map[string]types.AttributeValue, attr string) (v int64) {
+		if n, ok := item[attr].(*types.AttributeValueMemberN); ok {
+			v, _ = strconv.ParseInt(n.Value, 10, 64)
+		}
+		return v
+	}
 
-	tick := time.NewTicker(100 * time.Millisecond) // calls do not notify
-	defer tick.Stop()
+	var out []time.Duration
+	for pages := dynamodb.NewScanPaginator(b.sb.Clients.DynamoDB, in); pages.HasMorePages(); {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return out
+		}
 
-	for {
-		delivered, changed := b.log.counts(b.sb.Connect.Calls())
-
-		missing := 0
-		for _, id := range ids {
-			if delivered[id] == 0 {
-				missing++
+		for _, item := range page.Items {
+			if accepted, sent := millis(item, names.AttrAcceptedAt), millis(item, names.AttrSentAt); accepted > 0 && sent > 0 {
+				out = append(out, time.Duration(sent-accepted)*time.Millisecond)
 			}
 		}
-
-		if missing == 0 || ctx.Err() != nil {
-			return missing
-		}
-
-		select {
-		case <-ctx.Done():
-		case <-changed:
-		case <-tick.C:
-		}
 	}
+
+	return out
 }
 
-// sentinels sends one alert per priority after a phase and waits until
-// each is delivered. SNS deliveries are read in order from one queue (and
-// the stub records a call before it answers), so once the sentinels are
-// in, anything published before them is too: a late double would be
-// counted. Their own deliveries count in the run's accounting.
-func (b *bench) sentinels(ctx context.Context, client *http.Client, tag string) error {
-	var ids []string
-
-	for k := range priorities {
-		id := b.ids.id(tag, k)
-		o := post(ctx, client, b.sb, id, alertBody(id, k))
-		b.report.Outcomes = append(b.report.Outcomes, o)
-
-		if !o.accepted() {
-			return fmt.Errorf("sentinel %s answered %d %s", id, o.Code, o.Err)
+// awsCallsPerAlert is the median number of AWS subsegments in the
+// processor's (sub)segments of alerts that were sent, 0 if none was.
+func awsCallsPerAlert(segments []observe.Segment) int {
+	var counts []int
+	for _, seg := range segments {
+		if seg.Annotations[names.AnnotationOutcome] == names.OutcomeSent {
+			n := 0
+			seg.Walk(func(s observe.Segment) {
+				if s.Namespace == "aws" {
+					n++
+				}
+			})
+			counts = append(counts, n)
 		}
-
-		ids = append(ids, id)
 	}
 
-	if missing := b.waitDelivered(ctx, ids); missing > 0 {
-		return fmt.Errorf("sentinels %v: %d not delivered within %s", ids, missing, drainTimeout)
+	if len(counts) == 0 {
+		return 0
 	}
 
-	return nil
+	slices.Sort(counts)
+	return counts[len(counts)/2]
 }
 
-// post sends one alert through API Gateway and times it.
-func post(ctx context.Context, client *http.Client, sb *sandbox.Sandbox, id string, body []byte) outcome {
-	start := time.Now()
-	o := outcome{ID: id}
+// benchIDRE finds an idMaker message_id in a delivered text (SMS "Ref:
+// <id>", email "Reference: <id>", call "Reference <id>.").
+var benchIDRE = regexp.MustCompile(`bn-[0-9a-f]+-[a-z0-9]+-[0-9]+`)
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sb.URL, bytes.NewReader(body))
-	if err != nil {
-		o.Err = err.Error()
+// idMaker mints unique message_ids: bn-<run>-<tag>-<n>.
+type idMaker struct{ run string }
 
-		return o
+func (m idMaker) id(tag string, n int) string { return m.prefix(tag) + strconv.Itoa(n) }
+func (m idMaker) prefix(tag string) string    { return "bn-" + m.run + "-" + tag + "-" }
+
+// deliveries counts the deliveries per message_id: SNS messages the tap
+// read, by distinct SNS MessageId (an SQS redelivery is not a second
+// publish), and the calls the Connect stub answered without a fault (a
+// call repeating a ClientToken counts: the processor asked twice).
+func deliveries(sns []observe.Delivery, calls []standin.OutboundCall) map[string]int {
+	out, seen := map[string]int{}, map[string]bool{}
+	for _, d := range sns {
+		if id := benchIDRE.FindString(d.Message); id != "" && !seen[d.MessageID] {
+			seen[d.MessageID] = true
+			out[id]++
+		}
 	}
 
-	req.Header.Set(names.HeaderAuthorization, sb.Token)
-	req.Header.Set("Content-Type", "application/json")
-
-	resp, err := client.Do(req)
-	if err != nil {
-		o.Err = err.Error()
-
-		return o
+	for _, c := range calls {
+		if id := benchIDRE.FindString(c.Attributes[names.ConnectMessageAttribute]); id != "" && c.Fault == nil {
+			out[id]++
+		}
 	}
 
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	o.Code, o.Latency = resp.StatusCode, time.Since(start)
+	return out
+}
 
-	return o
+// outcome is one request's result.
+type outcome struct {
+	ID      string
+	Code    int // 0 for a transport error
+	Err     string
+	Latency time.Duration
+}
+
+// accepted: 200 sent, or 202 queued (Prefer: respond-async).
+func (o outcome) accepted() bool { return o.Code == http.StatusOK || o.Code == http.StatusAccepted }
+
+// account is the delivery accounting of a set of requests, by message_id.
+// Lost: accepted, never delivered. Doubled: delivered more than once.
+// Unaccepted: delivered though never accepted.
+type account struct {
+	Requests, Accepted, Deliveries int
+	Lost, Doubled, Unaccepted      []string
+}
+
+// reckon accounts for outcomes given the deliveries per message_id.
+func reckon(outcomes []outcome, delivered map[string]int) account {
+	a, accepted := account{Requests: len(outcomes)}, map[string]bool{}
+	for _, o := range outcomes {
+		accepted[o.ID] = accepted[o.ID] || o.accepted()
+	}
+
+	for _, id := range slices.Sorted(maps.Keys(accepted)) {
+		n := delivered[id]
+		a.Deliveries += n
+		switch {
+		case accepted[id] && n == 0:
+			a.Lost = append(a.Lost, id)
+		case !accepted[id] && n > 0:
+			a.Unaccepted = append(a.Unaccepted, id)
+		case n > 1:
+			a.Doubled = append(a.Doubled, id)
+		}
+
+		if accepted[id] {
+			a.Accepted++
+		}
+	}
+
+	return a
+}
+
+// problems says what is wrong, "" when every accepted alert was delivered
+// exactly once and nothing else was.
+func (a account) problems() string {
+	var p []string
+	for what, ids := range map[string][]string{"lost": a.Lost, "doubled": a.Doubled, "delivered though not accepted": a.Unaccepted} {
+		if len(ids) > 0 {
+			p = append(p, fmt.Sprintf("%s %d (e.g. %s)", what, len(ids), ids[0]))
+		}
+	}
+
+	slices.Sort(p)
+	return strings.Join(p, "; ")
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,230 +15,146 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
-// profileRate is the load the processor's CPU profile is taken at.
-const profileRate = 100
+// profileRate is the load the processor's CPU profile is taken at, into
+// profileFile (from the repository's root).
+const profileRate, profileFile = 100, "build/bench/processor-cpu.pprof"
 
-// profileTop is how many functions each of the profile's lists shows.
-const profileTop = 15
+// Kinds of profilePart, as issue 14's reason adds them up.
+const (
+	kindDeps    = "required SDKs and their HTTP"
+	kindOwn     = "our code and its log line"
+	kindRuntime = "Go runtime"
+)
 
-// profileSummary is the processor's CPU profile under load, as the report
-// shows it.
+// profilePart is a part of the processor's work, by package path prefix.
+type profilePart struct {
+	name, kind string
+	prefixes   []string
+}
+
+// profileParts: a sample counts in the part of the innermost function of
+// its stack that a part owns (an X-Ray segment's JSON is X-Ray's), but the
+// last, the runtime's, takes only stacks all its own.
+var profileParts = []profilePart{
+	{"aws-sdk-go-v2 and smithy-go (middleware, signing, endpoint rules, (de)serialisation)", kindDeps,
+		[]string{"github.com/aws/aws-sdk-go-v2/", "github.com/aws/smithy-go/"}},
+	{"net/http (the SDK's and the Runtime API's connections)", kindDeps, []string{"net/http."}},
+	{"aws-xray-sdk-go (segments, their JSON, the UDP emitter)", kindDeps, []string{"github.com/aws/aws-xray-sdk-go/"}},
+	{"aws-lambda-go (the Runtime API loop, event and answer JSON)", kindDeps, []string{"github.com/aws/aws-lambda-go/"}},
+	{"a2p-alerts and its slog line", kindOwn, []string{"github.com/a2p-alerts/", "log/slog."}},
+	{"Go runtime alone (scheduler, timers, netpoll, background GC)", kindRuntime, []string{"runtime.", "internal/runtime/"}},
+}
+
+// partOf returns the name of a stack's part (leaf first), or other's.
+func partOf(stack []string) string {
+	rt := len(profileParts) - 1
+	for _, fn := range stack {
+		for _, p := range profileParts[:rt] {
+			if hasAnyPrefix(fn, p.prefixes) {
+				return p.name
+			}
+		}
+	}
+
+	if slices.ContainsFunc(stack, func(fn string) bool { return !hasAnyPrefix(fn, profileParts[rt].prefixes) }) {
+		return "other (the standard library outside these parts)"
+	}
+
+	return profileParts[rt].name
+}
+
+// profileSummary is the processor's CPU profile under load: the CPU of
+// each profilePart, by name.
 type profileSummary struct {
-	// File is the profile, for `go tool pprof`.
-	File string
-	// Phase is the load it was taken under; its CPU column is the
-	// processor's CPU with profiling on.
-	Phase phase
-	// Total is the CPU time sampled.
+	Phase phase // the load it was taken under
 	Total time.Duration
-	// Flat is the top functions by their own CPU time; Groups the share
-	// of each part of the processor.
-	Flat, Groups []profileItem
+	Parts map[string]time.Duration
+}
+
+// shareOf is the share of the parts of kind.
+func (s *profileSummary) shareOf(kind string) float64 {
+	var d time.Duration
+	for _, p := range profileParts {
+		if p.kind == kind {
+			d += s.Parts[p.name]
+		}
+	}
+	return float64(d) / float64(max(s.Total, 1))
 }
 
 // profileProcessor restarts the processor with names.EnvCPUProfile set,
-// runs one more open-loop phase at profileRate (its alerts are accounted
-// for with the run's), ends the process with SIGTERM, which writes the
-// profile, starts the processor again as deployed, and summarises the
-// profile.
+// runs a phase at profileRate, ends the process with SIGTERM, which writes
+// the profile, and summarises it.
 func (b *bench) profileProcessor(ctx context.Context, client *http.Client) error {
 	f, err := b.sb.Function(names.OutputProcessorFunction)
 	if err != nil {
 		return err
 	}
 
-	file := filepath.Join(b.root, "build", "bench", "processor-cpu.pprof")
-	if err := os.MkdirAll(filepath.Dir(file), 0o750); err != nil {
-		return fmt.Errorf("profile: %w", err)
+	file := filepath.Join(b.root, filepath.FromSlash(profileFile))
+	p := phase{Tag: "prof", Rate: profileRate, Duration: b.report.Settings.Duration}
+	b.step("CPU profile of the processor: %d/s for %s", profileRate, p.Duration)
+	for _, step := range []func() error{
+		func() error { return os.MkdirAll(filepath.Dir(file), 0o750) },
+		func() error { return f.RestartWith(map[string]string{names.EnvCPUProfile: file}) },
+		func() error { return f.WaitReady(ctx, b.sb.Clients.Lambda, lambdahost.DefaultReadyTimeout) },
+		func() error { return b.phase(ctx, client, &p) },
+		func() error {
+			tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			return f.Terminate(tctx)
+		},
+	} {
+		if err := step(); err != nil {
+			return fmt.Errorf("profile: %w", err)
+		}
 	}
 
-	b.step("CPU profile of the processor: %d/s for %s", profileRate, b.report.Settings.Duration)
-
-	if err := f.RestartWith(map[string]string{names.EnvCPUProfile: file}); err != nil {
-		return fmt.Errorf("profile: %w", err)
-	}
-
-	if err := f.WaitReady(ctx, b.sb.Clients.Lambda, lambdahost.DefaultReadyTimeout); err != nil {
-		return fmt.Errorf("profile: %w", err)
-	}
-
-	p, err := b.phase(ctx, client, "prof", profileRate)
-	b.report.Outcomes = append(b.report.Outcomes, p.Outcomes...)
-
+	out, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-traces", file).Output()
 	if err != nil {
-		return fmt.Errorf("profile: %w", err)
+		return fmt.Errorf("go tool pprof -traces %s: %w", file, err)
 	}
 
-	if err := b.stopProfiled(ctx, f); err != nil {
-		return err
-	}
-
-	data, err := os.ReadFile(file) //nolint:gosec // the file this step asked the processor to write
+	s, err := summarise(string(out))
 	if err != nil {
-		return fmt.Errorf("profile: %w", err)
+		return fmt.Errorf("profile %s: %w", file, err)
 	}
 
-	prof, err := readCPUProfile(data)
-	if err != nil {
-		return err
-	}
-
-	rel, _ := filepath.Rel(b.root, file)
-	b.report.Profile = &profileSummary{File: rel, Phase: p, Total: prof.Total(),
-		Flat: prof.top(profileTop, false), Groups: prof.groups()}
-
+	s.Phase, b.report.Profile = p, s
 	return nil
 }
 
-// stopProfiled ends the profiled process with SIGTERM and starts the
-// function again as deployed.
-func (b *bench) stopProfiled(ctx context.Context, f *lambdahost.Function) error {
-	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
+// summarise adds up by part the samples `go tool pprof -traces` prints,
+// each as a separator line, "<cpu> <leaf function>", then a function a
+// line (inlined ones included).
+func summarise(traces string) (*profileSummary, error) {
+	s := &profileSummary{Parts: map[string]time.Duration{}}
+	for _, block := range strings.Split(traces, "-----------+")[1:] {
+		lines := strings.Split(block, "\n")[1:] // [0] is the separator's rest
+		if len(lines) == 0 || len(strings.Fields(lines[0])) < 2 {
+			continue
+		}
 
-	if err := f.Terminate(tctx); err != nil {
-		return fmt.Errorf("profile: %w", err)
-	}
+		first := strings.Fields(lines[0])
+		cpu, err := time.ParseDuration(first[0])
+		if err != nil {
+			return nil, fmt.Errorf("trace %q: %w", lines[0], err)
+		}
 
-	if err := f.Restart(); err != nil {
-		return fmt.Errorf("profile: %w", err)
-	}
-
-	if err := f.WaitReady(ctx, b.sb.Clients.Lambda, lambdahost.DefaultReadyTimeout); err != nil {
-		return fmt.Errorf("profile: %w", err)
-	}
-
-	return nil
-}
-
-// profileGroup is a part of the processor's work, known by the functions
-// that do it.
-type profileGroup struct {
-	name string
-	// match reports whether a function belongs to the group.
-	match func(fn string) bool
-}
-
-// prefixes matches functions whose names start with one of ps.
-func prefixes(ps ...string) func(string) bool {
-	return func(fn string) bool {
-		for _, p := range ps {
-			if strings.HasPrefix(fn, p) {
-				return true
+		stack := []string{first[1]}
+		for _, l := range lines[1:] {
+			if f := strings.Fields(l); len(f) > 0 {
+				stack = append(stack, f[0])
 			}
 		}
 
-		return false
-	}
-}
-
-// contains matches functions whose names contain one of ss.
-func contains(ss ...string) func(string) bool {
-	return func(fn string) bool {
-		for _, s := range ss {
-			if strings.Contains(fn, s) {
-				return true
-			}
-		}
-
-		return false
-	}
-}
-
-const (
-	sdkPrefix    = "github.com/aws/aws-sdk-go-v2/"
-	smithyPrefix = "github.com/aws/smithy-go/"
-)
-
-// profileGroups are the parts of the processor's work. A sample belongs to
-// the group of the innermost function of its stack that any group matches,
-// trying the groups in this order at each function: the work is charged to
-// the most specific part doing it (encoding JSON for an X-Ray segment is
-// X-Ray's; a garbage collection assist is the collector's, whoever
-// allocated).
-var profileGroups = []profileGroup{
-	{"Go runtime: garbage collection", prefixes("runtime.gcBgMarkWorker", "runtime.gcAssistAlloc", "runtime.bgsweep",
-		"runtime.bgscavenge", "runtime.gcStart", "runtime.markroot", "runtime.gcDrain", "runtime.scanobject", "runtime.scanObject")},
-	{"X-Ray SDK (segments, their JSON, the UDP emitter, its SDK middleware)", prefixes("github.com/aws/aws-xray-sdk-go/")},
-	{"AWS SDK: SigV4 request signing", prefixes(sdkPrefix+"aws/signer/", sdkPrefix+"internal/auth", sdkPrefix+"internal/v4a")},
-	{"AWS SDK: endpoint rules", contains("resolveEndpointV2Middleware", ".ResolveEndpoint", "EndpointParameters",
-		smithyPrefix+"endpoints", "awsrulesfn", "rulesfn")},
-	{"AWS SDK: response checksum (DynamoDB CRC32)", contains("customizations.(*Checksum)", "hash/crc32")},
-	{"AWS SDK: request and response (de)serialisation", contains(smithyPrefix+"encoding", smithyPrefix+"document",
-		smithyPrefix+"transport/http/protocol", "serializeOp", "deserializeOp", "awsAwsjson", "awsAwsquery", "awsRestjson",
-		"/schemas.", smithyPrefix+"traits")},
-	{"net/http client (the SDK's and the Runtime API's connections)", prefixes("net/http.")},
-	{"AWS SDK: other middleware (retry, user agent, request id, metrics, ...)", prefixes(sdkPrefix, smithyPrefix)},
-	{"slog JSON logging", prefixes("log/slog.")},
-	{"Lambda runtime client (Runtime API loop, event and answer JSON)", prefixes("github.com/aws/aws-lambda-go/")},
-	{ownGroup, prefixes("github.com/a2p-alerts/a2p-alerts/")},
-}
-
-// ownGroup is the group of this repository's code.
-const ownGroup = "a2p-alerts code (validation, PHI guard, rendering, adapters, answer)"
-
-// runtimeGroup holds stacks of the Go runtime alone: the scheduler,
-// timers, the network poller.
-var runtimeGroup = profileGroup{"Go runtime: scheduler, timers, netpoll", prefixes("runtime.", "internal/runtime/")}
-
-// otherGroup holds samples no group matches.
-const otherGroup = "other (standard library outside the groups above)"
-
-// groups returns the share of each profileGroup, most first, and the rest
-// as otherGroup.
-func (p *cpuProfile) groups() []profileItem {
-	byGroup := map[string]time.Duration{}
-
-	for _, s := range p.Samples {
-		byGroup[groupOf(s.Stack)] += s.CPU
+		s.Total += cpu
+		s.Parts[partOf(stack)] += cpu
 	}
 
-	return p.items(byGroup, len(profileGroups)+2)
-}
-
-// groupOf returns the group of a stack (leaf first): the group of its
-// innermost function any profileGroups entry matches, else runtimeGroup if
-// all of it is the runtime's, else otherGroup.
-func groupOf(stack []string) string {
-	for _, fn := range stack {
-		for _, g := range profileGroups {
-			if g.match(fn) {
-				return g.name
-			}
-		}
+	if s.Total == 0 {
+		return nil, fmt.Errorf("no samples in %q", traces)
 	}
 
-	for _, fn := range stack {
-		if !runtimeGroup.match(fn) {
-			return otherGroup
-		}
-	}
-
-	return runtimeGroup.name
-}
-
-func (r *report) renderProfile(b *strings.Builder) {
-	s := r.Profile
-	if s == nil {
-		return
-	}
-
-	requests := max(len(s.Phase.Outcomes), 1)
-	fmt.Fprintf(b, "## 5. Where the processor's CPU goes (CPU profile at %d/s)\n\n", s.Phase.Rate)
-	fmt.Fprintf(b, "After the phases above, the processor was restarted with `%s` set and sent %d new alerts at %d/s; SIGTERM then made it write the profile (%s, for `go tool pprof`). It sampled %s of CPU, %s per request (with profiling on the process used %s per request by /proc). The profile covers the whole process: the Runtime API loop, the handler, the SDK's HTTP connections, the X-Ray emitter and the Go runtime.\n\n",
-		names.EnvCPUProfile, len(s.Phase.Outcomes), s.Phase.Rate, s.File, s.Total.Round(time.Millisecond),
-		ms3(s.Total/time.Duration(requests)), ms3(s.Phase.CPU[names.FunctionProcessor]/time.Duration(requests)))
-	fmt.Fprintf(b, "By part (each sample counted once, in the part of the innermost function of its stack that one of these parts owns):\n\n| Part | CPU | Share |\n|---|---:|---:|\n")
-
-	for _, g := range s.Groups {
-		fmt.Fprintf(b, "| %s | %s | %.1f%% |\n", g.Name, g.CPU.Round(time.Millisecond), g.Share*100)
-	}
-
-	fmt.Fprintf(b, "\nTop %d functions by their own CPU (flat):\n\n| Function | CPU | Share |\n|---|---:|---:|\n", len(s.Flat))
-
-	for _, it := range s.Flat {
-		fmt.Fprintf(b, "| `%s` | %s | %.1f%% |\n", it.Name, it.CPU.Round(time.Millisecond), it.Share*100)
-	}
-
-	fmt.Fprintf(b, "\n")
+	return s, nil
 }

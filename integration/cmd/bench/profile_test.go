@@ -1,44 +1,107 @@
 package main
 
 import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
 	"testing"
 	"time"
 )
 
-// TestGroupOf: a stack belongs to the part of its innermost function that
-// a part owns; the runtime alone is the runtime; anything else is other.
-func TestGroupOf(t *testing.T) {
+// TestPartOf: a stack belongs to the part of its innermost function that
+// a part owns; the runtime alone is the runtime's; anything else is other.
+func TestPartOf(t *testing.T) {
 	t.Parallel()
 
-	tests := []struct {
+	for _, tt := range []struct {
 		stack []string // leaf first
 		want  string
 	}{
 		{[]string{"runtime.memmove", "encoding/json.Marshal", "github.com/aws/aws-xray-sdk-go/xray.(*Segment).Close", "github.com/a2p-alerts/a2p-alerts/services/processor/notify.(*Handler).Handle"},
-			"X-Ray SDK (segments, their JSON, the UDP emitter, its SDK middleware)"},
-		{[]string{"crypto/sha256.block", "github.com/aws/aws-sdk-go-v2/aws/signer/v4.(*Signer).SignHTTP", "github.com/aws/smithy-go/middleware.decoratedHandler.Handle"},
-			"AWS SDK: SigV4 request signing"},
-		{[]string{"runtime.gcAssistAlloc", "runtime.mallocgc", "github.com/a2p-alerts/a2p-alerts/shared/alert.Decode"},
-			"Go runtime: garbage collection"},
-		{[]string{"internal/runtime/syscall/linux.Syscall6", "net.(*conn).Write", "net/http.persistConnWriter.Write", "net/http.(*persistConn).writeLoop"},
-			"net/http client (the SDK's and the Runtime API's connections)"},
-		{[]string{"runtime.futex", "runtime.findRunnable", "runtime.schedule", "runtime.mcall"}, runtimeGroup.name},
-		{[]string{"strings.Index", "main.main"}, otherGroup},
-		{[]string{"strings.Index", "github.com/a2p-alerts/a2p-alerts/shared/render.SMS"}, ownGroup},
-	}
-	for _, tt := range tests {
-		if got := groupOf(tt.stack); got != tt.want {
-			t.Errorf("groupOf(%v) = %q, want %q", tt.stack, got, tt.want)
+			profileParts[2].name},
+		{[]string{"crypto/sha256.block", "github.com/aws/aws-sdk-go-v2/aws/signer/v4.(*Signer).SignHTTP", "net/http.(*Client).Do"}, profileParts[0].name},
+		{[]string{"internal/runtime/syscall/linux.Syscall6", "net.(*conn).Write", "net/http.persistConnWriter.Write"}, profileParts[1].name},
+		{[]string{"runtime.mallocgc", "log/slog.(*Logger).Info"}, profileParts[4].name},
+		{[]string{"runtime.futex", "runtime.findRunnable", "runtime.schedule", "runtime.mcall"}, profileParts[5].name},
+		{[]string{"strings.Index", "main.main"}, "other (the standard library outside these parts)"},
+	} {
+		if got := partOf(tt.stack); got != tt.want {
+			t.Errorf("partOf(%v) = %q, want %q", tt.stack, got, tt.want)
 		}
 	}
+}
 
-	p := &cpuProfile{Samples: []cpuSample{
-		{CPU: 30 * time.Millisecond, Stack: tests[0].stack},
-		{CPU: 10 * time.Millisecond, Stack: tests[4].stack},
-	}}
+//go:noinline
+func spinForProfile(d time.Duration) int {
+	n := 0
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		n += strings.Count(strings.Repeat("ab", 64), "b")
+	}
 
-	groups := p.groups()
-	if len(groups) != 2 || groups[0].Share != 0.75 || groups[1].Name != runtimeGroup.name {
-		t.Errorf("groups = %+v, want X-Ray 75%% then the runtime", groups)
+	return n
+}
+
+// TestSummariseAProfile profiles a busy loop of this package with
+// runtime/pprof, reads it back with `go tool pprof -traces` as the bench
+// does, and finds most of its CPU in this repository's part.
+func TestSummariseAProfile(t *testing.T) {
+	var buf bytes.Buffer
+	if err := pprof.StartCPUProfile(&buf); err != nil {
+		t.Fatal("a CPU profile is already running in this test binary:", err)
+	}
+
+	_ = spinForProfile(300 * time.Millisecond)
+
+	pprof.StopCPUProfile()
+
+	file := filepath.Join(t.TempDir(), "cpu.pprof")
+	if err := os.WriteFile(file, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	out, err := exec.CommandContext(t.Context(), "go", "tool", "pprof", "-traces", file).Output()
+	if err != nil {
+		t.Fatal("go tool pprof:", err)
+	}
+
+	s, err := summarise(string(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if own := s.shareOf(kindOwn); s.Total < 100*time.Millisecond || own < 0.5 {
+		t.Errorf("sampled %s, %.0f%% in a2p-alerts; want at least 100ms and most of it:\n%s", s.Total, own*100, out)
+	}
+
+	if _, err := summarise("File: bench\nType: cpu\n"); err == nil {
+		t.Error("summarise accepted a profile without samples")
+	}
+}
+
+// TestSummariseTraces reads the text pprof prints: durations in ms and s,
+// inlined frames, and the closing separator.
+func TestSummariseTraces(t *testing.T) {
+	t.Parallel()
+
+	s, err := summarise(`File: bootstrap
+Type: cpu
+-----------+-------------------------------------------------------
+     1.20s   runtime.memmove
+             encoding/json.Marshal (inline)
+             github.com/aws/aws-xray-sdk-go/xray.(*Segment).Close
+-----------+-------------------------------------------------------
+      10ms   runtime.futex
+             runtime.mcall
+-----------+-------------------------------------------------------
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if s.Total != 1210*time.Millisecond || s.Parts[profileParts[2].name] != 1200*time.Millisecond || s.Parts[profileParts[5].name] != 10*time.Millisecond {
+		t.Errorf("total %s, parts %v", s.Total, s.Parts)
 	}
 }
