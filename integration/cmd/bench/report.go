@@ -252,7 +252,7 @@ func (r *report) calls() string {
 		return ""
 	}
 
-	return fmt.Sprintf("each delivered alert makes %d AWS calls (this run's X-Ray segments), where the processor measured before made %d (issue 11 added the alert record's writes); ",
+	return fmt.Sprintf("each delivered alert makes %d AWS calls (this run's X-Ray segments), where the processor measured before made %d (issue 11 added the alert record's writes, issue 12 the escalation timer of an H or M alert); ",
 		r.AWSCalls, baselineAWSCalls)
 }
 
