@@ -25,6 +25,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/proc"
 	"github.com/a2p-alerts/a2p-alerts/integration/sandbox/standin"
 	"github.com/a2p-alerts/a2p-alerts/shared/alert"
+	"github.com/a2p-alerts/a2p-alerts/shared/delivery"
 	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
@@ -71,7 +72,6 @@ func load(ctx context.Context, b *bench) error {
 	if tr, ok := client.Transport.(*http.Transport); ok {
 		tr.MaxIdleConnsPerHost, tr.MaxIdleConns = 512, 512
 	}
-
 	for _, mode := range []string{"a", "r"} {
 		for _, rate := range b.report.Settings.Rates {
 			p := phase{Tag: mode + strconv.Itoa(rate), Async: mode == "a", Rate: rate, Duration: b.report.Settings.Duration}
@@ -82,12 +82,10 @@ func load(ctx context.Context, b *bench) error {
 			b.report.Phases = append(b.report.Phases, p)
 		}
 	}
-
 	if err := b.profileProcessor(ctx, client); err != nil {
 		return err
 	}
-
-	b.report.Global = reckon(b.report.Outcomes, deliveries(b.sb.Tap.Deliveries(), b.sb.Connect.Calls()))
+	b.report.Global = reckon(b.report.Outcomes, deliveries(b.sb.Tap.Deliveries(), b.sb.Connect.Calls()), b.report.Recorded)
 	b.report.AWSCalls = awsCallsPerAlert(b.sb.XRay.Segments())
 	return nil
 }
@@ -102,25 +100,25 @@ func (b *bench) phase(ctx context.Context, client *http.Client, p *phase) error 
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("attack: %w", err)
 	}
-
 	p.CPU = b.cpu()
 	for name, d := range cpu0 {
 		p.CPU[name] -= d
 	}
-
-	b.waitDelivered(ctx, p.Outcomes) // a timeout leaves them lost: the accounting says so
-
+	// A request the client gave up on (no answer within its timeout) may
+	// still have been accepted: its record says so.
+	recorded := b.recorded(ctx, p.Tag)
+	maps.Copy(b.report.Recorded, recorded)
+	b.waitDelivered(ctx, p.Outcomes, recorded) // a timeout leaves them lost: the accounting says so
 	// Then one sentinel alert per priority. SNS deliveries are read in
 	// order from one queue (and the stub records a call before it
 	// answers), so once the sentinels are in, anything published before
 	// them is too: a late double would be counted.
 	sentinels, _ := b.attack(ctx, client, &phase{Tag: "s" + p.Tag}, burst(len(priorities)))
 	b.report.Outcomes = append(b.report.Outcomes, sentinels...)
-	if missing := b.waitDelivered(ctx, sentinels); missing > 0 {
+	if missing := b.waitDelivered(ctx, sentinels, nil); missing > 0 {
 		return fmt.Errorf("%d of the sentinels %+v not delivered within %s", missing, sentinels, drainTimeout)
 	}
-
-	p.Account, p.Sent = reckon(p.Outcomes, deliveries(b.sb.Tap.Deliveries(), b.sb.Connect.Calls())), b.acceptedToSent(ctx, p.Tag)
+	p.Account, p.Sent = reckon(p.Outcomes, deliveries(b.sb.Tap.Deliveries(), b.sb.Connect.Calls()), recorded), b.acceptedToSent(ctx, p.Tag)
 	return nil
 }
 
@@ -129,7 +127,6 @@ func (b *bench) phase(ctx context.Context, client *http.Client, p *phase) error 
 // the API ignores.
 func (b *bench) attack(ctx context.Context, client *http.Client, p *phase, pacer vegeta.Pacer) ([]outcome, time.Duration) {
 	var n atomic.Int64
-
 	targeter := func(t *vegeta.Target) error {
 		k := int(n.Add(1) - 1)
 		id := b.ids.id(p.Tag, k)
@@ -138,25 +135,19 @@ func (b *bench) attack(ctx context.Context, client *http.Client, p *phase, pacer
 		if p.Async {
 			t.Header.Set(names.HeaderPrefer, names.PreferRespondAsync)
 		}
-
 		return nil
 	}
-
 	attacker := vegeta.NewAttacker(vegeta.Client(client), vegeta.Timeout(30*time.Second))
 	defer context.AfterFunc(ctx, func() { attacker.Stop() })()
-
 	var outcomes []outcome
-
 	start, last := time.Now(), time.Now()
 	for res := range attacker.Attack(targeter, pacer, p.Duration, p.Tag) {
 		if end := res.End(); end.After(last) {
 			last = end
 		}
-
 		u, _ := url.Parse(res.URL) // vegeta's copy of the URL above
 		outcomes = append(outcomes, outcome{ID: u.Query().Get("bench_id"), Code: int(res.Code), Err: res.Error, Latency: res.Latency})
 	}
-
 	return outcomes, last.Sub(start)
 }
 
@@ -166,24 +157,22 @@ type burst uint64
 func (n burst) Pace(_ time.Duration, hits uint64) (time.Duration, bool) { return 0, hits >= uint64(n) }
 func (n burst) Rate(time.Duration) float64                              { return 0 }
 
-// waitDelivered waits until every accepted alert of outs has a delivery
-// or drainTimeout passes, and returns how many of outs have none.
-func (b *bench) waitDelivered(ctx context.Context, outs []outcome) int {
+// waitDelivered waits until every accepted alert of outs (recorded ones
+// included) has a delivery or drainTimeout passes, and returns how many of
+// outs have none.
+func (b *bench) waitDelivered(ctx context.Context, outs []outcome, recorded map[string]bool) int {
 	ctx, cancel := context.WithTimeout(ctx, drainTimeout)
 	defer cancel()
-
 	for {
 		delivered, missing, waiting := deliveries(b.sb.Tap.Deliveries(), b.sb.Connect.Calls()), 0, false
 		for _, o := range outs {
 			if delivered[o.ID] == 0 {
-				missing, waiting = missing+1, waiting || o.accepted()
+				missing, waiting = missing+1, waiting || o.accepted() || (o.Code == 0 && recorded[o.ID])
 			}
 		}
-
 		if !waiting || ctx.Err() != nil {
 			return missing
 		}
-
 		select {
 		case <-ctx.Done():
 		case <-time.After(100 * time.Millisecond):
@@ -199,20 +188,44 @@ func (b *bench) cpu() map[string]time.Duration {
 			pids[fn] = f.Pid()
 		}
 	}
-
 	out := map[string]time.Duration{}
 	for name, pid := range pids {
 		if d, err := proc.CPUTime(pid); err == nil {
 			out[name] = d
 		}
 	}
-
 	return out
 }
 
-// acceptedToSent scans the records of the phase tagged tag and returns,
-// for each alert sent, the time from accepted_at_ms to sent_at_ms.
+// acceptedToSent returns, for each alert of the phase tagged tag that its
+// record says was sent, the time from accepted_at_ms to sent_at_ms.
 func (b *bench) acceptedToSent(ctx context.Context, tag string) []time.Duration {
+	var out []time.Duration
+	b.scanStates(ctx, tag, func(item map[string]types.AttributeValue) {
+		if accepted, sent := millis(item, names.AttrAcceptedAt), millis(item, names.AttrSentAt); accepted > 0 && sent > 0 {
+			out = append(out, time.Duration(sent-accepted)*time.Millisecond)
+		}
+	})
+	return out
+}
+
+// recorded returns the message_ids of the phase tagged tag whose record
+// holds them accepted and not failed: the server took them, whatever the
+// client saw.
+func (b *bench) recorded(ctx context.Context, tag string) map[string]bool {
+	out := map[string]bool{}
+	b.scanStates(ctx, tag, func(item map[string]types.AttributeValue) {
+		id, _ := item[names.AttrMessageID].(*types.AttributeValueMemberS)
+		status, _ := item[names.AttrAlertStatus].(*types.AttributeValueMemberS)
+		if id != nil && status != nil && status.Value != string(delivery.AlertFailed) {
+			out[id.Value] = true
+		}
+	})
+	return out
+}
+
+// scanStates calls f with each state item of the phase tagged tag.
+func (b *bench) scanStates(ctx context.Context, tag string, f func(map[string]types.AttributeValue)) {
 	in := &dynamodb.ScanInput{
 		TableName:                aws.String(b.sb.Deployment.OutputString(names.OutputAlertsTable)),
 		FilterExpression:         aws.String("#kind = :state AND begins_with(#mid, :prefix)"),
@@ -220,28 +233,23 @@ func (b *bench) acceptedToSent(ctx context.Context, tag string) []time.Duration 
 		ExpressionAttributeValues: map[string]types.AttributeValue{":state": &types.AttributeValueMemberS{Value: "state"},
 			":prefix": &types.AttributeValueMemberS{Value: b.ids.prefix(tag)}},
 	}
-	millis := func(item map[string]types.AttributeValue, attr string) (v int64) {
-		if n, ok := item[attr].(*types.AttributeValueMemberN); ok {
-			v, _ = strconv.ParseInt(n.Value, 10, 64)
-		}
-		return v
-	}
-
-	var out []time.Duration
 	for pages := dynamodb.NewScanPaginator(b.sb.Clients.DynamoDB, in); pages.HasMorePages(); {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return out
+			return
 		}
-
 		for _, item := range page.Items {
-			if accepted, sent := millis(item, names.AttrAcceptedAt), millis(item, names.AttrSentAt); accepted > 0 && sent > 0 {
-				out = append(out, time.Duration(sent-accepted)*time.Millisecond)
-			}
+			f(item)
 		}
 	}
+}
 
-	return out
+// millis reads a number attribute, 0 when absent.
+func millis(item map[string]types.AttributeValue, attr string) (v int64) {
+	if n, ok := item[attr].(*types.AttributeValueMemberN); ok {
+		v, _ = strconv.ParseInt(n.Value, 10, 64)
+	}
+	return v
 }
 
 // awsCallsPerAlert is the median number of AWS subsegments in the
@@ -259,11 +267,9 @@ func awsCallsPerAlert(segments []observe.Segment) int {
 			counts = append(counts, n)
 		}
 	}
-
 	if len(counts) == 0 {
 		return 0
 	}
-
 	slices.Sort(counts)
 	return counts[len(counts)/2]
 }
@@ -290,13 +296,11 @@ func deliveries(sns []observe.Delivery, calls []standin.OutboundCall) map[string
 			out[id]++
 		}
 	}
-
 	for _, c := range calls {
 		if id := benchIDRE.FindString(c.Attributes[names.ConnectMessageAttribute]); id != "" && c.Fault == nil {
 			out[id]++
 		}
 	}
-
 	return out
 }
 
@@ -312,20 +316,25 @@ type outcome struct {
 func (o outcome) accepted() bool { return o.Code == http.StatusOK || o.Code == http.StatusAccepted }
 
 // account is the delivery accounting of a set of requests, by message_id.
-// Lost: accepted, never delivered. Doubled: delivered more than once.
-// Unaccepted: delivered though never accepted.
+// An alert is accepted when the client saw 200 or 202, or got no answer
+// (Unanswered: its timeout passed) while the server's record holds it
+// accepted. Lost: accepted, never delivered. Doubled: delivered more than
+// once. Unaccepted: delivered though never accepted.
 type account struct {
-	Requests, Accepted, Deliveries int
-	Lost, Doubled, Unaccepted      []string
+	Requests, Accepted, Deliveries, Unanswered int
+	Lost, Doubled, Unaccepted                  []string
 }
 
-// reckon accounts for outcomes given the deliveries per message_id.
-func reckon(outcomes []outcome, delivered map[string]int) account {
+// reckon accounts for outcomes given the deliveries per message_id and
+// the message_ids the server recorded as accepted.
+func reckon(outcomes []outcome, delivered map[string]int, recorded map[string]bool) account {
 	a, accepted := account{Requests: len(outcomes)}, map[string]bool{}
 	for _, o := range outcomes {
-		accepted[o.ID] = accepted[o.ID] || o.accepted()
+		accepted[o.ID] = accepted[o.ID] || o.accepted() || (o.Code == 0 && recorded[o.ID])
+		if o.Code == 0 {
+			a.Unanswered++
+		}
 	}
-
 	for _, id := range slices.Sorted(maps.Keys(accepted)) {
 		n := delivered[id]
 		a.Deliveries += n
@@ -337,12 +346,10 @@ func reckon(outcomes []outcome, delivered map[string]int) account {
 		case n > 1:
 			a.Doubled = append(a.Doubled, id)
 		}
-
 		if accepted[id] {
 			a.Accepted++
 		}
 	}
-
 	return a
 }
 
@@ -355,7 +362,6 @@ func (a account) problems() string {
 			p = append(p, fmt.Sprintf("%s %d (e.g. %s)", what, len(ids), ids[0]))
 		}
 	}
-
 	slices.Sort(p)
 	return strings.Join(p, "; ")
 }

@@ -79,7 +79,7 @@ func TestAccountingCatchesMissingAndDoubledDeliveries(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 
-			a := reckon(outcomes, deliveries(tt.sns, tt.calls))
+			a := reckon(outcomes, deliveries(tt.sns, tt.calls), nil)
 			if got := a.problems(); got != tt.want {
 				t.Errorf("problems %q, want %q", got, tt.want)
 			}
@@ -94,7 +94,7 @@ func TestAccountingCatchesMissingAndDoubledDeliveries(t *testing.T) {
 func TestReckonSortsIDs(t *testing.T) {
 	t.Parallel()
 
-	a := reckon([]outcome{{ID: "c", Code: 200}, {ID: "a", Code: 200}, {ID: "b", Code: 200}}, map[string]int{"b": 2})
+	a := reckon([]outcome{{ID: "c", Code: 200}, {ID: "a", Code: 200}, {ID: "b", Code: 200}}, map[string]int{"b": 2}, nil)
 	if !slices.Equal(a.Lost, []string{"a", "c"}) || a.Deliveries != 2 || a.problems() != "doubled 1 (e.g. b); lost 2 (e.g. a)" {
 		t.Errorf("lost %v, deliveries %d, problems %q", a.Lost, a.Deliveries, a.problems())
 	}
@@ -120,5 +120,18 @@ func TestAWSCallsPerAlert(t *testing.T) {
 
 	if got := awsCallsPerAlert(nil); got != 0 {
 		t.Errorf("awsCallsPerAlert(nil) = %d, want 0", got)
+	}
+}
+
+// TestReckonUnanswered: a request the client gave up on counts as accepted
+// when the server recorded it, and must then be delivered exactly once;
+// one the server did not record must not be delivered.
+func TestReckonUnanswered(t *testing.T) {
+	t.Parallel()
+	outcomes := []outcome{{ID: "kept", Code: 0}, {ID: "lost", Code: 0}, {ID: "ghost", Code: 0}, {ID: "refused", Code: 0}}
+	recorded := map[string]bool{"kept": true, "lost": true}
+	a := reckon(outcomes, map[string]int{"kept": 1, "ghost": 1}, recorded)
+	if a.Unanswered != 4 || a.Accepted != 2 || a.problems() != "delivered though not accepted 1 (e.g. ghost); lost 1 (e.g. lost)" {
+		t.Errorf("unanswered %d, accepted %d, problems %q", a.Unanswered, a.Accepted, a.problems())
 	}
 }

@@ -48,12 +48,10 @@ func main() {
 	flag.IntVar(&s.ColdStarts, "cold-starts", 30, "cold starts per function")
 	flag.IntVar(&s.BenchCount, "count", 6, "go test -count for the Go benchmarks")
 	flag.Parse()
-
 	if s.ColdStarts < 1 || s.BenchCount < 1 || s.Duration <= 0 {
 		fmt.Fprintln(os.Stderr, "bench: -cold-starts, -count and -duration must be positive")
 		os.Exit(2)
 	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, *out, s)
 	stop()
@@ -74,33 +72,28 @@ type bench struct {
 func run(ctx context.Context, out string, s settings) int {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Minute)
 	defer cancel()
-
 	wd, _ := os.Getwd() // FindRepoRoot fails on ""
 	root, err := sandbox.FindRepoRoot(wd)
 	b := &bench{root: root, start: time.Now(), ids: idMaker{run: strconv.FormatInt(time.Now().UnixNano()&0xffffff, 16)},
-		report: &report{Date: time.Now(), Settings: s, LoadAverage: loadAverage()}}
+		report: &report{Date: time.Now(), Settings: s, LoadAverage: loadAverage(), Recorded: map[string]bool{}}}
 	for _, step := range []func(context.Context, *bench) error{goBenchmarks, packages, startSandbox, coldStarts, startup, load} {
 		if err == nil {
 			err = step(ctx, b)
 		}
 	}
-
 	if b.sb != nil {
 		if cerr := b.sb.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("stop the sandbox: %w", cerr)
 		}
 	}
-
 	b.report.Took = time.Since(b.start)
 	if err == nil {
 		err = os.WriteFile(out, []byte(b.report.render()), 0o600)
 	}
-
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
 	}
-
 	fmt.Printf("Wrote %s (run took %s).\n", out, b.report.Took.Round(time.Second))
 	if problems := b.report.Global.problems(); problems != "" { // after the last sentinels
 		fmt.Fprintln(os.Stderr, "bench: an accepted alert was not delivered exactly once:", problems)
@@ -122,7 +115,6 @@ func startSandbox(ctx context.Context, b *bench) error {
 	if err != nil {
 		return fmt.Errorf("start the sandbox: %w", err)
 	}
-
 	b.sb = sb
 	return nil
 }
@@ -136,7 +128,6 @@ var validAllocsRE = regexp.MustCompile(`(?m)^BenchmarkHandler/valid_alert(?:-\d+
 // a package at a time, and summarises them with benchstat (tools/perf).
 func goBenchmarks(ctx context.Context, b *bench) error {
 	var raw bytes.Buffer
-
 	args := []string{"test", "-run", "^$", "-bench", ".", "-benchmem", "-count", strconv.Itoa(b.report.Settings.BenchCount)}
 	b.report.GoBenchCommand = "go " + strings.Join(args, " ")
 	for _, t := range [][2]string{{"services/processor", "./notify"}, {"services/processor", "."}, {"services/authorizer", "."}} {
@@ -147,25 +138,21 @@ func goBenchmarks(ctx context.Context, b *bench) error {
 			return fmt.Errorf("go test -bench in %s: %w\n%s", t[0], err, raw.String())
 		}
 	}
-
 	var runs []int
 	for _, m := range validAllocsRE.FindAllStringSubmatch(raw.String(), -1) {
 		n, _ := strconv.Atoi(m[1]) // \d+
 		runs = append(runs, n)
 	}
-
 	slices.Sort(runs)
 	if len(runs) > 0 {
 		b.report.ValidAllocs = runs[len(runs)/2] // the median
 	}
-
 	cmd := exec.CommandContext(ctx, "go", "tool", "benchstat", "median=/dev/stdin")
 	cmd.Dir, cmd.Env, cmd.Stdin = filepath.Join(b.root, "tools", "perf"), append(os.Environ(), "GOWORK=off"), &raw
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("benchstat: %w\n%s", err, out)
 	}
-
 	b.report.GoBench = string(out)
 	return nil
 }
@@ -174,14 +161,12 @@ func goBenchmarks(ctx context.Context, b *bench) error {
 // does for a deploy, and reads their sizes.
 func packages(ctx context.Context, b *bench) error {
 	b.step("building the arm64 deployment zips")
-
 	dir := filepath.Join(b.root, "build", "bench", "arm64")
 	cmd := exec.CommandContext(ctx, "go", "run", "./scripts/lambdazip", "-out", dir)
 	cmd.Dir, cmd.Env = b.root, append(os.Environ(), "LAMBDA_ARCH=arm64")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build the arm64 zips: %w\n%s", err, out)
 	}
-
 	b.report.Zips = map[string]int64{}
 	for _, fn := range functionOrder {
 		zip, err := os.Stat(filepath.Join(dir, fn+".zip"))
@@ -190,7 +175,6 @@ func packages(ctx context.Context, b *bench) error {
 		}
 		b.report.Zips[fn] = zip.Size()
 	}
-
 	return nil
 }
 
@@ -215,7 +199,6 @@ func coldStarts(ctx context.Context, b *bench) error {
 		if err != nil {
 			return err
 		}
-
 		b.step("%d cold starts of the %s", b.report.Settings.ColdStarts, fn)
 		for i := range b.report.Settings.ColdStarts {
 			id := b.ids.id("cold", i)
@@ -223,14 +206,12 @@ func coldStarts(ctx context.Context, b *bench) error {
 			if err != nil {
 				return fmt.Errorf("cold start %d of the %s: %w\n%s", i+1, fn, err, f.Output())
 			}
-
 			b.report.Cold[fn] = append(b.report.Cold[fn], cs)
 			if fn == names.FunctionProcessor { // answered 200
 				b.report.Outcomes = append(b.report.Outcomes, outcome{ID: id, Code: http.StatusOK, Latency: cs.Total - cs.Init})
 			}
 		}
 	}
-
 	return nil
 }
 
@@ -252,7 +233,6 @@ func coldEvent(sb *sandbox.Sandbox, fn string, body []byte) []byte {
 				sb.Deployment.OutputString(names.OutputStageName), names.NotificationPath),
 		}
 	}
-
 	b, err := json.Marshal(ev)
 	if err != nil {
 		panic(err) // strings and maps of strings always encode
@@ -266,24 +246,20 @@ func (b *bench) coldStart(ctx context.Context, f *lambdahost.Function, payload [
 	if err := f.Restart(); err != nil {
 		return coldStart{}, err
 	}
-
 	t0 := time.Now() // exec has succeeded, the package is unzipped: as Lambda's Init Duration
 	if err := f.WaitReady(ctx, b.sb.Clients.Lambda, lambdahost.DefaultReadyTimeout); err != nil {
 		return coldStart{}, err
 	}
-
 	cs := coldStart{Init: time.Since(t0)}
 	out, err := b.sb.Clients.Lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(f.Spec.Name), Payload: payload},
 		func(o *lambda.Options) { o.RetryMaxAttempts = 1 })
 	cs.Total = time.Since(t0)
-
 	switch {
 	case err != nil:
 		return cs, fmt.Errorf("invoke: %w", err)
 	case out.FunctionError != nil || !bytes.Contains(out.Payload, []byte(`"statusCode":200,`)) && !bytes.Contains(out.Payload, []byte(`"Effect":"Allow"`)):
 		return cs, fmt.Errorf("not a success (function error %q): %s", aws.ToString(out.FunctionError), out.Payload)
 	}
-
 	return cs, nil
 }
 
@@ -307,7 +283,6 @@ func startup(ctx context.Context, b *bench) error {
 	if err != nil {
 		return err
 	}
-
 	it := &initTrace{Runs: 30, GOGC: f.Spec.Environment[names.EnvGoGC]}
 	var ends, xrays []time.Duration
 	b.step("package initialisation of the processor, %d starts", it.Runs)
@@ -316,14 +291,12 @@ func startup(ctx context.Context, b *bench) error {
 		cmd := exec.CommandContext(ctx, filepath.Join(f.Env["LAMBDA_TASK_ROOT"], "bootstrap"))
 		cmd.Env, cmd.Stderr = []string{"GODEBUG=inittrace=1", names.EnvGoGC + "=" + it.GOGC}, &stderr
 		_ = cmd.Run() // exits 1: no tables
-
 		end, xray := parseInittrace(stderr.String())
 		if end == 0 {
 			return fmt.Errorf("the processor printed no inittrace:\n%s", stderr.String())
 		}
 		ends, xrays = append(ends, end), append(xrays, xray)
 	}
-
 	it.End, it.XRay = percentile(ends, 50), percentile(xrays, 50)
 	b.report.Init = it
 	return nil
@@ -340,13 +313,11 @@ func parseInittrace(out string) (end, xray time.Duration) {
 		if _, err := fmt.Sscanf(line, "init %s @%f ms, %f ms clock", &pkg, &at, &clock); err != nil {
 			continue
 		}
-
 		end = max(end, time.Duration((at+clock)*float64(time.Millisecond)))
 		if hasAnyPrefix(pkg, xrayOnlyPackages) {
 			xray += time.Duration(clock * float64(time.Millisecond))
 		}
 	}
-
 	return end, xray
 }
 
@@ -369,7 +340,6 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	if len(ds) == 0 {
 		return 0
 	}
-
 	sorted := slices.Sorted(slices.Values(ds))
 	rank := int(p/100*float64(len(sorted)) + 0.999999999) // ceil, robust to float error
 	return sorted[min(max(rank, 1), len(sorted))-1]

@@ -55,11 +55,9 @@ func partOf(stack []string) string {
 			}
 		}
 	}
-
 	if slices.ContainsFunc(stack, func(fn string) bool { return !hasAnyPrefix(fn, profileParts[rt].prefixes) }) {
 		return "other (the standard library outside these parts)"
 	}
-
 	return profileParts[rt].name
 }
 
@@ -90,7 +88,6 @@ func (b *bench) profileProcessor(ctx context.Context, client *http.Client) error
 	if err != nil {
 		return err
 	}
-
 	file := filepath.Join(b.root, filepath.FromSlash(profileFile))
 	p := phase{Tag: "prof", Rate: profileRate, Duration: b.report.Settings.Duration}
 	b.step("CPU profile of the processor: %d/s for %s", profileRate, p.Duration)
@@ -109,17 +106,14 @@ func (b *bench) profileProcessor(ctx context.Context, client *http.Client) error
 			return fmt.Errorf("profile: %w", err)
 		}
 	}
-
 	out, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-traces", file).Output()
 	if err != nil {
 		return fmt.Errorf("go tool pprof -traces %s: %w", file, err)
 	}
-
 	s, err := summarise(string(out))
 	if err != nil {
 		return fmt.Errorf("profile %s: %w", file, err)
 	}
-
 	s.Phase, b.report.Profile = p, s
 	return nil
 }
@@ -134,27 +128,22 @@ func summarise(traces string) (*profileSummary, error) {
 		if len(lines) == 0 || len(strings.Fields(lines[0])) < 2 {
 			continue
 		}
-
 		first := strings.Fields(lines[0])
 		cpu, err := time.ParseDuration(first[0])
 		if err != nil {
 			return nil, fmt.Errorf("trace %q: %w", lines[0], err)
 		}
-
 		stack := []string{first[1]}
 		for _, l := range lines[1:] {
 			if f := strings.Fields(l); len(f) > 0 {
 				stack = append(stack, f[0])
 			}
 		}
-
 		s.Total += cpu
 		s.Parts[partOf(stack)] += cpu
 	}
-
 	if s.Total == 0 {
 		return nil, fmt.Errorf("no samples in %q", traces)
 	}
-
 	return s, nil
 }

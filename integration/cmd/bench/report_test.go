@@ -46,9 +46,9 @@ func TestRenderShowsTheFigures(t *testing.T) {
 		Zips: map[string]int64{names.FunctionAuthorizer: 1 << 21, names.FunctionProcessor: 5 << 20},
 		Cold: map[string][]coldStart{names.FunctionAuthorizer: {{Init: 3 * time.Millisecond, Total: 5 * time.Millisecond}}},
 		Phases: []phase{
-			{Async: true, Rate: 50, Duration: time.Second, Outcomes: queued, Elapsed: time.Second, Account: reckon(queued, map[string]int{"bn-aa-a50-0": 1, "bn-aa-a50-1": 1}),
+			{Async: true, Rate: 50, Duration: time.Second, Outcomes: queued, Elapsed: time.Second, Account: reckon(queued, map[string]int{"bn-aa-a50-0": 1, "bn-aa-a50-1": 1}, nil),
 				Sent: []time.Duration{7 * time.Millisecond, 9 * time.Millisecond}, CPU: map[string]time.Duration{names.FunctionWorker: 6 * time.Millisecond}},
-			{Rate: 200, Duration: time.Second, Outcomes: lost, Elapsed: time.Second / 200, Account: reckon(lost, nil),
+			{Rate: 200, Duration: time.Second, Outcomes: lost, Elapsed: time.Second / 200, Account: reckon(lost, nil, nil),
 				CPU: map[string]time.Duration{procKumo: 20 * time.Millisecond}},
 		},
 		Profile: &profileSummary{Total: time.Second, Parts: map[string]time.Duration{profileParts[0].name: 750 * time.Millisecond, profileParts[4].name: 250 * time.Millisecond}},
