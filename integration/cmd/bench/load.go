@@ -106,9 +106,7 @@ func (b *bench) phase(ctx context.Context, client *http.Client, p *phase) error 
 	}
 	// A request the client gave up on (no answer within its timeout) may
 	// still have been accepted: its record says so.
-	recorded := b.recorded(ctx, p.Tag)
-	maps.Copy(b.report.Recorded, recorded)
-	b.waitDelivered(ctx, p.Outcomes, recorded) // a timeout leaves them lost: the accounting says so
+	b.waitDelivered(ctx, p.Outcomes, b.recorded(ctx, p.Tag)) // a timeout leaves them lost: the accounting says so
 	// Then one sentinel alert per priority. SNS deliveries are read in
 	// order from one queue (and the stub records a call before it
 	// answers), so once the sentinels are in, anything published before
@@ -118,6 +116,8 @@ func (b *bench) phase(ctx context.Context, client *http.Client, p *phase) error 
 	if missing := b.waitDelivered(ctx, sentinels, nil); missing > 0 {
 		return fmt.Errorf("%d of the sentinels %+v not delivered within %s", missing, sentinels, drainTimeout)
 	}
+	recorded := b.recorded(ctx, p.Tag) // again: the server may have taken a request after the client gave up
+	maps.Copy(b.report.Recorded, recorded)
 	p.Account, p.Sent = reckon(p.Outcomes, deliveries(b.sb.Tap.Deliveries(), b.sb.Connect.Calls()), recorded), b.acceptedToSent(ctx, p.Tag)
 	return nil
 }
