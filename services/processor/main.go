@@ -36,31 +36,32 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/services/processor/setup"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/tune"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/xray"
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
 func main() {
 	tune.Apply(tune.For(os.LookupEnv))
 	cfg, err := loadConfig(os.LookupEnv)
 	if err != nil {
-		startupFailed(slog.New(slog.NewJSONHandler(os.Stdout, nil)), err)
+		setup.StartupFailed(names.FunctionProcessor, nil, err)
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.core.LogLevel}))
+	logger := setup.Logger(cfg.core.LogLevel)
 	if cfg.cpuProfile != "" {
 		if err := profiling.WriteOnSignal(cfg.cpuProfile, logger); err != nil {
-			startupFailed(logger, err)
+			setup.StartupFailed(names.FunctionProcessor, logger, err)
 		}
 	}
 	if err := xray.Configure(logger); err != nil {
-		startupFailed(logger, err)
+		setup.StartupFailed(names.FunctionProcessor, logger, err)
 	}
 
 	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background())
 	if err != nil {
-		startupFailed(logger, err)
+		setup.StartupFailed(names.FunctionProcessor, logger, err)
 	}
 	h, err := newHandler(cfg, awsCfg, logger)
 	if err != nil {
-		startupFailed(logger, err)
+		setup.StartupFailed(names.FunctionProcessor, logger, err)
 	}
 	lambda.Start(h.Handle)
 }
@@ -90,11 +91,4 @@ func newHandler(cfg config, awsCfg aws.Config, logger *slog.Logger) (*notify.Han
 		Tracer:      xray.NewTracer(xray.SegmentName),
 		Queue:       q,
 	})
-}
-
-// startupFailed logs why the function cannot start and exits, which Lambda
-// reports as an init error.
-func startupFailed(logger *slog.Logger, err error) {
-	logger.Error("processor start-up failed", slog.String("error", err.Error()))
-	os.Exit(1)
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -251,4 +252,20 @@ func LogLevel(value string) (slog.Level, error) {
 		return 0, fmt.Errorf("%s: %q is not DEBUG, INFO, WARN or ERROR", names.EnvLogLevel, value)
 	}
 	return level, nil
+}
+
+// Logger is a function's JSON logger on stdout at level (Lambda's JSON
+// log format reads it).
+func Logger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+}
+
+// StartupFailed logs why function fn cannot start, with logger (nil: at
+// the default level), and exits, which Lambda reports as an init error.
+func StartupFailed(fn string, logger *slog.Logger, err error) {
+	if logger == nil {
+		logger = Logger(slog.LevelInfo)
+	}
+	logger.Error(fn+" start-up failed", slog.String("error", err.Error()))
+	os.Exit(1)
 }

@@ -35,12 +35,12 @@ func main() {
 	get := setup.Env(os.LookupEnv)
 	level, err := setup.LogLevel(get(names.EnvLogLevel))
 	if err != nil {
-		startupFailed(slog.New(slog.NewJSONHandler(os.Stdout, nil)), err)
+		setup.StartupFailed(names.FunctionAck, nil, err)
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	logger := setup.Logger(level)
 	h, err := newHandler(get, logger)
 	if err != nil {
-		startupFailed(logger, err)
+		setup.StartupFailed(names.FunctionAck, logger, err)
 	}
 	lambda.Start(h.Handle)
 }
@@ -71,11 +71,4 @@ func newHandler(get setup.Getter, logger *slog.Logger) (*ack.Handler, error) {
 		return nil, err
 	}
 	return ack.New(core, logger)
-}
-
-// startupFailed logs why the function cannot start and exits, which Lambda
-// reports as an init error.
-func startupFailed(logger *slog.Logger, err error) {
-	logger.Error("ack start-up failed", slog.String("error", err.Error()))
-	os.Exit(1)
 }

@@ -15,7 +15,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -34,20 +33,20 @@ func main() {
 	get := setup.Env(os.LookupEnv)
 	level, err := setup.LogLevel(get(names.EnvLogLevel))
 	if err != nil {
-		startupFailed(slog.New(slog.NewJSONHandler(os.Stdout, nil)), err)
+		setup.StartupFailed(names.FunctionDeadLetter, nil, err)
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	logger := setup.Logger(level)
 	table := get(names.EnvAlertsTable)
 	if table == "" {
-		startupFailed(logger, fmt.Errorf("%s is not set: it names the alerts table", names.EnvAlertsTable))
+		setup.StartupFailed(names.FunctionDeadLetter, logger, fmt.Errorf("%s is not set: it names the alerts table", names.EnvAlertsTable))
 	}
 	timeout, err := setup.PositiveDuration(names.EnvDeliveryTimeout, get(names.EnvDeliveryTimeout), alerting.DefaultDeliveryTimeout.String())
 	if err != nil {
-		startupFailed(logger, err)
+		setup.StartupFailed(names.FunctionDeadLetter, logger, err)
 	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background())
 	if err != nil {
-		startupFailed(logger, err)
+		setup.StartupFailed(names.FunctionDeadLetter, logger, err)
 	}
 	setup.SendFromMemory(&awsCfg)
 	var metrics alerting.Metrics
@@ -58,18 +57,11 @@ func main() {
 		Store: dynamo.NewAlertStore(dynamodb.NewFromConfig(awsCfg), table), Metrics: metrics, DeliveryTimeout: timeout,
 	})
 	if err != nil {
-		startupFailed(logger, err)
+		setup.StartupFailed(names.FunctionDeadLetter, logger, err)
 	}
 	h, err := deadletter.New(records, logger)
 	if err != nil {
-		startupFailed(logger, err)
+		setup.StartupFailed(names.FunctionDeadLetter, logger, err)
 	}
 	lambda.Start(h.Handle)
-}
-
-// startupFailed logs why the function cannot start and exits, which Lambda
-// reports as an init error.
-func startupFailed(logger *slog.Logger, err error) {
-	logger.Error("deadletter start-up failed", slog.String("error", err.Error()))
-	os.Exit(1)
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/a2p-alerts/a2p-alerts/services/processor/escalate"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/setup"
 	"github.com/a2p-alerts/a2p-alerts/services/processor/tune"
+	"github.com/a2p-alerts/a2p-alerts/shared/names"
 )
 
 // fallbackTimeout stands in for the invocation's deadline when the
@@ -34,12 +35,12 @@ func main() {
 	tune.Apply(tune.For(os.LookupEnv))
 	cfg, err := setup.LoadCore(setup.Env(os.LookupEnv))
 	if err != nil {
-		startupFailed(slog.New(slog.NewJSONHandler(os.Stdout, nil)), err)
+		setup.StartupFailed(names.FunctionEscalate, nil, err)
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := setup.Logger(cfg.LogLevel)
 	h, err := newHandler(cfg, logger)
 	if err != nil {
-		startupFailed(logger, err)
+		setup.StartupFailed(names.FunctionEscalate, logger, err)
 	}
 	lambda.Start(h.Handle)
 }
@@ -57,11 +58,4 @@ func newHandler(cfg setup.Core, logger *slog.Logger) (*escalate.Handler, error) 
 		return nil, err
 	}
 	return escalate.New(core, logger, fallbackTimeout)
-}
-
-// startupFailed logs why the function cannot start and exits, which Lambda
-// reports as an init error.
-func startupFailed(logger *slog.Logger, err error) {
-	logger.Error("escalate start-up failed", slog.String("error", err.Error()))
-	os.Exit(1)
 }

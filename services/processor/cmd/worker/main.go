@@ -12,7 +12,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -30,21 +29,21 @@ func main() {
 	get := setup.Env(os.LookupEnv)
 	core, err := setup.LoadCore(get)
 	if err != nil {
-		startupFailed(slog.New(slog.NewJSONHandler(os.Stdout, nil)), err)
+		setup.StartupFailed(names.FunctionWorker, nil, err)
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: core.LogLevel}))
+	logger := setup.Logger(core.LogLevel)
 	retryDelay, err := setup.Duration(names.EnvRetryDelay, get(names.EnvRetryDelay), names.DefaultAsyncRetryDelay)
 	if err != nil {
-		startupFailed(logger, err)
+		setup.StartupFailed(names.FunctionWorker, logger, err)
 	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background())
 	if err != nil {
-		startupFailed(logger, err)
+		setup.StartupFailed(names.FunctionWorker, logger, err)
 	}
 	setup.SendFromMemory(&awsCfg)
 	alerts, err := setup.NewCore(core, awsCfg, os.Stdout)
 	if err != nil {
-		startupFailed(logger, err)
+		setup.StartupFailed(names.FunctionWorker, logger, err)
 	}
 	var deferrer worker.Deferrer // nil without the queue's URL: the visibility timeout applies
 	if url := get(names.EnvAlertQueueURL); url != "" {
@@ -55,14 +54,7 @@ func main() {
 		Timeout: core.DeliveryTimeout, Reserve: delivery.DefaultBudget.Reserve, Logger: logger,
 	})
 	if err != nil {
-		startupFailed(logger, err)
+		setup.StartupFailed(names.FunctionWorker, logger, err)
 	}
 	lambda.Start(h.Handle)
-}
-
-// startupFailed logs why the function cannot start and exits, which Lambda
-// reports as an init error.
-func startupFailed(logger *slog.Logger, err error) {
-	logger.Error("worker start-up failed", slog.String("error", err.Error()))
-	os.Exit(1)
 }
