@@ -120,8 +120,10 @@ func New(cfg Config) (*Core, error) {
 // NewAcknowledger builds a Core that only reads and acknowledges alerts
 // (Acknowledge, AckByLookup, Peek, Latest): the ack function's, whose
 // role may neither publish, call nor read contacts. Only Store is
-// required; Timers (to delete a pending timer), Timeliness, AckGrace and
-// Now are used. Its Accept, Deliver and Escalate refuse to run.
+// required; Timers (to delete a pending timer), Timeliness and Now are
+// used (a link's or code's validity, window plus grace, is stored with it
+// by whoever sent the message). Its Accept, Deliver and Escalate refuse to
+// run.
 func NewAcknowledger(cfg Config) (*Core, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("alerting: missing Store")
